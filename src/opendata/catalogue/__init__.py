@@ -1,0 +1,1 @@
+"""Datasets, resources, fields, classification and grading, search and catalogue loading."""

@@ -1,0 +1,58 @@
+"""Catalogue operations shared by the CLI and the portal's startup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import select
+
+from opendata.catalogue.loader import LoadReport, Progress, load_catalogue
+from opendata.catalogue.manifest import CatalogueSpec, read_manifest
+from opendata.catalogue.models import Catalogue
+from opendata.db import Database
+from opendata.settings import Settings
+
+
+def read_catalogue(path: Path) -> CatalogueSpec:
+    """Read a catalogue folder, a catalogue.toml or an Excel workbook; raises CatalogueError."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        from opendata.catalogue.excel import read_workbook
+
+        return read_workbook(path)
+    if path.name == "catalogue.toml":
+        path = path.parent
+    return read_manifest(path)
+
+
+def validate_catalogue(path: Path) -> CatalogueSpec:
+    """Everything a load would check, without touching a database (CatalogueError if bad)."""
+    spec = read_catalogue(path)
+    from opendata.catalogue.ingest import check_data_files
+
+    check_data_files(spec)
+    return spec
+
+
+def load_into(
+    database: Database, spec: CatalogueSpec, *, with_rows: bool = True, progress: Progress | None = None
+) -> LoadReport:
+    """Load one catalogue in one transaction: all of it, or nothing."""
+    ingest = None
+    if with_rows:
+        from opendata.catalogue.ingest import ingest_resource_file as ingest
+    with database.transaction() as session:
+        return load_catalogue(session, spec, ingest=ingest, progress=progress)
+
+
+def load_catalogues_if_changed(database: Database, settings: Settings) -> Iterator[str]:
+    """Load the configured catalogues whose manifest changed since they were last loaded."""
+    for path in settings.catalogues:
+        spec = read_catalogue(path)
+        with database.session() as session:
+            loaded = session.scalar(select(Catalogue.digest).where(Catalogue.id == spec.id))
+        if loaded == spec.digest:
+            yield f"catalogue {spec.id}: unchanged"
+            continue
+        yield load_into(database, spec).summary()

@@ -1,0 +1,265 @@
+"""The row store: every tabular resource is a real SQL table typed from its dictionary.
+
+Ingest streams the file (CSV in UTF-8/GB18030, or XLSX), converts each cell to its field
+type and inserts in batches into a *new* table. Only when every row converted does the
+resource switch to the new table, in the same transaction that drops the old one, so
+readers see the old rows or the new rows, never a mix, and a bad file loads nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    Table,
+    Text,
+    inspect,
+    select,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
+
+from opendata.catalogue.models import Field, Resource
+from opendata.db import utcnow
+from opendata.formats import Column as FormatColumn
+from opendata.formats import FormatError, RowConverter, read_csv, read_xlsx
+
+from opendata.db import ROW_TABLE_PREFIX
+ROW_ID = "_row_id"
+BATCH_SIZE = 2000
+MAX_REPORTED_ERRORS = 100
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """NUMERIC on PostgreSQL; on SQLite a REAL (so it sorts and compares as a number)
+    read back through its shortest repr, so 8500.5 comes back as Decimal('8500.5')."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Float())
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return float(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None or isinstance(value, Decimal):
+            return value
+        return Decimal(repr(value))
+
+
+SQL_TYPES: dict[str, Callable[[], Any]] = {
+    "string": Text,
+    "integer": BigInteger,
+    "decimal": ExactDecimal,
+    "number": lambda: Float(precision=53),
+    "boolean": Boolean,
+    "date": Date,
+    "datetime": DateTime,
+}
+
+
+def format_columns(fields: list[Field]) -> list[FormatColumn]:
+    return [FormatColumn(f.name, f.title_zh, f.title_en, f.type) for f in fields]
+
+
+def row_table(table_name: str, fields: list[Field]) -> Table:
+    """The SQLAlchemy Table of a resource's rows (its own MetaData: not part of migrations)."""
+    columns = [
+        Column(ROW_ID, BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    ]
+    columns += [Column(f.name, SQL_TYPES[f.type](), nullable=True) for f in fields]
+    return Table(table_name, MetaData(), *columns)
+
+
+def resource_table(resource: Resource) -> Table:
+    if not resource.table_name:
+        raise LookupError(f"resource {resource.dataset_id}/{resource.id} has no rows yet")
+    return row_table(resource.table_name, resource.fields)
+
+
+@dataclass
+class IngestError(Exception):
+    """A file that cannot be ingested: the first problems found and how many there were."""
+
+    errors: list[FormatError]
+    error_count: int
+    file: str
+
+    def __post_init__(self) -> None:
+        super().__init__(f"{self.file}: {self.error_count} problem(s), first: {self.errors[0]}")
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [e.as_dict() for e in self.errors]
+
+
+@dataclass
+class IngestReport:
+    resource: str
+    rows: int
+    table: str
+    encoding: str | None = None
+    skipped: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def _open_table(path: Path, fmt: str, columns: list[FormatColumn]) -> Any:
+    if fmt == "xlsx":
+        return read_xlsx(path, columns=columns)
+    return read_csv(path, columns=columns)
+
+
+def file_digest(path: Path, fields: list[Field]) -> str:
+    digest = hashlib.sha256(repr([(f.name, f.type) for f in fields]).encode())
+    with open(path, "rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _next_table_name(session: Session, resource: Resource) -> str:
+    existing = set(inspect(session.connection()).get_table_names())
+    generation = 1
+    if resource.table_name and (found := re.search(r"_(\d+)$", resource.table_name)):
+        generation = int(found.group(1)) + 1
+    while f"{ROW_TABLE_PREFIX}{resource.pk}_{generation}" in existing:
+        generation += 1
+    return f"{ROW_TABLE_PREFIX}{resource.pk}_{generation}"
+
+
+class TypedRows:
+    """Iterates a data file as typed row tuples, collecting (not raising) bad cells.
+
+    Bad rows are skipped and counted; ``raise_if_failed()`` after iteration turns them
+    into one IngestError that names file, row, column, value and reason.
+    """
+
+    def __init__(self, path: Path, fmt: str, fields: list[Any]) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.converter = RowConverter(format_columns(fields))
+        self.errors: list[FormatError] = []
+        self.error_count = 0
+        self.rows = 0
+        self.encoding: str | None = None
+
+    def _record(self, problems: list[FormatError]) -> None:
+        self.error_count += len(problems)
+        self.errors.extend(problems[: max(0, MAX_REPORTED_ERRORS - len(self.errors))])
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        source = None
+        try:
+            source = _open_table(self.path, self.fmt, list(self.converter.columns))
+            self.encoding = getattr(source, "encoding", None)
+            for record in source:
+                typed, problems = self.converter.convert(record.values, line=record.line, file=str(self.path))
+                if problems:
+                    self._record(problems)
+                    continue
+                self.rows += 1
+                if not self.error_count:
+                    yield typed
+        except FormatError as exc:
+            exc.file = exc.file or str(self.path)
+            self._record([exc])
+        finally:
+            if source is not None and hasattr(source, "close"):
+                source.close()
+
+    def raise_if_failed(self) -> None:
+        if self.error_count:
+            raise IngestError(self.errors, self.error_count, str(self.path))
+
+
+def check_file(path: Path, fmt: str, fields: list[Any]) -> int:
+    """Read and convert every row without storing anything; returns the row count."""
+    reader = TypedRows(path, fmt, fields)
+    for _ in reader:
+        pass
+    reader.raise_if_failed()
+    return reader.rows
+
+
+def ingest_file(
+    session: Session,
+    resource: Resource,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    force: bool = True,
+) -> IngestReport:
+    """Replace ``resource``'s rows with the rows of ``path`` inside ``session``'s transaction."""
+    fmt = (fmt or path.suffix.lstrip(".") or resource.format).lower()
+    fields = list(resource.fields)
+    digest = file_digest(path, fields)
+    if not force and resource.table_name and resource.data_digest == digest:
+        return IngestReport(resource.id, resource.row_count or 0, resource.table_name, skipped=True)
+    session.flush()
+    connection = session.connection()
+    table = row_table(_next_table_name(session, resource), fields)
+    table.create(connection)
+    names = [f.name for f in fields]
+    reader = TypedRows(path, fmt, fields)
+    batch: list[dict[str, Any]] = []
+    for typed in reader:
+        batch.append(dict(zip(names, typed)))
+        if len(batch) >= BATCH_SIZE:
+            connection.execute(table.insert(), batch)
+            batch.clear()
+            if progress:
+                progress(reader.rows)
+    reader.raise_if_failed()
+    if batch:
+        connection.execute(table.insert(), batch)
+    for key in {resource.primary_key, resource.subject_key} - {None}:
+        Index(f"ix_{table.name}_{key}", table.c[key]).create(connection)
+    old = resource.table_name
+    resource.table_name = table.name
+    resource.row_count = reader.rows
+    resource.data_digest = digest
+    resource.ingested_at = utcnow()
+    session.flush()
+    if old and old != table.name:
+        row_table(old, fields).drop(connection, checkfirst=True)
+    if progress:
+        progress(reader.rows)
+    return IngestReport(resource.id, reader.rows, table.name, encoding=reader.encoding)
+
+
+def drop_orphan_row_tables(session: Session) -> list[str]:
+    """Drop row tables that no resource points at any more (removed resources)."""
+    connection = session.connection()
+    in_use = set(session.scalars(select(Resource.table_name).where(Resource.table_name.is_not(None))))
+    dropped = []
+    for name in inspect(connection).get_table_names():
+        if name.startswith(ROW_TABLE_PREFIX) and name not in in_use:
+            Table(name, MetaData()).drop(connection)
+            dropped.append(name)
+    return dropped
+
+
+def iter_rows(session: Session, resource: Resource) -> Iterator[tuple[Any, ...]]:
+    table = resource_table(resource)
+    yield from session.execute(select(*[table.c[f.name] for f in resource.fields]).order_by(table.c[ROW_ID]))

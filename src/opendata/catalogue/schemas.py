@@ -1,0 +1,174 @@
+"""Response shapes of the catalogue API (documented in the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from opendata.catalogue import vocabulary as vocab
+from opendata.catalogue.models import Dataset, Field, Publisher, Resource
+
+
+@dataclass
+class Label:
+    code: str
+    zh: str
+    en: str
+
+    @classmethod
+    def of(cls, term: vocab.Term | None, code: str) -> "Label":
+        return cls(code, term.zh, term.en) if term else cls(code, code, code)
+
+
+@dataclass
+class PublisherRef:
+    id: str
+    name_zh: str
+    name_en: str | None
+
+
+@dataclass
+class PublisherOut(PublisherRef):
+    website: str | None = None
+    contact: str | None = None
+    dataset_count: int = 0
+
+
+@dataclass
+class DomainOut:
+    code: str
+    zh: str
+    en: str
+    dataset_count: int
+
+
+@dataclass
+class FieldOut:
+    name: str
+    title_zh: str
+    title_en: str | None
+    type: str
+    unit: str | None
+    description: str | None
+    sensitivity: Label
+    mask: str | None
+
+
+@dataclass
+class ResourceOut:
+    id: str
+    title_zh: str
+    title_en: str | None
+    description_zh: str | None
+    description_en: str | None
+    format: str
+    tabular: bool
+    primary_key: str | None
+    subject_key: str | None
+    row_count: int | None
+    ingested_at: datetime | None
+    fields: list[FieldOut]
+
+
+@dataclass
+class DatasetSummary:
+    id: str
+    title_zh: str
+    title_en: str | None
+    description_zh: str
+    description_en: str | None
+    domain: Label
+    open_level: Label
+    publisher: PublisherRef
+    tags: list[str]
+    formats: list[str]
+    version: str
+    modified: date | None
+    updated_at: datetime
+
+
+@dataclass
+class DatasetOut(DatasetSummary):
+    catalogue: str = ""
+    industry_code: str | None = None
+    contact: str | None = None
+    update_frequency: Label | None = None
+    licence: str = ""
+    spatial_coverage: str | None = None
+    temporal_start: date | None = None
+    temporal_end: date | None = None
+    issued: date | None = None
+    source_system: str | None = None
+    update_mechanism: str | None = None
+    quality_standard: str | None = None
+    usage_notes: str | None = None
+    created_at: datetime | None = None
+    resources: list[ResourceOut] = field(default_factory=list)
+
+
+@dataclass
+class FacetValue:
+    value: str
+    count: int
+    label_zh: str | None = None
+    label_en: str | None = None
+
+
+@dataclass
+class SearchResponse:
+    items: list[DatasetSummary]
+    total: int
+    page: int
+    page_size: int
+    facets: dict[str, list[FacetValue]]
+
+
+def publisher_ref(p: Publisher) -> PublisherRef:
+    return PublisherRef(p.id, p.name_zh, p.name_en)
+
+
+def field_out(f: Field) -> FieldOut:
+    return FieldOut(
+        name=f.name, title_zh=f.title_zh, title_en=f.title_en, type=f.type, unit=f.unit,
+        description=f.description,
+        sensitivity=Label.of(vocab.SENSITIVITY_BY_CODE.get(f.sensitivity), f.sensitivity),
+        mask=f.mask,
+    )
+
+
+def resource_out(r: Resource) -> ResourceOut:
+    return ResourceOut(
+        id=r.id, title_zh=r.title_zh, title_en=r.title_en, description_zh=r.description_zh,
+        description_en=r.description_en, format=r.format, tabular=r.is_tabular,
+        primary_key=r.primary_key, subject_key=r.subject_key, row_count=r.row_count,
+        ingested_at=r.ingested_at, fields=[field_out(f) for f in r.fields],
+    )
+
+
+def _summary_values(d: Dataset) -> dict:
+    return dict(
+        id=d.id, title_zh=d.title_zh, title_en=d.title_en, description_zh=d.description_zh,
+        description_en=d.description_en,
+        domain=Label.of(vocab.DOMAIN_BY_CODE.get(d.domain), d.domain),
+        open_level=Label.of(vocab.OPEN_LEVEL_BY_CODE.get(d.open_level), d.open_level),
+        publisher=publisher_ref(d.publisher), tags=d.tag_names,
+        formats=sorted({r.format for r in d.resources}), version=d.version,
+        modified=d.modified, updated_at=d.updated_at,
+    )
+
+
+def dataset_summary(d: Dataset) -> DatasetSummary:
+    return DatasetSummary(**_summary_values(d))
+
+
+def dataset_out(d: Dataset) -> DatasetOut:
+    return DatasetOut(
+        **_summary_values(d),
+        catalogue=d.catalogue_id, industry_code=d.industry_code, contact=d.contact,
+        update_frequency=Label.of(vocab.FREQUENCY_BY_CODE.get(d.update_frequency), d.update_frequency),
+        licence=d.licence, spatial_coverage=d.spatial_coverage,
+        temporal_start=d.temporal_start, temporal_end=d.temporal_end, issued=d.issued,
+        source_system=d.source_system, update_mechanism=d.update_mechanism,
+        quality_standard=d.quality_standard, usage_notes=d.usage_notes,
+        created_at=d.created_at, resources=[resource_out(r) for r in d.resources],
+    )

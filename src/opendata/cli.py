@@ -1,0 +1,222 @@
+"""The ``opendata`` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from opendata.settings import ENV_PREFIX, Settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.find_object(Settings) or Settings.from_env()
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Data directory (OPENDATA_DATA_DIR).")
+@click.option("--database-url", help="SQLAlchemy URL (OPENDATA_DATABASE_URL); default SQLite in the data directory.")
+@click.version_option(package_name="opendata")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> None:
+    """opendata: public-data open platform and authorised-operations marketplace."""
+    # Exported so that a reloading server's worker process sees the same choices.
+    if data_dir is not None:
+        os.environ[ENV_PREFIX + "DATA_DIR"] = str(data_dir)
+    if database_url is not None:
+        os.environ[ENV_PREFIX + "DATABASE_URL"] = database_url
+    try:
+        ctx.obj = Settings.from_env()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+class ProgressBars:
+    """Turns the loader's progress(label, done, total) calls into click progress bars."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._label: str | None = None
+        self._done = 0
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if label != self._label:
+            self.close()
+            self._label, self._done = label, 0
+            self._bar = click.progressbar(length=max(total, 1), label=label.ljust(28), file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(done - self._done)
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def _fail_catalogue(exc: Exception) -> None:
+    from opendata.catalogue.manifest import CatalogueError
+
+    if isinstance(exc, CatalogueError):
+        click.echo(f"✗ {len(exc.problems)} problem(s):", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(1)
+    raise exc
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, reload: bool, workers: int) -> None:
+    """Run the portal (loads the configured catalogues on start)."""
+    import uvicorn
+
+    settings = _settings(ctx)
+    os.environ.setdefault(ENV_PREFIX + "BASE_URL", f"http://{host}:{port}")
+    click.echo(f"opendata on http://{host}:{port}  (database: {settings.resolved_database_url})")
+    uvicorn.run(
+        "opendata.app:create_app", factory=True, host=host, port=port, reload=reload,
+        workers=None if reload else workers, log_level="info",
+    )
+
+
+@main.group()
+def catalogue() -> None:
+    """Validate, load, export and import catalogues."""
+
+
+@catalogue.command("validate")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def catalogue_validate(path: Path) -> None:
+    """Check a catalogue folder (or workbook) without loading it."""
+    from opendata.catalogue.commands import validate_catalogue
+
+    try:
+        spec = validate_catalogue(path)
+    except Exception as exc:
+        _fail_catalogue(exc)
+        return
+    resources = sum(len(d.resources) for d in spec.datasets)
+    click.echo(f"✓ {spec.id}: {len(spec.datasets)} datasets, {resources} resources, "
+               f"{len(spec.publishers)} publishers — valid")
+
+
+@catalogue.command("load")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--metadata-only", is_flag=True, help="Load metadata without ingesting rows.")
+@click.pass_context
+def catalogue_load(ctx: click.Context, path: Path, metadata_only: bool) -> None:
+    """Load (or reload in place) a catalogue: all of it or nothing."""
+    from opendata.catalogue.commands import load_into, read_catalogue
+    from opendata.db import Database
+
+    settings = _settings(ctx)
+    try:
+        spec = read_catalogue(path)
+        database = Database(settings.resolved_database_url)
+        database.migrate()
+        bars = ProgressBars()
+        try:
+            report = load_into(database, spec, with_rows=not metadata_only, progress=bars)
+        finally:
+            bars.close()
+    except Exception as exc:
+        _fail_catalogue(exc)
+        return
+    click.echo(f"✓ {report.summary()}")
+
+
+@catalogue.command("export")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--xlsx", "xlsx_path", type=click.Path(path_type=Path), required=True,
+              help="Workbook to write.")
+def catalogue_export(path: Path, xlsx_path: Path) -> None:
+    """Write a catalogue as an Excel workbook (sheets for datasets, resources, fields)."""
+    from opendata.catalogue.commands import read_catalogue
+    from opendata.catalogue.excel import write_workbook
+
+    try:
+        spec = read_catalogue(path)
+    except Exception as exc:
+        _fail_catalogue(exc)
+        return
+    write_workbook(spec, xlsx_path)
+    click.echo(f"✓ wrote {xlsx_path} ({len(spec.datasets)} datasets)")
+
+
+@catalogue.command("import")
+@click.argument("workbook", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Catalogue folder to write catalogue.toml into.")
+@click.option("--force", is_flag=True, help="Overwrite an existing catalogue.toml.")
+def catalogue_import(workbook: Path, out_dir: Path, force: bool) -> None:
+    """Turn an Excel workbook back into a catalogue.toml (validated first)."""
+    from opendata.catalogue.excel import read_workbook
+    from opendata.catalogue.manifest import MANIFEST_NAME, dump_manifest
+
+    target = out_dir / MANIFEST_NAME
+    if target.exists() and not force:
+        raise click.UsageError(f"{target} exists; add --force to overwrite it")
+    try:
+        spec = read_workbook(workbook, folder=out_dir, check_paths=False)
+    except Exception as exc:
+        _fail_catalogue(exc)
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".toml.tmp")
+    temporary.write_text(dump_manifest(spec), encoding="utf-8")
+    temporary.replace(target)  # never leave a half-written manifest behind
+    click.echo(f"✓ wrote {target} ({len(spec.datasets)} datasets)")
+    missing = sorted(
+        r.path for d in spec.datasets for r in d.resources if r.path and not (out_dir / r.path).is_file()
+    )
+    if missing:
+        click.echo(f"  note: data files not in {out_dir} yet: {', '.join(missing)}")
+
+
+@main.command()
+@click.option("--serve", "then_serve", is_flag=True, help="Start the portal afterwards.")
+@click.pass_context
+def demo(ctx: click.Context, then_serve: bool) -> None:
+    """Initialise the data directory with the shipped Guangzhou demo catalogue."""
+    from opendata.catalogue.commands import load_into, read_catalogue
+    from opendata.db import Database
+    from opendata.settings import demo_catalogue_path
+
+    settings = _settings(ctx)
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    bars = ProgressBars()
+    try:
+        report = load_into(database, read_catalogue(demo_catalogue_path()), progress=bars)
+    except Exception as exc:
+        bars.close()
+        _fail_catalogue(exc)
+        return
+    bars.close()
+    click.echo(f"✓ {report.summary()}\n  database: {settings.resolved_database_url}")
+    if then_serve:
+        ctx.invoke(serve)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Migrate the database schema to the newest revision."""
+    from opendata.db import Database, current_revision
+
+    database = Database(_settings(ctx).resolved_database_url)
+    database.migrate()
+    click.echo(f"✓ schema at revision {current_revision(database.engine)}")

@@ -1,0 +1,93 @@
+"""One error shape for every API: ``{"error": {"code": ..., "message": ...}}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+logger = logging.getLogger("opendata")
+
+
+class AppError(Exception):
+    """An error a client can act on: an HTTP status, a stable code and a sentence."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers or {}
+
+
+def not_found(what: str, ident: str) -> AppError:
+    return AppError(404, "not_found", f"{what} {ident!r} does not exist")
+
+
+def bad_request(code: str, message: str, **kw: Any) -> AppError:
+    return AppError(400, code, message, **kw)
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
+
+
+def app_error_handler(_: Request, exc: AppError) -> Response:
+    return Response(
+        error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=exc.headers
+    )
+
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def http_exception_handler(_: Request, exc: HTTPException) -> Response:
+    if isinstance(exc, ValidationException):
+        code, details = "invalid_parameter", exc.extra or None
+    elif isinstance(exc, NotFoundException):
+        code, details = "not_found", None
+    else:
+        code, details = HTTP_CODES.get(exc.status_code, "http_error"), None
+    return Response(
+        error_body(code, exc.detail, details), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Response(
+        error_body("internal_error", "the server failed to handle this request"),
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+EXCEPTION_HANDLERS = {
+    AppError: app_error_handler,
+    HTTPException: http_exception_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,80 @@
+"""OpenDataPlugin: mounts the opendata API into any Litestar application."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Iterator
+
+import anyio.to_thread
+from litestar import Litestar, Router
+from litestar.config.app import AppConfig
+from litestar.di import Provide
+from litestar.plugins import InitPluginProtocol
+from sqlalchemy.orm import Session
+
+from opendata.catalogue.api import CatalogueController
+from opendata.db import Database
+from opendata.errors import EXCEPTION_HANDLERS
+from opendata.settings import Settings
+
+logger = logging.getLogger("opendata")
+
+
+class OpenDataPlugin(InitPluginProtocol):
+    """Adds the opendata API under ``path_prefix`` and prepares its database at startup.
+
+    >>> app = Litestar(route_handlers=[...], plugins=[OpenDataPlugin(Settings(), path_prefix="/data")])
+    """
+
+    def __init__(self, settings: Settings | None = None, *, path_prefix: str | None = None) -> None:
+        self.settings = settings if settings is not None else Settings.from_env()
+        prefix = self.settings.api_prefix if path_prefix is None else path_prefix
+        self.path_prefix = "/" + prefix.strip("/") if prefix.strip("/") else "/"
+        self.database = Database(self.settings.resolved_database_url, echo=False)
+
+    def route_handlers(self) -> list:
+        return [CatalogueController]
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        router = Router(
+            path=self.path_prefix,
+            route_handlers=self.route_handlers(),
+            dependencies={
+                "db_session": Provide(self._provide_session),
+                "settings": Provide(self._provide_settings, sync_to_thread=False),
+                "database": Provide(self._provide_database, sync_to_thread=False),
+            },
+            exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        )
+        app_config.route_handlers.append(router)
+        app_config.lifespan.append(self.lifespan)
+        app_config.state["opendata"] = self
+        return app_config
+
+    def _provide_session(self) -> Iterator[Session]:
+        with self.database.session() as session:
+            yield session
+
+    def _provide_settings(self) -> Settings:
+        return self.settings
+
+    def _provide_database(self) -> Database:
+        return self.database
+
+    @asynccontextmanager
+    async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(self.prepare)
+        try:
+            yield
+        finally:
+            self.database.dispose()
+
+    def prepare(self) -> None:
+        """Migrate the schema and load the configured catalogues that changed."""
+        from opendata.catalogue.commands import load_catalogues_if_changed
+
+        self.database.migrate()
+        if self.settings.load_catalogues_on_startup and self.settings.catalogues:
+            for line in load_catalogues_if_changed(self.database, self.settings):
+                logger.info(line)

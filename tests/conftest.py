@@ -1,0 +1,97 @@
+"""Shared fixtures: real databases (SQLite file, and PostgreSQL when one answers)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from opendata.db import Database
+from opendata.settings import Settings
+from tests.factories import write_catalogue
+
+if TYPE_CHECKING:
+    from litestar.testing import TestClient
+
+POSTGRES_URL = os.environ.get(
+    "OPENDATA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+_postgres_ok: bool | None = None
+
+
+def postgres_available() -> bool:
+    global _postgres_ok
+    if _postgres_ok is None:
+        try:
+            engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 2})
+            with engine.connect() as connection:
+                connection.execute(text("select 1"))
+            engine.dispose()
+            _postgres_ok = True
+        except Exception:
+            _postgres_ok = False
+    return _postgres_ok
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each backend: a SQLite file, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'opendata.db'}"
+        return
+    if not postgres_available():
+        pytest.skip("no PostgreSQL server answers at 127.0.0.1:5432")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema},public"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        catalogues=(),
+        load_catalogues_on_startup=False,
+        secure_cookies=False,
+    )
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    db = Database(settings.resolved_database_url)
+    db.migrate()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def catalogue_dir(tmp_path: Path) -> Path:
+    return write_catalogue(tmp_path / "mini")
+
+
+@pytest.fixture
+def portal_settings(settings: Settings, catalogue_dir: Path) -> Settings:
+    """Settings of a portal that loads the mini catalogue on startup."""
+    return settings.replace(catalogues=(catalogue_dir,), load_catalogues_on_startup=True)
+
+
+@pytest.fixture
+def client(portal_settings: Settings) -> Iterator["TestClient"]:
+    from litestar.testing import TestClient
+
+    from opendata import create_app
+
+    with TestClient(create_app(portal_settings)) as test_client:
+        yield test_client
