@@ -1,3 +1,5 @@
 """Imports every domain's tables so that Base.metadata knows the whole schema."""
 
+from opendata import secrets  # noqa: F401
 from opendata.catalogue import models as catalogue_models  # noqa: F401
+from opendata.stats import models as stats_models  # noqa: F401

@@ -14,9 +14,11 @@ from litestar.plugins import InitPluginProtocol
 from sqlalchemy.orm import Session
 
 from opendata.catalogue.api import CatalogueController
+from opendata.catalogue.data_api import DataController
 from opendata.db import Database
 from opendata.errors import EXCEPTION_HANDLERS
 from opendata.settings import Settings
+from opendata.stats.api import StatsController
 
 logger = logging.getLogger("opendata")
 
@@ -34,7 +36,7 @@ class OpenDataPlugin(InitPluginProtocol):
         self.database = Database(self.settings.resolved_database_url, echo=False)
 
     def route_handlers(self) -> list:
-        return [CatalogueController]
+        return [CatalogueController, DataController, StatsController]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         router = Router(

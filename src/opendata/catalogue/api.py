@@ -13,7 +13,8 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from opendata.catalogue import search, service
 from opendata.catalogue.schemas import DatasetOut, DomainOut, PublisherOut, SearchResponse, dataset_out
-from opendata.deps import AppSettings, DbSession
+from opendata.deps import AppDatabase, AppSettings, DbSession
+from opendata.stats.service import count_use
 
 
 class CatalogueController(Controller):
@@ -47,8 +48,10 @@ class CatalogueController(Controller):
         return search.search_datasets(db_session, query)
 
     @get("/datasets/{dataset_id:str}", summary="A dataset's full metadata", sync_to_thread=True)
-    def dataset(self, db_session: DbSession, dataset_id: FromPath[str]) -> DatasetOut:
-        return dataset_out(service.get_dataset(db_session, dataset_id))
+    def dataset(self, db_session: DbSession, database: AppDatabase, dataset_id: FromPath[str]) -> DatasetOut:
+        dataset = dataset_out(service.get_dataset(db_session, dataset_id))
+        count_use(database.engine, dataset_id, "view")
+        return dataset
 
     @get("/publishers", summary="Publisher departments with dataset counts", sync_to_thread=True)
     def publishers(self, db_session: DbSession) -> list[PublisherOut]:

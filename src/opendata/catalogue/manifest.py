@@ -210,6 +210,11 @@ def _field_name(value: Any) -> str:
     text = _text(value)
     if not vocab.FIELD_NAME.match(text):
         raise ValueError(f"{text!r} is not a valid field name ([a-z][a-z0-9_]*, ≤ 63 chars)")
+    if text in vocab.RESERVED_FIELD_NAMES:
+        reserved = ", ".join(sorted(vocab.RESERVED_FIELD_NAMES))
+        raise ValueError(f"{text!r} is reserved by the query API ({reserved}); rename the field")
+    if "__" in text:
+        raise ValueError(f"{text!r}: '__' separates a field from a filter operator in queries")
     return text
 
 

@@ -68,6 +68,8 @@ SENSITIVITY_BY_CODE: Final = {t.code: t for t in SENSITIVITY_GRADES}
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# Query-string words of the rows and download endpoints; a field cannot be called so.
+RESERVED_FIELD_NAMES = frozenset({"fields", "sort", "limit", "cursor", "format", "bom", "header"})
 
 
 def resolve_domain(value: str) -> Term | None:

@@ -1,0 +1,1 @@
+"""Accounts, licence applications, licences, tokens, guards and quotas."""

@@ -1,0 +1,220 @@
+"""Rows and downloads of tabular resources, behind the access guard and the masks.
+
+Every row served passes the same three steps whatever the door: ``authorize_data``
+(open level, licence, quota), ``served_fields`` (masking and dropped fields), and the
+query string parsed by ``rowquery``. Downloads stream: rows are read from the database
+in batches and written out chunk by chunk, so memory stays flat for any table size.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+from urllib.parse import quote, urlencode
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath
+from litestar.response import Stream
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from opendata.access.guard import Grant, authorize_data, record_rows_served
+from opendata.catalogue import rowquery, service
+from opendata.catalogue.masking import ServedField, row_masker, served_fields
+from opendata.catalogue.models import Dataset, Resource
+from opendata.catalogue.rowstore import resource_table
+from opendata.catalogue.schemas import FieldOut, field_out
+from opendata.deps import AppDatabase, AppSettings, DbSession
+from opendata.errors import AppError, bad_request
+from opendata.formats import Column, FormatError, get_exporter
+from opendata.formats.json_export import row_encoder
+from opendata.secrets import instance_secret
+from opendata.settings import Settings
+from opendata.stats.service import count_use
+
+MASKING_SECRET = "masking-hmac"
+STREAM_BATCH = 5000
+
+
+def _tabular_resource(session: Session, dataset_id: str, resource_id: str) -> tuple[Dataset, Resource]:
+    dataset = service.get_dataset(session, dataset_id)
+    resource = next((r for r in dataset.resources if r.id == resource_id), None)
+    if resource is None:
+        raise AppError(404, "not_found", f"resource {dataset_id}/{resource_id} does not exist")
+    if not resource.is_tabular:
+        raise bad_request("not_tabular", f"resource {resource_id!r} is a {resource.format} file, not a table")
+    if not resource.table_name:
+        raise AppError(409, "not_ingested", f"resource {dataset_id}/{resource_id} has no rows loaded yet")
+    return dataset, resource
+
+
+def _prepare(
+    request: Request, session: Session, dataset_id: str, resource_id: str, operation: str,
+    settings: Settings, *, paginated: bool,
+) -> tuple[Dataset, Resource, list[ServedField], rowquery.RowQuery, Grant]:
+    dataset, resource = _tabular_resource(session, dataset_id, resource_id)
+    params = {k: v for k, v in request.query_params.items()}
+    requested = rowquery.split_list(params.get("fields", ""))
+    grant = authorize_data(request, session, dataset, operation, requested or [f.name for f in resource.fields])
+    fields = [f for f in resource.fields if grant.fields is None or f.name in grant.fields]
+    served = served_fields(fields, instance_secret(session, MASKING_SECRET))
+    query = rowquery.parse_row_query(
+        params, served, [f.name for f in resource.fields],
+        default_limit=min(100, settings.rows_page_size_max), max_limit=settings.rows_page_size_max,
+        paginated=paginated,
+    )
+    if grant.fields is not None:
+        outside = sorted(query.referenced_fields - grant.fields)
+        if outside:
+            raise AppError(403, "field_not_licensed", f"the licence does not cover field(s) {', '.join(outside)}")
+    return dataset, resource, served, query, grant
+
+
+def _in_order(served: list[ServedField], names: list[str]) -> list[ServedField]:
+    by_name = {s.name: s for s in served}
+    return [by_name[n] for n in names]
+
+
+def _columns(served: list[ServedField], names: list[str]) -> list[Column]:
+    by_name = {s.name: s for s in served}
+    return [
+        Column(n, by_name[n].field.title_zh, by_name[n].field.title_en, by_name[n].served_type) for n in names
+    ]
+
+
+def _served_out(served: list[ServedField], names: list[str]) -> list[FieldOut]:
+    by_name = {s.name: s for s in served}
+    outs = []
+    for name in names:
+        out = field_out(by_name[name].field)
+        out.type = by_name[name].served_type
+        outs.append(out)
+    return outs
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """attachment with an ASCII fallback and an RFC 5987 UTF-8 name for Chinese titles."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+class DataController(Controller):
+    path = "/api/v1/datasets/{dataset_id:str}/resources/{resource_id:str}"
+    tags = ["data"]
+
+    @get("/rows", summary="Query rows: fields, filters, sort, keyset pages", sync_to_thread=True)
+    def rows(
+        self, request: Request, db_session: DbSession, database: AppDatabase, settings: AppSettings,
+        dataset_id: FromPath[str], resource_id: FromPath[str],
+    ) -> Response[bytes]:
+        dataset, resource, served, query, grant = _prepare(
+            request, db_session, dataset_id, resource_id, "query", settings, paginated=True
+        )
+        table = resource_table(resource)
+        fetched = db_session.execute(rowquery.page_statement(table, query)).all()
+        page, more = fetched[: query.limit], len(fetched) > query.limit
+        width = len(query.fields)
+        mask = row_masker(_in_order(served, query.fields))
+        items = [mask(row[:width]) if mask else tuple(row[:width]) for row in page]
+        next_cursor = None
+        if more:
+            last = page[-1]
+            next_cursor = rowquery.encode_cursor(query.sort, list(last[width:-1]), last[-1])
+        if query.filters:
+            counted = db_session.scalar(rowquery.count_statement(table, query)) or 0
+            total = {"value": min(counted, rowquery.COUNT_CAP),
+                     "relation": "gte" if counted > rowquery.COUNT_CAP else "eq"}
+        else:
+            total = {"value": resource.row_count or 0, "relation": "eq"}
+        record_rows_served(db_session, grant, len(items))
+        db_session.commit()
+        count_use(database.engine, dataset.id, "rows_query")
+        encode = row_encoder(_columns(served, query.fields))
+        head = {
+            "dataset": dataset.id,
+            "resource": resource.id,
+            "fields": [_field_json(f) for f in _served_out(served, query.fields)],
+            "total": total,
+            "limit": query.limit,
+            "next": next_cursor,
+            "links": {"next": _next_link(request, next_cursor)},
+        }
+        body = json.dumps(head, ensure_ascii=False)[:-1] + ',"items":[' + ",".join(map(encode, items)) + "]}"
+        return Response(body.encode("utf-8"), media_type="application/json")
+
+    @get("/download", summary="Download (streamed): csv, xlsx, json or ndjson", sync_to_thread=True)
+    def download(
+        self, request: Request, db_session: DbSession, database: AppDatabase, settings: AppSettings,
+        dataset_id: FromPath[str], resource_id: FromPath[str],
+    ) -> Stream:
+        fmt = request.query_params.get("format", "csv")
+        try:
+            exporter = get_exporter(fmt)
+        except FormatError as exc:
+            raise bad_request(exc.code, exc.message) from None
+        options = _export_options(exporter.name, request, settings)
+        dataset, resource, served, query, grant = _prepare(
+            request, db_session, dataset_id, resource_id, "download", settings, paginated=False
+        )
+        db_session.commit()
+        count_use(database.engine, dataset.id, "download", exporter.name)
+        rows = stream_rows(database.engine, resource, query, _in_order(served, query.fields))
+        chunks = exporter(_columns(served, query.fields), rows, **options)
+        stem = f"{dataset.title_zh}-{resource.title_zh}"
+        headers = {
+            "Content-Disposition": content_disposition(
+                exporter.filename(stem), exporter.filename(f"{dataset.id}_{resource.id}")
+            ),
+            "Cache-Control": "no-store" if dataset.open_level != "unconditional" else "public, max-age=60",
+            "X-Content-Type-Options": "nosniff",
+        }
+        # Litestar appends the charset for text types itself.
+        media_type = exporter.media_type.split(";")[0]
+        return Stream(chunks, media_type=media_type, headers=headers)
+
+
+def _field_json(out: FieldOut) -> dict[str, Any]:
+    return {
+        "name": out.name, "title_zh": out.title_zh, "title_en": out.title_en, "type": out.type,
+        "unit": out.unit, "description": out.description,
+        "sensitivity": {"code": out.sensitivity.code, "zh": out.sensitivity.zh, "en": out.sensitivity.en},
+        "mask": out.mask,
+    }
+
+
+def _next_link(request: Request, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    params.append(("cursor", cursor))
+    return f"{request.url.path}?{urlencode(params)}"
+
+
+def _export_options(fmt: str, request: Request, settings: Settings) -> dict[str, Any]:
+    if fmt == "csv":
+        bom = request.query_params.get("bom", "0")
+        if bom not in ("0", "1", "true", "false"):
+            raise bad_request("invalid_parameter", "bom takes 1 or 0")
+        header = request.query_params.get("header", "names")
+        if header not in ("names", "titles"):
+            raise bad_request("invalid_parameter", "header takes names or titles")
+        return {"bom": bom in ("1", "true"), "header": header}
+    if fmt == "xlsx":
+        return {"max_rows_per_sheet": settings.xlsx_max_rows_per_sheet}
+    return {}
+
+
+def stream_rows(
+    engine: Engine, resource: Resource, query: rowquery.RowQuery, ordered: list[ServedField]
+) -> Iterator[tuple[Any, ...]]:
+    """Every matching row, masked, read in batches on a connection of its own that lives
+    exactly as long as the download (server-side cursor on PostgreSQL)."""
+    table = resource_table(resource)
+    stmt = rowquery.page_statement(table, query, paginated=False)
+    width = len(query.fields)
+    mask = row_masker(ordered)
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=STREAM_BATCH).execute(stmt)
+        for partition in result.partitions():
+            for row in partition:
+                values = tuple(row[:width])
+                yield mask(values) if mask else values

@@ -1,0 +1,1 @@
+"""Usage statistics: views, downloads by format and API row queries, per day."""
