@@ -95,3 +95,6 @@ def client(portal_settings: Settings) -> Iterator["TestClient"]:
 
     with TestClient(create_app(portal_settings)) as test_client:
         yield test_client
+
+
+from tests.data_fixtures import data_catalogue, data_client, data_settings  # noqa: E402,F401

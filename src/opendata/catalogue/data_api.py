@@ -9,7 +9,7 @@ in batches and written out chunk by chunk, so memory stays flat for any table si
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 from urllib.parse import quote, urlencode
 
 from litestar import Controller, Request, Response, get
@@ -22,7 +22,7 @@ from opendata.access.guard import Grant, authorize_data, record_rows_served
 from opendata.catalogue import rowquery, service
 from opendata.catalogue.masking import ServedField, row_masker, served_fields
 from opendata.catalogue.models import Dataset, Resource
-from opendata.catalogue.rowstore import resource_table
+from opendata.catalogue.rowstore import fetch_rows_fast, resource_table
 from opendata.catalogue.schemas import FieldOut, field_out
 from opendata.deps import AppDatabase, AppSettings, DbSession
 from opendata.errors import AppError, bad_request
@@ -205,16 +205,16 @@ def _export_options(fmt: str, request: Request, settings: Settings) -> dict[str,
 
 def stream_rows(
     engine: Engine, resource: Resource, query: rowquery.RowQuery, ordered: list[ServedField]
-) -> Iterator[tuple[Any, ...]]:
+) -> Iterator[Sequence[Any]]:
     """Every matching row, masked, read in batches on a connection of its own that lives
-    exactly as long as the download (server-side cursor on PostgreSQL)."""
+    exactly as long as the download (a server-side cursor on PostgreSQL)."""
     table = resource_table(resource)
-    stmt = rowquery.page_statement(table, query, paginated=False)
-    width = len(query.fields)
+    stmt = rowquery.page_statement(table, query, paginated=False, with_keys=False)
     mask = row_masker(ordered)
     with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=STREAM_BATCH).execute(stmt)
-        for partition in result.partitions():
-            for row in partition:
-                values = tuple(row[:width])
-                yield mask(values) if mask else values
+        rows = fetch_rows_fast(connection, stmt, [s.field for s in ordered], STREAM_BATCH)
+        if mask is None:
+            yield from rows
+        else:
+            for row in rows:
+                yield mask(row)

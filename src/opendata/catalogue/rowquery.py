@@ -204,11 +204,13 @@ def keyset_predicate(table: Table, sort: list[SortKey], cursor: tuple[list[Any],
     return or_(*alternatives)
 
 
-def page_statement(table: Table, query: RowQuery, *, paginated: bool = True) -> Select:
-    """SELECT the requested fields, then the sort keys and row id (for the next cursor)."""
+def page_statement(table: Table, query: RowQuery, *, paginated: bool = True, with_keys: bool = True) -> Select:
+    """SELECT the requested fields, then (``with_keys``) the sort keys and the row id that
+    the next page's cursor is made of."""
     columns = [table.c[name] for name in query.fields]
-    columns += [table.c[k.field].label(f"_sort_{i}") for i, k in enumerate(query.sort)]
-    columns.append(table.c[ROW_ID])
+    if with_keys:
+        columns += [table.c[k.field].label(f"_sort_{i}") for i, k in enumerate(query.sort)]
+        columns.append(table.c[ROW_ID])
     stmt = select(*columns).where(*where_clause(table, query))
     if query.cursor is not None:
         stmt = stmt.where(keyset_predicate(table, query.sort, query.cursor))
