@@ -9,9 +9,11 @@ for tens of thousands of datasets (see benchmarks/catalogue_search.py).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select
+from sqlalchemy import ColumnElement, Row, Select, case, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
 from opendata.catalogue import vocabulary as vocab
@@ -64,9 +66,20 @@ def validate(query: SearchQuery, max_page_size: int) -> None:
             )
 
 
-def conditions(query: SearchQuery) -> list[ColumnElement[bool]]:
+def _contains(column: ColumnElement[str], term: str, dialect: str) -> ColumnElement[bool]:
+    """``term`` occurs in ``column`` (both already lower-case).
+
+    SQLite's instr() is a plain substring search, several times faster than its
+    case-folding LIKE; PostgreSQL serves LIKE '%…%' from the pg_trgm index.
+    """
+    if dialect == "sqlite":
+        return func.instr(column, term) > 0
+    return column.like(_like_pattern(term), escape="\\")
+
+
+def conditions(query: SearchQuery, dialect: str = "sqlite") -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [
-        Dataset.search_text.like(_like_pattern(term), escape="\\") for term in query.terms()
+        _contains(Dataset.search_text, term, dialect) for term in query.terms()
     ]
     if query.domain:
         where.append(Dataset.domain.in_([vocab.resolve_domain(d).code for d in query.domain]))  # type: ignore[union-attr]
@@ -86,87 +99,130 @@ def conditions(query: SearchQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-def _relevance(terms: list[str]) -> ColumnElement[int]:
+def _relevance(terms: list[str], dialect: str) -> ColumnElement[int]:
+    """Title matches rank above matches in descriptions, tags and the dictionary."""
     score: ColumnElement[int] = literal(0)
     for term in terms:
-        pattern = _like_pattern(term)
         score = score + case(
-            (func.lower(Dataset.title_zh).like(pattern, escape="\\"), 10),
-            (func.lower(func.coalesce(Dataset.title_en, "")).like(pattern, escape="\\"), 8),
+            (_contains(func.lower(Dataset.title_zh), term, dialect), 10),
+            (_contains(func.lower(func.coalesce(Dataset.title_en, "")), term, dialect), 8),
             else_=1,
         )
     return score
 
 
-def _ordered(stmt: Select, query: SearchQuery) -> Select:
-    terms = query.terms()
-    if query.sort == "relevance" and terms:
-        return stmt.order_by(_relevance(terms).desc(), Dataset.updated_at.desc(), Dataset.id)
+def _sort_key(query: SearchQuery) -> Callable[[Row], tuple]:
+    """Python sort key over the matched rows, mirroring the SQL orderings."""
+    if query.sort == "relevance" and query.terms():
+        return lambda r: (-r.score, -r.updated_at.timestamp(), r.id)
     if query.sort in ("relevance", "modified"):
-        return stmt.order_by(Dataset.updated_at.desc(), Dataset.id)
+        return lambda r: (-r.updated_at.timestamp(), r.id)
+    if query.sort == "created":
+        return lambda r: (-r.created_at.timestamp(), r.id)
+    if query.sort == "title":
+        return lambda r: (r.title_zh, r.id)
+    return lambda r: (r.id,)
+
+
+def search_datasets(session: Session, query: SearchQuery, *, facets: bool = True) -> SearchResponse:
+    """One page of matching datasets with the total and facet counts.
+
+    With words to find, the catalogue is scanned once for the matching datasets and their
+    facet values, which are sorted, counted and paged in memory: running COUNT, the page
+    query and a GROUP BY per facet would repeat the substring scan seven times. Without
+    words, filters and sorts run on indexes and SQL pages them.
+    """
+    dialect = session.get_bind().dialect.name
+    where = conditions(query, dialect)
+    terms = query.terms()
+    start = (query.page - 1) * query.page_size
+    if terms:
+        matched = session.execute(
+            select(
+                Dataset.id, Dataset.domain, Dataset.publisher_id, Dataset.open_level, Dataset.updated_at,
+                Dataset.created_at, Dataset.title_zh, _relevance(terms, dialect).label("score"),
+            ).where(*where)
+        ).all()
+        matched.sort(key=_sort_key(query))
+        page_ids = [r.id for r in matched[start:start + query.page_size]]
+        total = len(matched)
+        counts = {
+            "domain": Counter(r.domain for r in matched),
+            "open_level": Counter(r.open_level for r in matched),
+            "publisher": Counter(r.publisher_id for r in matched),
+        }
+    else:
+        total = session.scalar(select(func.count()).select_from(Dataset).where(*where)) or 0
+        page_ids = list(session.scalars(
+            _sql_order(select(Dataset.id).where(*where), query).limit(query.page_size).offset(start)
+        ))
+        counts = {
+            name: Counter(dict(session.execute(select(column, func.count()).where(*where).group_by(column)).all()))
+            for name, column in (("domain", Dataset.domain), ("open_level", Dataset.open_level),
+                                 ("publisher", Dataset.publisher_id))
+        } if facets and total else {}
+    loaded = {
+        d.id: d
+        for d in session.scalars(
+            select(Dataset).where(Dataset.id.in_(page_ids)).options(
+                selectinload(Dataset.publisher), selectinload(Dataset.tags), selectinload(Dataset.resources)
+            )
+        )
+    } if page_ids else {}
+    return SearchResponse(
+        items=[dataset_summary(loaded[i]) for i in page_ids],
+        total=total,
+        page=query.page,
+        page_size=query.page_size,
+        facets=facet_values(session, where, counts) if facets and total else {k: [] for k in FACETS},
+    )
+
+
+def _sql_order(stmt: Select, query: SearchQuery) -> Select:
     if query.sort == "created":
         return stmt.order_by(Dataset.created_at.desc(), Dataset.id)
     if query.sort == "title":
         return stmt.order_by(Dataset.title_zh, Dataset.id)
-    return stmt.order_by(Dataset.id)
+    if query.sort == "id":
+        return stmt.order_by(Dataset.id)
+    return stmt.order_by(Dataset.updated_at.desc(), Dataset.id)
 
 
-def search_datasets(session: Session, query: SearchQuery, *, facets: bool = True) -> SearchResponse:
-    where = conditions(query)
-    total = session.scalar(select(func.count()).select_from(Dataset).where(*where)) or 0
-    page_stmt = _ordered(select(Dataset).where(*where), query)
-    page_stmt = page_stmt.limit(query.page_size).offset((query.page - 1) * query.page_size)
-    page_stmt = page_stmt.options(
-        selectinload(Dataset.publisher), selectinload(Dataset.tags), selectinload(Dataset.resources)
-    )
-    items = [dataset_summary(d) for d in session.scalars(page_stmt)]
-    return SearchResponse(
-        items=items,
-        total=total,
-        page=query.page,
-        page_size=query.page_size,
-        facets=facet_counts(session, where) if facets and total else {k: [] for k in FACETS},
-    )
-
-
-def facet_counts(session: Session, where: list[ColumnElement[bool]]) -> dict[str, list[FacetValue]]:
-    """Counts over the current result set for every facet, most frequent first."""
-    result: dict[str, list[FacetValue]] = {}
-    rows = session.execute(
-        select(Dataset.domain, func.count()).where(*where).group_by(Dataset.domain)
-    )
-    result["domain"] = [
-        FacetValue(code, n, *_term_labels(vocab.DOMAIN_BY_CODE.get(code))) for code, n in rows
-    ]
-    rows = session.execute(
-        select(Dataset.open_level, func.count()).where(*where).group_by(Dataset.open_level)
-    )
-    result["open_level"] = [
-        FacetValue(code, n, *_term_labels(vocab.OPEN_LEVEL_BY_CODE.get(code))) for code, n in rows
-    ]
-    rows = session.execute(
-        select(Publisher.id, Publisher.name_zh, Publisher.name_en, func.count())
-        .join(Dataset, Dataset.publisher_id == Publisher.id)
-        .where(*where)
-        .group_by(Publisher.id, Publisher.name_zh, Publisher.name_en)
-    )
-    result["publisher"] = [FacetValue(pid, n, zh, en) for pid, zh, en, n in rows]
-    rows = session.execute(
+def facet_values(
+    session: Session, where: list[ColumnElement[bool]], counts: dict[str, Counter]
+) -> dict[str, list[FacetValue]]:
+    """Facets with labels, most frequent first; tags and formats are counted here."""
+    publishers = counts["publisher"]
+    names = {
+        pid: (zh, en)
+        for pid, zh, en in session.execute(
+            select(Publisher.id, Publisher.name_zh, Publisher.name_en).where(Publisher.id.in_(list(publishers)))
+        )
+    }
+    # An uncorrelated IN (subquery) is evaluated once; a JOIN here would make the
+    # planner rescan the search text for every tag row.
+    matched_ids = select(Dataset.id).where(*where)
+    tags = session.execute(
         select(DatasetTag.tag, func.count())
-        .join(Dataset, Dataset.id == DatasetTag.dataset_id)
-        .where(*where)
+        .where(DatasetTag.dataset_id.in_(matched_ids))
         .group_by(DatasetTag.tag)
         .order_by(func.count().desc(), DatasetTag.tag)
         .limit(TAG_FACET_LIMIT)
-    )
-    result["tag"] = [FacetValue(tag, n) for tag, n in rows]
-    rows = session.execute(
+    ).all()
+    formats = session.execute(
         select(Resource.format, func.count(func.distinct(Resource.dataset_id)))
-        .join(Dataset, Dataset.id == Resource.dataset_id)
-        .where(*where)
+        .where(Resource.dataset_id.in_(matched_ids))
         .group_by(Resource.format)
-    )
-    result["format"] = [FacetValue(fmt, n) for fmt, n in rows]
+    ).all()
+    result = {
+        "domain": [FacetValue(c, n, *_term_labels(vocab.DOMAIN_BY_CODE.get(c))) for c, n in counts["domain"].items()],
+        "open_level": [
+            FacetValue(c, n, *_term_labels(vocab.OPEN_LEVEL_BY_CODE.get(c))) for c, n in counts["open_level"].items()
+        ],
+        "publisher": [FacetValue(p, n, *names.get(p, (None, None))) for p, n in publishers.items()],
+        "tag": [FacetValue(tag, n) for tag, n in tags],
+        "format": [FacetValue(fmt, n) for fmt, n in formats],
+    }
     for name in ("domain", "open_level", "publisher", "format"):
         result[name].sort(key=lambda f: (-f.count, f.value))
     return result
