@@ -1,0 +1,141 @@
+"""The enterprise (key-holder) side: key generation, fast encryption, decryption. No network.
+
+Typical use by the SDK::
+
+    holder = generate_keypair()                      # or KeyHolder.from_dict(saved)
+    register(holder.public_key_dict())               # {"kty": "paillier", "n": "...", "kid": ...}
+    claims = holder.encrypt_claims({"capital": "1500000.00"}, {"capital": 2})
+    ...send claims, receive results...
+    holder.verification_results(results)             # {"capital": True}
+
+    enc_w, enc_b = holder.encrypt_model(weights, bias, feature_scales, score_scale)
+    ...register the model, request scores...
+    holder.decrypt_scores(scores, score_scale)       # [Decimal(...), ...]
+
+Encryption uses the factorisation (``PrivateKey.raw_encrypt``): by default the DJN
+short-exponent method (see its docstring for the assumption), or ``method="exact"`` for the
+textbook distribution under DCR alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from opendata.compute import ComputeError
+from opendata.compute.encoding import (
+    EncodingOverflowError,
+    check_scale,
+    default_max_int,
+    from_fixed_point,
+    from_residue,
+    to_fixed_point,
+    to_residue,
+)
+from opendata.compute.paillier import (
+    DEFAULT_MIN_KEY_BITS,
+    PrivateKey,
+    PublicKey,
+    generate_private_key,
+)
+
+Number = int | float | Decimal | str
+
+
+class KeyHolder:
+    """A private key with encoding-aware encrypt/decrypt helpers."""
+
+    def __init__(self, private_key: PrivateKey, *, method: str = "djn", max_int: int | None = None) -> None:
+        if method not in ("djn", "exact"):
+            raise ValueError("method must be 'djn' or 'exact'")
+        self.private_key = private_key
+        self.method = method
+        self.max_int = default_max_int(private_key.public_key.n) if max_int is None else max_int
+
+    # --- keys --------------------------------------------------------------------------------
+    @classmethod
+    def generate(cls, bits: int = DEFAULT_MIN_KEY_BITS, **options: Any) -> KeyHolder:
+        return cls(generate_private_key(bits, min_bits=min(bits, DEFAULT_MIN_KEY_BITS)), **options)
+
+    @property
+    def public_key(self) -> PublicKey:
+        return self.private_key.public_key
+
+    def public_key_dict(self) -> dict[str, str]:
+        return self.public_key.to_dict()
+
+    def to_dict(self) -> dict[str, str]:
+        """Includes p and q: keep it secret."""
+        return self.private_key.to_dict()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, min_bits: int = DEFAULT_MIN_KEY_BITS, **options: Any) -> KeyHolder:
+        return cls(PrivateKey.from_dict(data, min_bits=min_bits), **options)
+
+    # --- encryption --------------------------------------------------------------------------
+    def encrypt_int(self, value: int) -> int:
+        """Enc of a signed (already fixed-point) integer."""
+        n = self.public_key.n
+        return int(self.private_key.raw_encrypt(to_residue(value, n, max_int=self.max_int), method=self.method))
+
+    def encrypt(self, value: Number, scale: int = 0, *, rounding: str | None = None) -> int:
+        """Enc(value * 10**scale); refuses extra decimals unless ``rounding`` is given."""
+        return self.encrypt_int(to_fixed_point(value, scale, max_int=self.max_int, rounding=rounding))
+
+    def encrypt_many(self, values: Sequence[Number], scale: int = 0) -> list[int]:
+        return [self.encrypt(v, scale) for v in values]
+
+    def encrypt_claims(self, values: Mapping[str, Number], scales: Mapping[str, int]) -> dict[str, str]:
+        """Verification request body: field -> Enc(claimed) as a decimal string."""
+        return {field: str(self.encrypt(value, scales[field])) for field, value in values.items()}
+
+    def encrypt_model(
+        self, weights: Sequence[Number], bias: Number, feature_scales: Sequence[int], score_scale: int
+    ) -> tuple[list[int], int]:
+        """Enc(w_i) at scale ``score_scale - feature_scales[i]`` and Enc(b) at ``score_scale``,
+        so every w_i * x_i and b share the score's scale and w.x + b decodes at ``score_scale``."""
+        if len(weights) != len(feature_scales):
+            raise ComputeError("one scale per weight is required", code="feature_count_mismatch")
+        check_scale(score_scale)
+        enc_weights = []
+        for weight, feature_scale in zip(weights, feature_scales, strict=True):
+            weight_scale = score_scale - check_scale(feature_scale)
+            if weight_scale < 0:
+                raise ComputeError("score_scale must be at least every feature scale", code="scale_invalid")
+            enc_weights.append(self.encrypt(weight, weight_scale))
+        return enc_weights, self.encrypt(bias, score_scale)
+
+    # --- decryption --------------------------------------------------------------------------
+    def decrypt_residue(self, c: int | str) -> int:
+        """The raw plaintext in [0, n); validates the ciphertext first."""
+        return int(self.private_key.raw_decrypt(c))  # raw_decrypt validates c
+
+    def decrypt_int(self, c: int | str) -> int:
+        """Signed plaintext; EncodingOverflowError if it lies in the overflow band (overflow,
+        tampering, or a ciphertext under another key)."""
+        return from_residue(self.decrypt_residue(c), self.public_key.n, max_int=self.max_int)
+
+    def decrypt(self, c: int | str, scale: int = 0) -> Decimal:
+        return from_fixed_point(self.decrypt_int(c), scale)
+
+    def decrypt_scores(self, ciphertexts: Sequence[int | str], score_scale: int) -> list[Decimal]:
+        return [self.decrypt(c, score_scale) for c in ciphertexts]
+
+    def is_match(self, c: int | str) -> bool:
+        """Verification result: plaintext 0 means the claim equals the server's value."""
+        return self.decrypt_residue(c) == 0
+
+    def verification_results(self, results: Mapping[str, int | str]) -> dict[str, bool]:
+        return {field: self.is_match(c) for field, c in results.items()}
+
+    def __repr__(self) -> str:
+        return f"KeyHolder({self.private_key!r}, method={self.method!r})"
+
+
+def generate_keypair(bits: int = DEFAULT_MIN_KEY_BITS, **options: Any) -> KeyHolder:
+    """A fresh key holder with an exactly ``bits``-bit modulus (~0.1 s at 2048 bits)."""
+    return KeyHolder.generate(bits, **options)
+
+
+__all__ = ["EncodingOverflowError", "KeyHolder", "generate_keypair"]
