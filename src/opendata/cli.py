@@ -220,3 +220,12 @@ def db_upgrade(ctx: click.Context) -> None:
     database = Database(_settings(ctx).resolved_database_url)
     database.migrate()
     click.echo(f"✓ schema at revision {current_revision(database.engine)}")
+
+
+from opendata.access.cli import clients, keys, users  # noqa: E402
+from opendata.audit.cli import audit  # noqa: E402
+
+main.add_command(users)
+main.add_command(clients)
+main.add_command(keys)
+main.add_command(audit)

@@ -1,5 +1,7 @@
 """Imports every domain's tables so that Base.metadata knows the whole schema."""
 
 from opendata import secrets  # noqa: F401
+from opendata.access import models as access_models  # noqa: F401
+from opendata.audit import models as audit_models  # noqa: F401
 from opendata.catalogue import models as catalogue_models  # noqa: F401
 from opendata.stats import models as stats_models  # noqa: F401

@@ -13,6 +13,7 @@ from litestar.di import Provide
 from litestar.plugins import InitPluginProtocol
 from sqlalchemy.orm import Session
 
+from opendata.access.routes import ACCESS_HANDLERS
 from opendata.catalogue.api import CatalogueController
 from opendata.catalogue.data_api import DataController
 from opendata.db import Database
@@ -36,7 +37,7 @@ class OpenDataPlugin(InitPluginProtocol):
         self.database = Database(self.settings.resolved_database_url, echo=False)
 
     def route_handlers(self) -> list:
-        return [CatalogueController, DataController, StatsController]
+        return [CatalogueController, DataController, StatsController, *ACCESS_HANDLERS]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         router = Router(

@@ -58,6 +58,9 @@ class Settings:
     token_audience: str = "opendata-api"
     token_lifetime_seconds: int = 900
     secure_cookies: bool = True
+    session_lifetime_seconds: int = 8 * 3600
+    # Encrypts token signing keys at rest; kept out of repr() so it never reaches a log.
+    signing_key_passphrase: str | None = field(default=None, repr=False)
 
     _parsers = {
         "data_dir": Path,
@@ -74,6 +77,8 @@ class Settings:
         "token_audience": str,
         "token_lifetime_seconds": int,
         "secure_cookies": _parse_bool,
+        "session_lifetime_seconds": int,
+        "signing_key_passphrase": str,
     }
 
     @classmethod

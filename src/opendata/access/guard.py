@@ -1,58 +1,207 @@
 """The one place that decides whether a request may read a dataset's rows.
 
 Every door to rows (the query API, downloads, the portal's preview, the SDK through the
-API) calls ``authorize_data`` and serves only what the returned Grant allows.
+API) calls ``authorize_data`` and serves only what the returned Grant allows, then, for a
+query, ``record_rows_served`` before it sends the page.
+
+- Unconditional data (无条件开放) is open to everyone: no token needed, none looked at.
+- Closed data (不予开放) is never served as rows, token or not; a compute licence may
+  name it for computations only.
+- Conditional data (有条件开放) needs ``Authorization: Bearer <access token>`` whose
+  licence grants this operation on this dataset, and then only the granted fields.
+
+Both functions commit the caller's session when they write (a download's quota charge,
+the audit record of a served query): the charge must be durable, and its row lock and the
+audit chain lock released, before rows stream out. Call them before writing anything of
+your own. Every refusal is audited and committed (after rolling the session back) before
+the error is raised.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any, NoReturn
 
 from litestar import Request
 from sqlalchemy.orm import Session
 
+from opendata.access import quotas, tokens
+from opendata.access.principals import bearer_token
+from opendata.audit.context import request_info
+from opendata.audit.service import ANONYMOUS, Actor, RequestInfo, append, refuse
 from opendata.catalogue.models import Dataset
 from opendata.errors import AppError
+from opendata.settings import Settings
 
 OPERATIONS = ("query", "download", "compute")
+ROW_OPERATIONS = ("query", "download")
+USAGE_KIND = {"query": "rows", "download": "downloads", "compute": "compute"}
+# The query parameter by which a client names the fields it wants (the rows endpoint's).
+FIELDS_PARAMETER = "fields"
 
 
 @dataclass(frozen=True)
 class Grant:
-    """What a request may do with one dataset. ``fields`` None means every field."""
+    """What a request may do with one dataset. ``fields`` None means every field.
+
+    Under a licence, ``rows_remaining`` is how many rows the licence may still be served
+    today: a query should not fetch more (record_rows_served refuses a page that would
+    pass the quota).
+    """
 
     dataset_id: str
     operation: str
     licence_id: int | None = None
     fields: frozenset[str] | None = None
     client_id: str | None = None
+    token_jti: str | None = None
+    rows_per_day: int | None = None
+    rows_remaining: int | None = None
+    request_info: RequestInfo | None = None
+
+
+def _settings(request: Request) -> Settings:
+    plugin = request.app.state.get("opendata")
+    if plugin is None:
+        raise RuntimeError("authorize_data needs the OpenDataPlugin on the application")
+    return plugin.settings
+
+
+def _asked_explicitly(request: Request) -> bool:
+    return bool(request.query_params.get(FIELDS_PARAMETER, "").strip())
 
 
 def authorize_data(
-    request: Request, session: Session, dataset: Dataset, operation: str, fields: list[str]
+    request: Request, session: Session, dataset: Dataset, operation: str, fields: list[str],
+    *, fields_explicit: bool | None = None,
 ) -> Grant:
     """Allow or refuse ``operation`` on ``dataset`` for ``fields`` (the fields asked for).
 
-    Unconditionally open data is open to everyone. Conditionally open data needs a
-    licence; closed data never leaves the server as rows.
+    ``fields`` is every field of the data dictionary when the client named none: then a
+    licence narrows the grant to its fields (returned in ``Grant.fields``). When the
+    client named fields itself (``fields_explicit``; by default: the request has a
+    non-empty ``fields`` query parameter), any field the licence does not grant is
+    refused with 403 field_not_licensed, never silently dropped.
     """
     if operation not in OPERATIONS:
         raise ValueError(f"unknown operation {operation!r}")
     if dataset.open_level == "unconditional":
         return Grant(dataset.id, operation)
-    if dataset.open_level == "closed":
-        raise AppError(
-            403, "closed_dataset",
-            f"dataset {dataset.id!r} is closed (不予开放): its rows are never served; "
-            "only licensed computations may use it",
-        )
-    raise AppError(
-        403, "licence_required",
-        f"dataset {dataset.id!r} is conditionally open (有条件开放): apply for a licence and "
-        "send its access token",
-    )
+    refusal = _Refusal(session, request_info(request), f"data.{operation}", f"dataset:{dataset.id}")
+    if dataset.open_level == "closed" and operation in ROW_OPERATIONS:
+        refusal.deny(403, "closed_dataset",
+                     f"dataset {dataset.id!r} is closed (不予开放): its rows are never served; "
+                     "only licensed computations may use it")
+    raw = bearer_token(request)
+    if raw is None:
+        refusal.deny(403, "licence_required",
+                     f"dataset {dataset.id!r} is conditionally open (有条件开放): apply for a licence "
+                     "and send its access token as Authorization: Bearer <token>")
+    try:
+        token = tokens.decode(session, _settings(request), raw)
+    except tokens.TokenInvalid as exc:
+        refusal.deny(401, exc.code, exc.message,
+                     headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.code}"'})
+    refusal.actor = Actor(f"client:{token.client_id}", "client")
+    refusal.request = refusal.request.with_jti(token.jti)
+    refusal.details = {"licence": token.licence_id}
+    kind = USAGE_KIND[operation]
+    state = _live(refusal, tokens.live_state(session, token, kind), token)
+    limit = state.limit or 0
+    allowed = _allowed_fields(refusal, token, dataset, operation, fields,
+                              _asked_explicitly(request) if fields_explicit is None else fields_explicit)
+    grant = Grant(dataset.id, operation, token.licence_id, allowed, token.client_id, token.jti,
+                  request_info=refusal.request)
+    if operation == "query":
+        remaining = limit - state.used
+        if remaining <= 0:
+            refusal.raise_error(quotas.quota_exceeded(kind, limit))
+        return replace(grant, rows_per_day=limit, rows_remaining=remaining)
+    # A download or a computation is charged one unit when it is authorised.
+    used = quotas.charge(session, token.licence_id, kind, 1, limit)
+    if used is None:
+        refusal.raise_error(quotas.quota_exceeded(kind, limit))
+    append(session, actor=refusal.actor, action=refusal.action, target=refusal.target,
+           details={"licence": token.licence_id, "fields": sorted(allowed), f"{kind}_used_today": used},
+           request=refusal.request)
+    session.commit()
+    return grant
 
 
 def record_rows_served(session: Session, grant: Grant, rows: int) -> None:
-    """Account rows served under a licence against its daily quota (open data: nothing)."""
-    return None
+    """Charge ``rows`` served under a licence to its daily quota and audit the query.
+
+    Call it after fetching a page and before sending it: a page that would pass the
+    quota is refused (429) and must not be sent. Open data: nothing to do.
+    """
+    if grant.licence_id is None:
+        return
+    if rows < 0:
+        raise ValueError("rows served cannot be negative")
+    actor = Actor(f"client:{grant.client_id}", "client")
+    target, request = f"dataset:{grant.dataset_id}", grant.request_info or RequestInfo()
+    limit = grant.rows_per_day if grant.rows_per_day is not None else 0
+    used = quotas.charge(session, grant.licence_id, "rows", rows, limit) if rows else None
+    if rows and used is None:
+        refuse(session, quotas.quota_exceeded("rows", limit),
+               actor=actor, action="data.query", target=target,
+               details={"licence": grant.licence_id, "rows": rows}, request=request)
+    append(session, actor=actor, action="data.query", target=target,
+           details={"licence": grant.licence_id, "rows": rows, "fields": sorted(grant.fields or ()),
+                    "rows_used_today": used},
+           request=request)
+    session.commit()
+
+
+class _Refusal:
+    """Who is being refused what, filled in as the guard learns it, so that every
+    refusal's audit record says as much as was known at that point."""
+
+    def __init__(self, session: Session, request: RequestInfo, action: str, target: str) -> None:
+        self.session, self.request, self.action, self.target = session, request, action, target
+        self.actor: Actor = ANONYMOUS
+        self.details: dict[str, Any] = {}
+
+    def deny(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+             **details: Any) -> NoReturn:
+        self.raise_error(AppError(status, code, message, headers=headers), **details)
+
+    def raise_error(self, error: AppError, **details: Any) -> NoReturn:
+        refuse(self.session, error, actor=self.actor, action=self.action, target=self.target,
+               details={**self.details, **details}, request=self.request)
+
+
+def _live(refusal: _Refusal, state: tokens.LiveState | None, token: tokens.VerifiedToken) -> tokens.LiveState:
+    """The token's live state, if it still allows anything at all; else an audited refusal."""
+    if state is None:
+        refusal.deny(401, "invalid_token", "the token's licence or client no longer exists")
+    if state.token_revoked:
+        refusal.deny(401, "token_revoked", "this access token has been revoked")
+    if state.client_revoked:
+        refusal.deny(401, "client_revoked", f"API client {token.client_id} has been revoked")
+    if state.licence != "active":
+        refusal.deny(403, "licence_inactive", f"licence {token.licence_id} is {state.licence}",
+                     licence_state=state.licence)
+    return state
+
+
+def _allowed_fields(refusal: _Refusal, token: tokens.VerifiedToken, dataset: Dataset, operation: str,
+                    fields: list[str], explicit: bool) -> frozenset[str]:
+    granted = token.datasets.get(dataset.id)
+    if granted is None:
+        refusal.deny(403, "dataset_not_licensed",
+                     f"this token's licence does not cover dataset {dataset.id!r}")
+    if operation not in granted.operations:
+        refusal.deny(403, "operation_not_licensed",
+                     f"this token does not grant {operation} on dataset {dataset.id!r}")
+    if explicit:
+        outside = [f for f in fields if f not in granted.fields]
+        if outside:
+            refusal.deny(403, "field_not_licensed",
+                         f"the licence does not grant field(s) {', '.join(outside)} of {dataset.id!r}",
+                         fields=outside)
+        return frozenset(fields)
+    narrowed = frozenset(f for f in fields if f in granted.fields)
+    if not narrowed:
+        refusal.deny(403, "field_not_licensed", f"the licence grants none of these fields of {dataset.id!r}")
+    return narrowed

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from opendata.access.guard import Grant, authorize_data, record_rows_served
+from opendata.audit.service import Actor, RequestInfo, refuse
 from opendata.catalogue import rowquery, service
 from opendata.catalogue.masking import ServedField, row_masker, served_fields
 from opendata.catalogue.models import Dataset, Resource
@@ -52,21 +53,35 @@ def _prepare(
     request: Request, session: Session, dataset_id: str, resource_id: str, operation: str,
     settings: Settings, *, paginated: bool,
 ) -> tuple[Dataset, Resource, list[ServedField], rowquery.RowQuery, Grant]:
+    """Validate the query, then authorise it, then narrow it to the licensed fields.
+
+    The query is checked against the dictionary before the guard runs, so that a bad
+    filter never costs a licence a download or a computation from its daily quota.
+    """
     dataset, resource = _tabular_resource(session, dataset_id, resource_id)
     params = {k: v for k, v in request.query_params.items()}
-    requested = rowquery.split_list(params.get("fields", ""))
-    grant = authorize_data(request, session, dataset, operation, requested or [f.name for f in resource.fields])
-    fields = [f for f in resource.fields if grant.fields is None or f.name in grant.fields]
-    served = served_fields(fields, instance_secret(session, MASKING_SECRET))
+    served = served_fields(resource.fields, instance_secret(session, MASKING_SECRET))
     query = rowquery.parse_row_query(
         params, served, [f.name for f in resource.fields],
         default_limit=min(100, settings.rows_page_size_max), max_limit=settings.rows_page_size_max,
         paginated=paginated,
     )
+    requested = rowquery.split_list(params.get("fields", ""))
+    grant = authorize_data(request, session, dataset, operation, requested or [f.name for f in resource.fields])
     if grant.fields is not None:
-        outside = sorted(query.referenced_fields - grant.fields)
+        named = set(requested) | {f.field for f in query.filters} | {k.field for k in query.sort}
+        outside = sorted(named - grant.fields)
         if outside:
-            raise AppError(403, "field_not_licensed", f"the licence does not cover field(s) {', '.join(outside)}")
+            error = AppError(403, "field_not_licensed", f"the licence does not cover field(s) {', '.join(outside)}")
+            refuse(session, error, actor=Actor(f"client:{grant.client_id}", "client"),
+                   action=f"data.{operation}", target=f"dataset:{dataset.id}",
+                   details={"licence": grant.licence_id, "fields": outside},
+                   request=grant.request_info or RequestInfo())
+        served = [s for s in served if s.name in grant.fields]
+        query.fields = [name for name in query.fields if name in grant.fields]
+    if grant.rows_remaining is not None:
+        # Serve no more than the licence may still read today; the cursor continues later.
+        query.limit = max(1, min(query.limit, grant.rows_remaining))
     return dataset, resource, served, query, grant
 
 
@@ -125,9 +140,9 @@ class DataController(Controller):
                      "relation": "gte" if counted > rowquery.COUNT_CAP else "eq"}
         else:
             total = {"value": resource.row_count or 0, "relation": "eq"}
+        count_use(db_session, dataset.id, "rows_query")
         record_rows_served(db_session, grant, len(items))
         db_session.commit()
-        count_use(database.engine, dataset.id, "rows_query")
         encode = row_encoder(_columns(served, query.fields))
         head = {
             "dataset": dataset.id,
@@ -155,8 +170,8 @@ class DataController(Controller):
         dataset, resource, served, query, grant = _prepare(
             request, db_session, dataset_id, resource_id, "download", settings, paginated=False
         )
+        count_use(db_session, dataset.id, "download", exporter.name)
         db_session.commit()
-        count_use(database.engine, dataset.id, "download", exporter.name)
         rows = stream_rows(database.engine, resource, query, _in_order(served, query.fields))
         chunks = exporter(_columns(served, query.fields), rows, **options)
         stem = f"{dataset.title_zh}-{resource.title_zh}"

@@ -52,11 +52,6 @@ class RowQuery:
     limit: int = 100
     cursor: tuple[list[Any], int] | None = None
 
-    @property
-    def referenced_fields(self) -> set[str]:
-        """Every field the query reads: selected, filtered or sorted."""
-        return set(self.fields) | {f.field for f in self.filters} | {s.field for s in self.sort}
-
 
 def split_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]

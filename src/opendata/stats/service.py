@@ -17,20 +17,29 @@ from opendata.stats.models import UsageCounter
 METRICS = ("view", "download", "rows_query")
 
 
-def count_use(engine: Engine, dataset_id: str, metric: str, fmt: str = "") -> None:
-    """Add one to today's counter, in its own short transaction so that counting never
-    holds up (or rolls back with) the request that is being counted."""
+def count_use(target: Engine | Session, dataset_id: str, metric: str, fmt: str = "") -> None:
+    """Add one to today's counter.
+
+    Given an Engine, it counts in its own short transaction, so counting never holds up
+    (or rolls back with) the request being counted. Given a Session, it counts inside
+    the session's transaction: one commit for the request and its count, which saves a
+    round trip and a WAL flush per request on PostgreSQL.
+    """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}")
     today = utcnow().date()
     values = {"dataset_id": dataset_id, "day": today, "metric": metric, "format": fmt, "count": 1}
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    dialect = (target.get_bind() if isinstance(target, Session) else target).dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(UsageCounter).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["dataset_id", "day", "metric", "format"],
         set_={"count": UsageCounter.count + 1},
     )
-    with engine.begin() as connection:
+    if isinstance(target, Session):
+        target.execute(stmt)
+        return
+    with target.begin() as connection:
         connection.execute(stmt)
 
 
