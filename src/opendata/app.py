@@ -8,6 +8,7 @@ from litestar.openapi.spec import Tag
 
 from opendata import __version__
 from opendata.plugin import OpenDataPlugin
+from opendata.portal import PortalPlugin
 from opendata.settings import Settings
 
 
@@ -32,12 +33,13 @@ async def healthz() -> dict[str, str]:
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
-    """Build the full portal: the API at its root, OpenAPI docs at /schema."""
+    """Build the full portal: the API at its root, OpenAPI docs at /schema, and the
+    server-rendered pages (opendata.portal) for people."""
     settings = settings if settings is not None else Settings.from_env()
     plugin = OpenDataPlugin(settings, path_prefix=settings.api_prefix or "/")
     return Litestar(
         route_handlers=[api_index, healthz],
-        plugins=[plugin],
+        plugins=[plugin, PortalPlugin(plugin)],
         openapi_config=OpenAPIConfig(
             title="opendata",
             version=__version__,

@@ -229,3 +229,7 @@ main.add_command(users)
 main.add_command(clients)
 main.add_command(keys)
 main.add_command(audit)
+
+from opendata.compute.cli import compute  # noqa: E402
+
+main.add_command(compute)

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from opendata.access.routes import ACCESS_HANDLERS
 from opendata.catalogue.api import CatalogueController
 from opendata.catalogue.data_api import DataController
+from opendata.compute.api import COMPUTE_HANDLERS
+from opendata.compute.runtime import ComputeRuntime, ComputeSettings
 from opendata.db import Database
 from opendata.errors import EXCEPTION_HANDLERS
 from opendata.settings import Settings
@@ -35,9 +37,11 @@ class OpenDataPlugin(InitPluginProtocol):
         prefix = self.settings.api_prefix if path_prefix is None else path_prefix
         self.path_prefix = "/" + prefix.strip("/") if prefix.strip("/") else "/"
         self.database = Database(self.settings.resolved_database_url, echo=False)
+        # Lazy: no worker process or obfuscator pool exists until the first computation.
+        self.compute = ComputeRuntime(ComputeSettings.from_env())
 
     def route_handlers(self) -> list:
-        return [CatalogueController, DataController, StatsController, *ACCESS_HANDLERS]
+        return [CatalogueController, DataController, StatsController, *ACCESS_HANDLERS, *COMPUTE_HANDLERS]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         router = Router(
@@ -71,6 +75,7 @@ class OpenDataPlugin(InitPluginProtocol):
         try:
             yield
         finally:
+            await anyio.to_thread.run_sync(self.compute.close)  # joins workers and pool threads
             self.database.dispose()
 
     def prepare(self) -> None:

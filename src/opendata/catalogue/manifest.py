@@ -11,11 +11,20 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from opendata.catalogue import vocabulary as vocab
+
+from opendata.catalogue.manifest_schema import (
+    CATALOGUE_KEYS,
+    DATASET_KEYS,
+    FIELD_KEYS,
+    PUBLISHER_KEYS,
+    RESOURCE_KEYS,
+    Checker,
+)
 
 MANIFEST_NAME = "catalogue.toml"
 
@@ -136,152 +145,6 @@ class CatalogueSpec:
     folder: Path | None = None
     digest: str | None = None
     catalogue_file: str = MANIFEST_NAME
-
-
-# Key tables: key -> (required, checker). A checker returns the clean value or raises
-# ValueError with the reason.
-Checker = Callable[[Any], Any]
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"must be text, got {type(value).__name__}")
-    return value.strip()
-
-
-def _nonempty(value: Any) -> str:
-    text = _text(value)
-    if not text:
-        raise ValueError("must not be empty")
-    return text
-
-
-def _slug(value: Any) -> str:
-    text = _text(value)
-    if not vocab.SLUG.match(text):
-        raise ValueError(f"{text!r} is not a valid id (lower-case letters, digits and '-')")
-    return text
-
-
-def _date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"{value!r} is not a date (write 2024-01-31)")
-
-
-def _tags(value: Any) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("must be a list of text tags")
-    tags = [v.strip() for v in value if v.strip()]
-    if len(set(tags)) != len(tags):
-        raise ValueError("lists a tag twice")
-    if any(len(t) > 63 for t in tags):
-        raise ValueError("tags are at most 63 characters")
-    return tags
-
-
-def _one_of(choices: dict[str, vocab.Term] | tuple[str, ...], what: str) -> Checker:
-    def check(value: Any) -> str:
-        text = _text(value)
-        if text not in choices:
-            raise ValueError(f"unknown {what} {text!r}; expected one of {', '.join(choices)}")
-        return text
-
-    return check
-
-
-def _domain(value: Any) -> str:
-    text = _text(value)
-    term = vocab.resolve_domain(text)
-    if term is None:
-        known = ", ".join(f"{t.code} ({t.zh})" for t in vocab.DOMAINS)
-        raise ValueError(f"unknown domain {text!r}; expected one of {known}")
-    return term.code
-
-
-def _field_name(value: Any) -> str:
-    text = _text(value)
-    if not vocab.FIELD_NAME.match(text):
-        raise ValueError(f"{text!r} is not a valid field name ([a-z][a-z0-9_]*, ≤ 63 chars)")
-    if text in vocab.RESERVED_FIELD_NAMES:
-        reserved = ", ".join(sorted(vocab.RESERVED_FIELD_NAMES))
-        raise ValueError(f"{text!r} is reserved by the query API ({reserved}); rename the field")
-    if "__" in text:
-        raise ValueError(f"{text!r}: '__' separates a field from a filter operator in queries")
-    return text
-
-
-def _mask(value: Any) -> str:
-    return str(vocab.parse_mask(_text(value)))
-
-
-CATALOGUE_KEYS: dict[str, tuple[bool, Checker]] = {
-    "id": (True, _slug),
-    "title_zh": (True, _nonempty),
-    "title_en": (False, _text),
-    "description_zh": (False, _text),
-    "description_en": (False, _text),
-}
-PUBLISHER_KEYS: dict[str, tuple[bool, Checker]] = {
-    "id": (True, _slug),
-    "name_zh": (True, _nonempty),
-    "name_en": (False, _text),
-    "website": (False, _text),
-    "contact": (False, _text),
-}
-DATASET_KEYS: dict[str, tuple[bool, Checker]] = {
-    "id": (True, _slug),
-    "title_zh": (True, _nonempty),
-    "title_en": (False, _text),
-    "description_zh": (True, _nonempty),
-    "description_en": (False, _text),
-    "domain": (True, _domain),
-    "publisher": (True, _slug),
-    "open_level": (True, _one_of(vocab.OPEN_LEVEL_BY_CODE, "open level")),
-    "industry_code": (False, _text),
-    "tags": (False, _tags),
-    "contact": (False, _text),
-    "update_frequency": (True, _one_of(vocab.FREQUENCY_BY_CODE, "update frequency")),
-    "licence": (True, _nonempty),
-    "spatial_coverage": (False, _text),
-    "temporal_start": (False, _date),
-    "temporal_end": (False, _date),
-    "issued": (False, _date),
-    "modified": (False, _date),
-    "version": (True, _nonempty),
-    "source_system": (False, _text),
-    "update_mechanism": (False, _text),
-    "quality_standard": (False, _text),
-    "usage_notes": (False, _text),
-}
-RESOURCE_KEYS: dict[str, tuple[bool, Checker]] = {
-    "id": (True, _slug),
-    "title_zh": (True, _nonempty),
-    "title_en": (False, _text),
-    "description_zh": (False, _text),
-    "description_en": (False, _text),
-    "format": (True, lambda v: _nonempty(v).lower()),
-    "path": (False, _nonempty),
-    "primary_key": (False, _field_name),
-    "subject_key": (False, _field_name),
-}
-FIELD_KEYS: dict[str, tuple[bool, Checker]] = {
-    "name": (True, _field_name),
-    "title_zh": (True, _nonempty),
-    "title_en": (False, _text),
-    "type": (True, _one_of(vocab.FIELD_TYPES, "field type")),
-    "unit": (False, _text),
-    "description": (False, _text),
-    "sensitivity": (False, _one_of(vocab.SENSITIVITY_BY_CODE, "sensitivity grade")),
-    "mask": (False, _mask),
-}
 
 
 class _Reader:

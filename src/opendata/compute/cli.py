@@ -1,0 +1,191 @@
+"""``opendata compute ...``: an enterprise's side of private computation, from a shell.
+
+Every command but ``keygen`` and ``subject-digest`` talks to a portal through the SDK with
+an API client's credentials (``--portal``, ``--client-id``, ``--client-secret`` or the
+environment variables OPENDATA_PORTAL_URL, OPENDATA_CLIENT_ID, OPENDATA_CLIENT_SECRET).
+The key file written by ``keygen`` holds the private key: it is created readable by its
+owner only and never leaves this machine; only its public half is ever sent.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+
+KEY_OPTION = click.option("--key", "key_path", type=click.Path(path_type=Path), default="key.json",
+                          show_default=True, envvar="OPENDATA_COMPUTE_KEY", help="Key file from `compute keygen`.")
+
+
+@click.group()
+def compute() -> None:
+    """Verification and private scoring on data you never see (数据可用不可见)."""
+
+
+def _portal_options(command: Any) -> Any:
+    for option in reversed([
+        click.option("--portal", default="http://127.0.0.1:8000", show_default=True, envvar="OPENDATA_PORTAL_URL",
+                     help="The portal's base URL."),
+        click.option("--client-id", required=True, envvar="OPENDATA_CLIENT_ID", help="Your API client's id."),
+        click.option("--client-secret", required=True, envvar="OPENDATA_CLIENT_SECRET",
+                     help="Your API client's secret (prefer the environment variable)."),
+        click.option("--scope", envvar="OPENDATA_SCOPE", help="e.g. licence:3, when you hold several licences."),
+        KEY_OPTION,
+    ]):
+        command = option(command)
+    return command
+
+
+class _Client:
+    """The SDK client for one command; SDK errors become one line on stderr and exit 1."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        from opendata.client import OpenDataClient
+
+        key = OpenDataClient.load_key(options["key_path"]) if options["key_path"].exists() else None
+        if key is None:
+            raise click.UsageError(f"no key file {options['key_path']}: run `opendata compute keygen` first")
+        self.sdk = OpenDataClient(options["portal"], client_id=options["client_id"],
+                                  client_secret=options["client_secret"], scope=options["scope"], key=key)
+
+    def __enter__(self) -> Any:
+        return self.sdk
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> bool:
+        from opendata.client import OpenDataError
+
+        self.sdk.close()
+        if isinstance(error, OpenDataError):
+            click.echo(f"✗ {error.status} {error.code}: {error.message}", err=True)
+            raise SystemExit(1)
+        return False
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    pairs = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} is not name=value", param_hint=what)
+        pairs[name] = value
+    return pairs
+
+
+@compute.command("keygen")
+@click.option("--out", type=click.Path(path_type=Path), default="key.json", show_default=True)
+@click.option("--bits", type=click.IntRange(2048, 4096), default=2048, show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing key file.")
+def keygen(out: Path, bits: int, force: bool) -> None:
+    """Generate a Paillier key pair into a file readable only by you."""
+    from opendata.client import OpenDataClient
+
+    if out.exists() and not force:
+        raise click.UsageError(f"{out} exists; a key is not replaced by accident (use --force)")
+    if bits % 2:
+        raise click.BadParameter("the modulus size must be even", param_hint="--bits")
+    key = OpenDataClient.generate_keypair(bits)
+    OpenDataClient.save_key(key, out)
+    click.echo(f"✓ {bits}-bit key {key.public_key.key_id} written to {out} (keep it secret; back it up)")
+
+
+@compute.command("register-key")
+@_portal_options
+def register_key(**options: Any) -> None:
+    """Register the key file's public key for your organisation (idempotent)."""
+    with _Client(options) as sdk:
+        answer = sdk.register_key()
+    click.echo(f"✓ key {answer['kid']} ({answer['bits']} bits) registered")
+
+
+@compute.command("verify")
+@_portal_options
+@click.option("--dataset", required=True)
+@click.option("--resource", help="Default: the dataset's resource with a subject key.")
+@click.option("--subject", required=True, help="The subject key value, e.g. a citizen id or credit code.")
+@click.option("--claim", "claims", multiple=True, required=True, metavar="FIELD=VALUE",
+              help="A claimed value (repeatable).")
+@click.option("--where", "filters", multiple=True, metavar="FIELD=VALUE",
+              help="Singles out one row, e.g. month=2024-06-01 (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print {field: true|false} as JSON.")
+def verify(dataset: str, resource: str | None, subject: str, claims: tuple[str, ...], filters: tuple[str, ...],
+           as_json: bool, **options: Any) -> None:
+    """Check claimed values against the subject's row; exit 0 only if every claim matches."""
+    with _Client(options) as sdk:
+        results = sdk.verify(dataset, subject, _pairs(claims, "--claim"), where=_pairs(filters, "--where") or None,
+                             resource_id=resource)
+    if as_json:
+        click.echo(json.dumps(results))
+    else:
+        for name, matches in results.items():
+            click.echo(f"{'✓' if matches else '✗'} {name}: {'matches' if matches else 'does not match'}")
+    if not all(results.values()):
+        raise SystemExit(1)
+
+
+@compute.command("register-model")
+@_portal_options
+@click.argument("spec", type=click.File("r", encoding="utf-8"))
+def register_model(spec: Any, **options: Any) -> None:
+    """Register a linear model from a JSON file: {"name", "features", "weights", "bias",
+    "score_scale"}. The weights are encrypted here; it scores once approved."""
+    try:
+        model = json.load(spec)
+        arguments = (model["name"], model["features"], model["weights"], model["bias"], int(model["score_scale"]))
+    except (ValueError, KeyError, TypeError) as error:
+        raise click.BadParameter(f"not a model specification: {error}", param_hint="SPEC") from None
+    with _Client(options) as sdk:
+        model_id = sdk.register_model(*arguments)
+    click.echo(f"✓ model {model_id} registered; it scores once an administrator approves its features")
+
+
+def _subjects(values: tuple[str, ...], source: Any) -> Iterator[str]:
+    yield from values
+    if source is not None:
+        yield from (line.strip() for line in source if line.strip())
+
+
+@compute.command("score")
+@_portal_options
+@click.option("--model", "model_id", type=int, required=True)
+@click.option("--subjects-file", type=click.File("r", encoding="utf-8"), help="One subject per line ('-': stdin).")
+@click.option("--json", "as_json", is_flag=True, help="Print {subject: score} as JSON.")
+@click.argument("subjects", nargs=-1)
+def score(model_id: int, subjects_file: Any, as_json: bool, subjects: tuple[str, ...], **options: Any) -> None:
+    """Score subjects with an approved model; the scores are decrypted here."""
+    wanted = list(_subjects(subjects, subjects_file))
+    if not wanted:
+        raise click.UsageError("name at least one subject (arguments or --subjects-file)")
+    with _Client(options) as sdk:
+        scores = sdk.score(model_id, wanted)
+    if as_json:
+        click.echo(json.dumps({s: str(v) for s, v in scores.items()}, ensure_ascii=False))
+        return
+    for subject in wanted:
+        click.echo(f"{subject}\t{scores[subject] if subject in scores else 'not found'}")
+
+
+@compute.command("subject-digest")
+@click.argument("subjects", nargs=-1, required=True)
+@click.pass_context
+def subject_digest(ctx: click.Context, subjects: tuple[str, ...]) -> None:
+    """(Operators) The audit trail's digest of each subject, to find computations on it."""
+    from opendata.compute.policy import subject_digest as digest_of
+    from opendata.compute.runtime import SUBJECT_SECRET_NAME
+    from opendata.db import Database
+    from opendata.secrets import instance_secret
+    from opendata.settings import Settings
+
+    settings = ctx.find_object(Settings) or Settings.from_env()
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    try:
+        with database.session() as session:
+            secret = instance_secret(session, SUBJECT_SECRET_NAME)
+            session.commit()
+    finally:
+        database.dispose()
+    for subject in subjects:
+        click.echo(f"{subject}\t{digest_of(secret, subject)}")
+

@@ -1,0 +1,83 @@
+"""Compute tables: enterprises' Paillier public keys, their registered linear models, and
+each licence's compute policy (who may be computed on, and whether "not found" is told).
+
+Only public material is stored: a key's modulus n, a model's *encrypted* weights and bias.
+The server can never decrypt either; the digest pins what an administrator approved.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from opendata.db import Base, UTCDateTime, utcnow
+
+MODEL_STATES = ("pending", "approved", "rejected")
+
+
+class ComputeKey(Base):
+    """A Paillier public key of an organisation, by its fingerprint (``kid``)."""
+
+    __tablename__ = "compute_keys"
+
+    kid: Mapped[str] = mapped_column(String(32), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    n: Mapped[str] = mapped_column(Text)  # decimal, as on the wire
+    bits: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(127))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ComputeModel(Base):
+    """A private linear model registered under a licence: plaintext features, encrypted
+    weights. Scores only once an administrator has approved its features."""
+
+    __tablename__ = "compute_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("compute_keys.kid"))
+    name: Mapped[str] = mapped_column(String(200))
+    features: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    score_scale: Mapped[int] = mapped_column(Integer)
+    enc_weights: Mapped[list[str]] = mapped_column(JSON)
+    enc_bias: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(127))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(127))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class LicenceComputePolicy(Base):
+    """How a licence may compute, set by an administrator. No row: the defaults (not
+    found is not revealed, any subject may be computed on)."""
+
+    __tablename__ = "licence_compute_policies"
+
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id", ondelete="CASCADE"), primary_key=True)
+    reveal_not_found: Mapped[bool] = mapped_column(Boolean, default=False)
+    # True: only the subjects in licence_authorised_subjects (possibly none) may be used.
+    restrict_subjects: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(127))
+
+
+class LicenceAuthorisedSubject(Base):
+    """One subject key value (a person id, a credit code) a restricted licence may use.
+    A table rather than a JSON list: lists run to tens of thousands of applicants, and
+    each request needs an indexed membership test, not the whole list."""
+
+    __tablename__ = "licence_authorised_subjects"
+
+    # References the licence (not the policy row): a shorter constraint name than
+    # PostgreSQL's 63-character limit, and the policy row is never deleted on its own.
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id", ondelete="CASCADE"), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)

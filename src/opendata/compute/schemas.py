@@ -1,0 +1,235 @@
+"""Request and response shapes of the compute API.
+
+Request bodies are parsed here rather than by Litestar, so that *every* bad input (even
+JSON that does not parse) reaches the handler, gets a precise 400 code and is audited with
+the caller it came from. Unknown members are refused (``unexpected_field``): in particular
+a scoring request cannot carry weights -- only a registered, approved model is ever used.
+
+Big integers (ciphertexts) travel as decimal strings, as everywhere in compute.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from opendata.compute.models import ComputeKey, ComputeModel
+from opendata.errors import bad_request
+
+AGGREGATES = ("value", "count", "sum")
+MAX_NAME_CHARS = 200
+MAX_REASON_CHARS = 4000
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise bad_request("invalid_json", "the request body is not valid JSON") from None
+
+
+def members(body: Any, what: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise bad_request("invalid_body", f"{what} is a JSON object")
+    unexpected = sorted(set(body) - set(required) - set(optional))
+    if unexpected:
+        raise bad_request("unexpected_field", f"{what} has no member(s) {', '.join(map(repr, unexpected))}")
+    missing = [name for name in required if name not in body]
+    if missing:
+        raise bad_request("missing_field", f"{what} needs {', '.join(map(repr, missing))}")
+    return body
+
+
+def _ciphertext(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise bad_request("not_decimal", f"{what} is a ciphertext as a decimal string")
+    return value
+
+
+def _text(value: Any, what: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise bad_request("invalid_field", f"{what} is a text of 1 to {limit} characters")
+    return value.strip()
+
+
+# --- verification ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Claim:
+    ciphertext: str
+    scale: Any  # checked against the field's type once the field is known
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    dataset: Any
+    resource: Any
+    subject: Any
+    where: Any
+    key_id: Any
+    claims: dict[str, Claim]
+
+
+def parse_verify(body: Any, max_fields: int) -> VerifyRequest:
+    data = members(body, "a verification", ("dataset", "subject", "key_id", "claims"), ("resource", "where"))
+    claims = data["claims"]
+    if not isinstance(claims, dict) or not 0 < len(claims) <= max_fields:
+        raise bad_request("invalid_claims", f"claims maps 1 to {max_fields} field names to "
+                          '{"ciphertext": "<decimal>", "scale": <int>}')
+    parsed = {}
+    for name, claim in claims.items():
+        item = members(claim, f"the claim on {name!r}", ("ciphertext",), ("scale",))
+        parsed[name] = Claim(_ciphertext(item["ciphertext"], f"the claim on {name!r}"), item.get("scale", 0))
+    return VerifyRequest(data["dataset"], data.get("resource"), data["subject"], data.get("where"),
+                         data["key_id"], parsed)
+
+
+# --- models ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FeatureIn:
+    dataset: Any
+    resource: Any
+    field: Any
+    aggregate: str
+    where: Any
+    scale: Any
+    default: Any
+    map: Any
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    name: str
+    key_id: Any
+    features: list[FeatureIn]
+    score_scale: Any
+    enc_weights: list[str]
+    enc_bias: str
+
+
+def parse_feature(raw: Any, index: int) -> FeatureIn:
+    what = f"feature {index}"
+    data = members(raw, what, ("dataset",), ("resource", "field", "aggregate", "where", "scale", "default", "map"))
+    aggregate = data.get("aggregate", "value")
+    if aggregate not in AGGREGATES:
+        raise bad_request("invalid_feature", f"{what}: aggregate is one of {', '.join(AGGREGATES)}")
+    if aggregate != "count" and not data.get("field"):
+        raise bad_request("invalid_feature", f"{what}: name the field (only a count may leave it out)")
+    return FeatureIn(data["dataset"], data.get("resource"), data.get("field"), aggregate, data.get("where"),
+                     data.get("scale", 0), data.get("default", 0), data.get("map"))
+
+
+def parse_model(body: Any, max_features: int) -> ModelRequest:
+    data = members(body, "a model", ("name", "key_id", "features", "score_scale", "enc_weights", "enc_bias"))
+    features, weights = data["features"], data["enc_weights"]
+    if not isinstance(features, list) or not 0 < len(features) <= max_features:
+        raise bad_request("invalid_features", f"features is a list of 1 to {max_features} features")
+    if not isinstance(weights, list) or len(weights) != len(features):
+        raise bad_request("feature_count_mismatch", "enc_weights has one ciphertext per feature")
+    return ModelRequest(
+        name=_text(data["name"], "name", MAX_NAME_CHARS), key_id=data["key_id"],
+        features=[parse_feature(f, i) for i, f in enumerate(features)], score_scale=data["score_scale"],
+        enc_weights=[_ciphertext(w, f"enc_weights[{i}]") for i, w in enumerate(weights)],
+        enc_bias=_ciphertext(data["enc_bias"], "enc_bias"),
+    )
+
+
+def parse_score(body: Any, max_batch: int) -> list[Any]:
+    data = members(body, "a scoring request", ("subjects",))
+    subjects = data["subjects"]
+    if not isinstance(subjects, list) or not subjects:
+        raise bad_request("invalid_subjects", "subjects is a non-empty list of subject key values")
+    if len(subjects) > max_batch:
+        raise bad_request("batch_too_large", f"{len(subjects)} subjects; at most {max_batch} per request")
+    if len(set(map(str, subjects))) != len(subjects):
+        raise bad_request("duplicate_subject", "each subject may appear once per request")
+    return subjects
+
+
+def parse_reason(body: Any) -> str:
+    data = members(body, "a decision", ("reason",))
+    return _text(data["reason"], "reason", MAX_REASON_CHARS)
+
+
+def parse_policy(body: Any) -> tuple[bool, Any]:
+    data = members(body, "a compute policy", ("reveal_not_found",), ("authorised_subjects",))
+    if not isinstance(data["reveal_not_found"], bool):
+        raise bad_request("invalid_field", "reveal_not_found is true or false")
+    return data["reveal_not_found"], data.get("authorised_subjects")
+
+
+# --- responses ------------------------------------------------------------------------------
+
+@dataclass
+class KeyOut:
+    kid: str
+    bits: int
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None
+    public_key: dict[str, str]
+
+
+def key_out(row: ComputeKey) -> KeyOut:
+    return KeyOut(row.kid, row.bits, row.created_at, row.created_by, row.revoked_at,
+                  {"kty": "paillier", "n": row.n, "kid": row.kid})
+
+
+@dataclass
+class ModelOut:
+    """A model as its owner and the administrators see it: features and state, never the
+    ciphertexts (they are the owner's own, and useless to anyone else)."""
+
+    id: int
+    name: str
+    licence_id: int
+    key_id: str
+    state: str
+    features: list[dict[str, Any]]
+    score_scale: int
+    digest: str
+    created_at: datetime
+    created_by: str
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_reason: str | None
+
+
+def model_out(row: ComputeModel) -> ModelOut:
+    return ModelOut(row.id, row.name, row.licence_id, row.key_id, row.state, list(row.features), row.score_scale,
+                    row.digest, row.created_at, row.created_by, row.decided_at, row.decided_by,
+                    row.decision_reason)
+
+
+@dataclass
+class PolicyOut:
+    licence_id: int
+    reveal_not_found: bool
+    authorised_subjects: list[str] | None
+
+
+@dataclass
+class VerifyOut:
+    """``results[field]`` decrypts to 0 exactly when the claim equals the stored value."""
+
+    dataset: str
+    resource: str
+    key_id: str
+    results: dict[str, str]
+    reference: int  # the audit record of this computation
+
+
+@dataclass
+class ScoreOut:
+    """``scores[subject]`` decrypts to w.x + b at ``score_scale``. ``not_found`` lists the
+    subjects without any row, and is present only when the licence's policy reveals it."""
+
+    model_id: int
+    key_id: str
+    score_scale: int
+    scores: dict[str, str]
+    reference: int
+    not_found: list[str] | None = field(default=None)

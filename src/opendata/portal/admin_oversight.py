@@ -1,0 +1,121 @@
+"""Oversight for administrators: the audit log (search, CSV/XLSX export), users, clients.
+
+The export links point at the API's own export endpoint (GET /api/v1/audit/export), which
+accepts the portal's session cookie: the export is streamed, filtered and audited there.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from litestar import Response, get, post
+from litestar.params import FromPath
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from opendata.access import accounts, clients
+from opendata.access.models import ROLES, ApiClient, Organisation
+from opendata.audit.context import request_info
+from opendata.audit.search import AuditQuery, search
+from opendata.audit.service import OUTCOMES
+from opendata.deps import DbSession
+from opendata.errors import AppError
+from opendata.portal.page import Page, url_with
+from opendata.portal.template_helpers import CHINA_TIME
+
+ADMINS = ("admin",)
+AUDIT_PAGE_SIZE = 50
+AUDIT_FILTERS = ("actor", "action", "target", "outcome", "since", "until")
+
+
+def _day_start(text: str, name: str, *, after: bool = False) -> datetime | None:
+    """A YYYY-MM-DD of the form as an instant: the start of that day in China time
+    (``after``: the start of the next day, so that 'until' includes the day itself)."""
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise AppError(400, "invalid_time", f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
+    return datetime.combine(day + timedelta(days=1 if after else 0), time.min, CHINA_TIME)
+
+
+def audit_query(params: dict[str, str], before: int | None = None) -> AuditQuery:
+    return AuditQuery(
+        actor=params["actor"] or None, action=params["action"] or None, target=params["target"] or None,
+        outcome=params["outcome"] or None, since=_day_start(params["since"], "since"),
+        until=_day_start(params["until"], "until", after=True), before=before, page_size=AUDIT_PAGE_SIZE,
+    ).check()
+
+
+def export_url(query: AuditQuery, fmt: str) -> str:
+    pairs = [("format", fmt)]
+    for name in ("actor", "action", "target", "outcome"):
+        if getattr(query, name):
+            pairs.append((name, getattr(query, name)))
+    for name in ("since", "until"):
+        if getattr(query, name):
+            pairs.append((name, getattr(query, name).isoformat()))
+    return f"/api/v1/audit/export?{urlencode(pairs)}"
+
+
+@get("/admin/audit", name="portal-admin-audit", sync_to_thread=True)
+def audit_page(page: Page, db_session: DbSession) -> Response:
+    page.require(*ADMINS, action="portal.admin.audit")
+    params = {name: page.request.query_params.get(name, "").strip()[:255] for name in AUDIT_FILTERS}
+    before_raw = page.request.query_params.get("before", "")
+    error, records, next_before, exports = None, [], None, {}
+    try:
+        before = int(before_raw) if before_raw else None
+        query = audit_query(params, before)
+        records, next_before = search(db_session, query)
+        exports = {fmt: export_url(query, fmt) for fmt in ("csv", "xlsx")}
+    except ValueError:
+        error = page.t("audit.bad_cursor")
+    except AppError as exc:
+        error = page.t.error(exc)
+    kept = [(k, v) for k, v in params.items() if v]
+    return page.render(
+        "admin/audit.html", status=400 if error else 200, nav="admin", params=params, outcomes=OUTCOMES,
+        records=records, error=error, exports=exports,
+        next_url=url_with("/admin/audit", kept, before=next_before) if next_before else None,
+        first_url=url_with("/admin/audit", kept) if before_raw else None,
+    )
+
+
+@get("/admin/users", name="portal-admin-users", sync_to_thread=True)
+def users_page(page: Page, db_session: DbSession) -> Response:
+    page.require(*ADMINS, action="portal.admin.users")
+    role = page.request.query_params.get("role") or None
+    role = role if role in ROLES else None
+    api_clients = list(db_session.scalars(select(ApiClient).order_by(ApiClient.created_at.desc())))
+    return page.render("admin/users.html", nav="admin", role=role, roles=ROLES,
+                       users=accounts.list_users(db_session, role), api_clients=api_clients,
+                       organisations=_organisation_names(db_session))
+
+
+def _organisation_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Organisation.id, Organisation.name)).all())
+
+
+@post("/admin/users/{username:str}/disable", name="portal-admin-disable-user", sync_to_thread=True)
+def disable_user(page: Page, db_session: DbSession, username: FromPath[str]) -> Response:
+    principal = page.require(*ADMINS, action="portal.admin.disable_user")
+    if username.strip().lower() == principal.user.username:
+        raise AppError(409, "own_account", "you cannot disable your own account")
+    accounts.disable_user(db_session, username, principal.actor, request_info(page.request))
+    db_session.commit()
+    return page.redirect("/admin/users", notice="user_disabled")
+
+
+@post("/admin/clients/{client_id:str}/revoke", name="portal-admin-revoke-client", sync_to_thread=True)
+def revoke_client(page: Page, db_session: DbSession, client_id: FromPath[str]) -> Response:
+    principal = page.require(*ADMINS, action="portal.admin.revoke_client")
+    client = clients.get_client(db_session, client_id)
+    clients.revoke_client(db_session, client, actor=principal.actor, request=request_info(page.request))
+    db_session.commit()
+    return page.redirect("/admin/users", notice="client_revoked")
+
+
+HANDLERS = [audit_page, users_page, disable_user, revoke_client]

@@ -1,0 +1,123 @@
+"""A dataset's page: metadata, data dictionary, preview, downloads, API and SDK examples.
+
+What the page offers follows the open level:
+
+- 无条件开放: a preview of the first rows (through the API's guard and masks), a filter,
+  downloads in every format with that filter, and copyable curl / SDK examples;
+- 有条件开放: the way to apply for a licence instead of downloads;
+- 不予开放: the computations offered on the subject key instead of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from litestar import Response, get
+from litestar.params import FromPath
+
+from opendata.catalogue import service
+from opendata.catalogue.models import Dataset, Resource
+from opendata.deps import AppDatabase, DbSession
+from opendata.portal import figures
+from opendata.portal.page import Page, url_with
+from opendata.portal.preview import FILTER_OPERATORS, Preview, RowFilter, build_preview
+from opendata.stats.service import count_use
+
+NUMERIC_TYPES = ("integer", "decimal", "number")
+
+
+@dataclass(frozen=True)
+class Download:
+    key: str  # the label's message key
+    url: str
+
+
+def api_path(dataset: Dataset, resource: Resource, endpoint: str) -> str:
+    return f"/api/v1/datasets/{dataset.id}/resources/{resource.id}/{endpoint}"
+
+
+def downloads(dataset: Dataset, resource: Resource, row_filter: RowFilter) -> list[Download]:
+    path = api_path(dataset, resource, "download")
+    extra = row_filter.api_params()
+    return [
+        Download("download.csv", f"{path}?{urlencode([('format', 'csv'), *extra])}"),
+        Download("download.csv_excel", f"{path}?{urlencode([('format', 'csv'), ('bom', '1'), *extra])}"),
+        Download("download.xlsx", f"{path}?{urlencode([('format', 'xlsx'), *extra])}"),
+        Download("download.json", f"{path}?{urlencode([('format', 'json'), *extra])}"),
+        Download("download.ndjson", f"{path}?{urlencode([('format', 'ndjson'), *extra])}"),
+    ]
+
+
+def curl_example(base_url: str, dataset: Dataset, resource: Resource, row_filter: RowFilter) -> str:
+    query = urlencode([*row_filter.api_params(), ("limit", "5")])
+    return f"curl '{base_url}{api_path(dataset, resource, 'rows')}?{query}'"
+
+
+def sdk_example(base_url: str, dataset: Dataset, resource: Resource, row_filter: RowFilter) -> str:
+    arguments = "".join(f", {key}={value!r}" for key, value in row_filter.api_params())
+    return (
+        "from opendata.client import OpenDataClient\n\n"
+        f'with OpenDataClient("{base_url}") as od:\n'
+        f'    for row in od.rows("{dataset.id}", "{resource.id}"{arguments}):\n'
+        "        print(row)\n"
+        f'    od.download("{dataset.id}", "{resource.id}", "csv", "{dataset.id}.csv", bom=True{arguments})'
+    )
+
+
+def compute_offers(dataset: Dataset) -> list[dict[str, object]]:
+    """What a closed dataset offers instead of rows: verification (核验) and model
+    scoring (模型服务) keyed on each resource's subject key."""
+    offers = []
+    for resource in dataset.resources:
+        if not resource.subject_key:
+            continue
+        others = [f for f in resource.fields if f.name != resource.subject_key]
+        offers.append({
+            "resource": resource,
+            "subject": next((f for f in resource.fields if f.name == resource.subject_key), None),
+            "verifiable": others,
+            "features": [f for f in others if f.type in NUMERIC_TYPES],
+        })
+    return offers
+
+
+@get("/datasets/{dataset_id:str}", name="portal-dataset", sync_to_thread=True)
+def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
+                 dataset_id: FromPath[str]) -> Response:
+    dataset = service.get_dataset(db_session, dataset_id)  # 404 page when missing
+    tabular = [r for r in dataset.resources if r.is_tabular]
+    wanted = page.request.query_params.get("resource")
+    resource = next((r for r in tabular if r.id == wanted), tabular[0] if tabular else None)
+    row_filter = RowFilter.from_request(page.request)
+    preview: Preview | None = None
+    if resource is not None:
+        preview = build_preview(page.request, db_session, dataset, resource, row_filter)
+    # The masking secret may have just been created: commit before counting the view,
+    # which writes on a connection of its own.
+    db_session.commit()
+    count_use(database.engine, dataset.id, "view")
+    base_url = str(page.request.base_url).rstrip("/")
+    previewed = preview is not None and preview.error is None
+    return page.render(
+        "dataset.html",
+        status=400 if preview is not None and preview.error is not None else 200,
+        nav="datasets",
+        dataset=dataset,
+        tabular=tabular,
+        resource=resource,
+        resource_url=lambda r: url_with(f"/datasets/{dataset.id}", [], resource=r.id),
+        preview=preview,
+        preview_error=page.t.error(preview.error) if preview is not None and preview.error else None,
+        row_filter=row_filter,
+        operators=FILTER_OPERATORS,
+        downloads=downloads(dataset, resource, row_filter) if previewed and resource else [],
+        curl=curl_example(base_url, dataset, resource, row_filter) if previewed and resource else "",
+        sdk=sdk_example(base_url, dataset, resource, row_filter) if previewed and resource else "",
+        offers=compute_offers(dataset) if dataset.open_level == "closed" else [],
+        apply_url=url_with("/workspace/applications/new", [], dataset=dataset.id),
+        use=figures.dataset_use(db_session, dataset.id),
+    )
+
+
+HANDLERS = [dataset_page]

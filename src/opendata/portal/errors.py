@@ -1,0 +1,79 @@
+"""Errors on portal pages are pages: a sign-in redirect, or an explanation in HTML.
+
+The JSON API keeps its own handlers (opendata.errors) on its own router; these apply to
+the portal router only, plus a 404 for paths that match no route at all (HTML unless
+the path is under /api, where the API's JSON shape is kept).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.response import Redirect
+
+from opendata.errors import AppError, error_body
+from opendata.portal.i18n import Translator, language_of
+from opendata.portal.page import page_for, url_with
+from opendata.portal.security import SECURITY_HEADERS, CsrfRefused
+from opendata.portal.visitors import SignInRequired
+
+logger = logging.getLogger("opendata.portal")
+
+STATUS_KEYS = {400: "error.400", 401: "error.401", 403: "error.403", 404: "error.404", 405: "error.405",
+               409: "error.409", 413: "error.413", 429: "error.429"}
+
+
+def _error_page(request: Request, status: int, message: str | None, *, title_key: str | None = None) -> Response:
+    try:
+        with request.app.state["opendata"].database.session() as session:
+            page = page_for(request, session)
+            context = page.context(title=page.t(title_key or STATUS_KEYS.get(status, "error.500")),
+                                   message=message, status_code=status)
+            html = request.app.template_engine.get_template("error.html").render(**context)
+    except Exception:  # the database itself may be what failed: still answer
+        logger.exception("could not render the error page for %s %s", request.method, request.url.path)
+        return Response(f"{status}", status_code=status, media_type="text/plain")
+    # Unrouted paths never reach the security middleware (it wraps routes): add the headers here.
+    return Response(html, status_code=status, media_type="text/html", cookies=page.cookies,
+                    headers={"Cache-Control": "no-store", **SECURITY_HEADERS})
+
+
+def sign_in_redirect(request: Request, exc: SignInRequired) -> Response:
+    return Redirect(url_with("/login", [], next=exc.next_url), status_code=303)
+
+
+def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
+    logger.warning("refused a portal form without a valid CSRF token: %s %s (%s)",
+                   request.method, request.url.path, exc.reason)
+    return _error_page(request, 403, None, title_key="error.csrf")
+
+
+def app_error(request: Request, exc: AppError) -> Response:
+    return _error_page(request, exc.status, Translator(language_of(request)).error(exc))
+
+
+def http_error(request: Request, exc: HTTPException) -> Response:
+    return _error_page(request, exc.status_code, None)
+
+
+def internal_error(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error on portal page %s %s", request.method, request.url.path, exc_info=exc)
+    return _error_page(request, 500, None)
+
+
+def unrouted_not_found(request: Request, exc: NotFoundException) -> Response:
+    """App-level 404 (no route matched): JSON under /api, a page elsewhere."""
+    if request.url.path == "/api" or request.url.path.startswith("/api/"):
+        return Response(error_body("not_found", exc.detail), status_code=404)
+    return _error_page(request, 404, None)
+
+
+PORTAL_EXCEPTION_HANDLERS = {
+    SignInRequired: sign_in_redirect,
+    CsrfRefused: csrf_refused,
+    AppError: app_error,
+    HTTPException: http_error,
+    Exception: internal_error,
+}

@@ -1,0 +1,101 @@
+"""PortalPlugin: the server-rendered pages, mounted beside the API by create_app.
+
+The portal is part of the ready-made application, not of OpenDataPlugin: a host that
+embeds the API gets no pages. It shares the API plugin's database and settings, and adds
+to the application:
+
+- the page routes (one router, with HTML error pages and the CSRF check on every write),
+- /static (the hand-written CSS and the one small script),
+- the Jinja template engine (autoescaping on),
+- a middleware that puts the Content-Security-Policy on every HTML response,
+- an HTML 404 for paths that match no route (JSON stays JSON under /api).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Router
+from litestar.config.app import AppConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.di import Provide
+from litestar.exceptions import NotFoundException
+from litestar.plugins import InitPluginProtocol
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from sqlalchemy.orm import Session
+
+from opendata.db import Database
+from opendata.plugin import OpenDataPlugin
+from opendata.portal import (
+    account, admin, admin_oversight, auth, compute_pages, dataset_page, demand_pages, enterprise, enterprise_clients,
+    index_page, public, publisher,
+)
+from opendata.portal.errors import PORTAL_EXCEPTION_HANDLERS, unrouted_not_found
+from opendata.portal.page import build_page
+from opendata.portal.security import SecurityHeadersMiddleware, require_csrf_token
+from opendata.portal.template_helpers import install_helpers
+from opendata.settings import Settings
+
+PACKAGE_DIR = Path(__file__).parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+
+PAGE_HANDLERS = [
+    *public.HANDLERS, *dataset_page.HANDLERS, *auth.HANDLERS, *account.HANDLERS, *enterprise.HANDLERS, *enterprise_clients.HANDLERS,
+    *admin.HANDLERS, *admin_oversight.HANDLERS, *publisher.HANDLERS, *index_page.HANDLERS,
+    *demand_pages.HANDLERS, *compute_pages.HANDLERS,
+]
+
+
+def template_engine() -> JinjaTemplateEngine:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    install_helpers(environment)
+    return JinjaTemplateEngine.from_environment(environment)
+
+
+class PortalPlugin(InitPluginProtocol):
+    """The portal's pages over the database and settings of ``api``."""
+
+    def __init__(self, api: OpenDataPlugin) -> None:
+        self.api = api
+
+    def _provide_session(self) -> Iterator[Session]:
+        with self.api.database.session() as session:
+            yield session
+
+    def _provide_settings(self) -> Settings:
+        return self.api.settings
+
+    def _provide_database(self) -> Database:
+        return self.api.database
+
+    def router(self) -> Router:
+        return Router(
+            path="/",
+            route_handlers=PAGE_HANDLERS,
+            dependencies={
+                "db_session": Provide(self._provide_session),
+                "settings": Provide(self._provide_settings, sync_to_thread=False),
+                "database": Provide(self._provide_database, sync_to_thread=False),
+                "page": Provide(build_page, sync_to_thread=True),
+            },
+            exception_handlers=PORTAL_EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+            before_request=require_csrf_token,
+            include_in_schema=False,
+        )
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.template_config = TemplateConfig(instance=template_engine())
+        app_config.route_handlers.append(self.router())
+        app_config.route_handlers.append(create_static_files_router(
+            path="/static", directories=[STATIC_DIR], name="portal-static", include_in_schema=False,
+        ))
+        app_config.middleware.append(SecurityHeadersMiddleware)
+        app_config.exception_handlers.setdefault(NotFoundException, unrouted_not_found)
+        return app_config

@@ -1,0 +1,133 @@
+"""What keeps the portal's pages safe: CSRF tokens on every form, and security headers.
+
+CSRF: the portal's own double-submit token, scoped to the portal router (the JSON API
+keeps its own rule: cookie-authenticated writes repeat the session's token in
+X-CSRF-Token; bearer callers need none). Every page that shows a form makes sure the
+browser holds a random token in an HttpOnly, SameSite=Strict cookie and puts the same
+token in a hidden field; every state-changing request to the portal must bring both, and
+they must match. A cross-site page can neither read the cookie nor make the browser send
+it (SameSite=Strict), so it cannot forge the pair. As a second line, a request whose
+Origin header names another site is refused too.
+
+Headers: every HTML response of the app carries a Content-Security-Policy that allows
+nothing but this origin (no inline script, no external source of any kind), and the usual
+companions (nosniff, no framing, no referrer across sites).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from litestar import Request
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+CSRF_COOKIE = "opendata_form_csrf"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+SECURITY_HEADERS = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+
+class CsrfRefused(Exception):
+    """A state-changing portal request without a matching CSRF token (answered 403)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_cookie(token: str, *, secure: bool) -> Cookie:
+    return Cookie(key=CSRF_COOKIE, value=token, path="/", httponly=True, secure=secure, samesite="strict")
+
+
+def form_token(request: Request) -> tuple[str, Cookie | None]:
+    """The token for this page's forms, and the cookie to set when the browser has none yet."""
+    existing = request.cookies.get(CSRF_COOKIE, "")
+    if len(existing) >= 32:
+        return existing, None
+    token = new_csrf_token()
+    return token, csrf_cookie(token, secure=_secure_cookies(request))
+
+
+def _secure_cookies(request: Request) -> bool:
+    plugin = request.app.state.get("opendata")
+    return bool(plugin.settings.secure_cookies) if plugin is not None else True
+
+
+def _same_origin(request: Request) -> bool:
+    """False when the Origin header names another site. The host may be the one the
+    request reached or the configured public address (behind a proxy that rewrites Host,
+    or terminates TLS, the two differ)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # no Origin header (older browsers): the token alone decides
+    sent = urlsplit(origin).netloc
+    plugin = request.app.state.get("opendata")
+    allowed = {urlsplit(str(request.base_url)).netloc}
+    if plugin is not None:
+        allowed.add(urlsplit(plugin.settings.base_url).netloc)
+    return bool(sent) and sent in allowed
+
+
+async def require_csrf_token(request: Request) -> None:
+    """before_request hook of the portal router: refuse a write without a matching token."""
+    if request.method in SAFE_METHODS:
+        return None
+    if not _same_origin(request):
+        raise CsrfRefused("cross-origin form submission")
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    if not isinstance(sent, str) or not sent or not expected:
+        raise CsrfRefused("missing CSRF token")
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfRefused("CSRF token does not match")
+    return None
+
+
+class SecurityHeadersMiddleware:
+    """Adds the CSP and its companions to every HTML (and SVG) response of the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                content_type = (headers.get("content-type") or "").lower()
+                if content_type.startswith(("text/html", "image/svg+xml")) or not content_type:
+                    for name, value in SECURITY_HEADERS.items():
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,81 @@
+"""Filters and functions the templates share: numbers, times, badges, masking rules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from jinja2 import Environment
+
+from opendata.catalogue.vocabulary import parse_mask
+from opendata.portal.i18n import Translator
+
+# Pages show times as the city sees them: China Standard Time, no daylight saving.
+CHINA_TIME = timezone(timedelta(hours=8), "CST")
+LEVEL_CLASSES = {"unconditional": "level-open", "conditional": "level-conditional", "closed": "level-closed"}
+STATE_CLASSES = {
+    "draft": "state-neutral", "submitted": "state-pending", "returned": "state-warning",
+    "approved": "state-good", "rejected": "state-bad", "closed": "state-neutral", "revoked": "state-bad",
+    "active": "state-good", "pending": "state-pending", "expired": "state-neutral",
+    "open": "state-pending", "planned": "state-warning", "published": "state-good", "declined": "state-bad",
+}
+
+
+def number(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}"
+    return f"{int(value):,}"
+
+
+def when(value: date | datetime | None, with_time: bool = True) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        local = value.astimezone(CHINA_TIME) if value.tzinfo else value
+        return local.strftime("%Y-%m-%d %H:%M") if with_time else local.strftime("%Y-%m-%d")
+    return value.isoformat()
+
+
+def cell(value: Any) -> str:
+    """A value in a preview table, written as the CSV download would write it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return repr(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def mask_label(rule: str | None, t: Translator) -> str:
+    """A masking rule (脱敏规则) in words: 保留前 6 位, 哈希, 不提供 ..."""
+    if not rule:
+        return t("mask.none")
+    parsed = parse_mask(rule)
+    if parsed.kind == "keep_first":
+        return t("mask.keep_first", n=parsed.first)
+    if parsed.kind == "keep_last":
+        return t("mask.keep_last", n=parsed.last)
+    if parsed.kind == "keep_first_last":
+        return t("mask.keep_first_last", first=parsed.first, last=parsed.last)
+    return t(f"mask.{parsed.kind}")
+
+
+def level_class(code: str) -> str:
+    return LEVEL_CLASSES.get(code, "level-closed")
+
+
+def state_class(state: str) -> str:
+    return STATE_CLASSES.get(state, "state-neutral")
+
+
+def install_helpers(environment: Environment) -> None:
+    environment.filters.update(number=number, when=when, cell=cell)
+    environment.globals.update(mask_label=mask_label, level_class=level_class, state_class=state_class)
