@@ -179,34 +179,23 @@ def _check_ownership(session: Session, spec: CatalogueSpec) -> None:
         raise CatalogueError(problems)
 
 
-def _dataset_snapshot(dataset: Dataset) -> tuple:
+def _snapshot(item: Dataset | DatasetSpec, publisher: str, tags: list[str]) -> tuple:
+    """Everything a manifest sets on a dataset, from the database row or from the spec
+    (they share attribute names), to tell whether a reload changes anything."""
     return (
-        dataset.publisher_id,
-        tuple(getattr(dataset, c) for c in DATASET_COLUMNS),
-        tuple(dataset.tag_names),
+        publisher,
+        tuple(getattr(item, c) for c in DATASET_COLUMNS),
+        tuple(tags),
         tuple(
             (r.id, tuple(getattr(r, c) for c in RESOURCE_COLUMNS),
              tuple(tuple(getattr(f, c) for c in FIELD_COLUMNS) for f in r.fields))
-            for r in dataset.resources
-        ),
-    )
-
-
-def _spec_snapshot(spec: DatasetSpec) -> tuple:
-    return (
-        spec.publisher,
-        tuple(getattr(spec, c) for c in DATASET_COLUMNS),
-        tuple(spec.tags),
-        tuple(
-            (r.id, tuple(getattr(r, c) for c in RESOURCE_COLUMNS),
-             tuple(tuple(getattr(f, c) for c in FIELD_COLUMNS) for f in r.fields))
-            for r in spec.resources
+            for r in item.resources
         ),
     )
 
 
 def _dataset_changed(dataset: Dataset, spec: DatasetSpec) -> bool:
-    return _dataset_snapshot(dataset) != _spec_snapshot(spec)
+    return _snapshot(dataset, dataset.publisher_id, dataset.tag_names) != _snapshot(spec, spec.publisher, spec.tags)
 
 
 def _apply_dataset(dataset: Dataset, spec: DatasetSpec) -> None:
