@@ -183,6 +183,10 @@ def _dated_cell(sheet, value: date, number_format: str) -> Cell:
 
 
 def _date_cell(sheet, value: Any) -> Any:
+    if type(value) is date:
+        # openpyxl gives a plain date the number format yyyy-mm-dd (DATE_FORMAT) by itself,
+        # without the cost of a styled cell per value.
+        return value
     if isinstance(value, datetime):
         return _dated_cell(sheet, value, DATETIME_FORMAT)
     if isinstance(value, date):
