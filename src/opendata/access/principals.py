@@ -61,7 +61,7 @@ def _unauthenticated(code: str, message: str) -> AppError:
     return AppError(401, code, message, headers={"WWW-Authenticate": 'Bearer realm="opendata"'})
 
 
-def _find_session(session: Session, token: str) -> AuthSession | None:
+def find_session(session: Session, token: str) -> AuthSession | None:
     row = session.scalars(
         select(AuthSession).join(User).where(AuthSession.token_digest == digest(token))
     ).one_or_none()
@@ -81,14 +81,14 @@ def resolve(request: Request, session: Session) -> Principal | AppError:
                 "this endpoint needs a signed-in person (a session token from "
                 "POST /api/v1/auth/login); access tokens are for data endpoints",
             )
-        found = _find_session(session, bearer)
+        found = find_session(session, bearer)
         if found is None:
             return _unauthenticated("invalid_session", "the session token is unknown, ended or expired")
         return Principal(found.user, found, "bearer")
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return _unauthenticated("authentication_required", "sign in first (POST /api/v1/auth/login)")
-    found = _find_session(session, cookie)
+    found = find_session(session, cookie)
     if found is None:
         return _unauthenticated("invalid_session", "the session cookie is unknown, ended or expired")
     if request.method not in SAFE_METHODS:

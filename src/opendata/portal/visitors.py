@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 # The access layer's session look-up (digest match, not ended, not expired, user not
 # disabled): reused rather than copied, so that any rule it gains applies to pages too.
 from opendata.access.principals import SESSION_COOKIE, Principal
-from opendata.access.principals import _find_session as find_live_session
+from opendata.access.principals import find_session as find_live_session
 from opendata.audit.context import request_info
 from opendata.audit.service import refuse
 from opendata.errors import AppError
