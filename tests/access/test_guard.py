@@ -7,6 +7,7 @@ from typing import Iterator
 
 import pytest
 from litestar import Litestar, Request, get
+from litestar.params import FromPath
 from litestar.testing import TestClient
 
 from opendata.access.guard import authorize_data
@@ -59,7 +60,7 @@ def test_downloads_are_counted_one_per_request(client: TestClient, database_url:
 
 
 @get("/probe/compute/{dataset_id:str}", sync_to_thread=True)
-def compute_probe(request: Request, dataset_id: str) -> dict:
+def compute_probe(request: Request, dataset_id: FromPath[str]) -> dict:
     """Stands in for a compute endpoint of the host application: authorise, report the grant."""
     with request.app.state["opendata"].database.session() as session:
         dataset = catalogue.get_dataset(session, dataset_id)
