@@ -37,7 +37,8 @@ from . import datasets_facilities as fac
 from . import datasets_observations as obs
 from .manifest import render_manifest
 from .population import BASE_ENTERPRISES, BASE_PERSONS, DEFAULT_SEED
-from .specs import DATASET_BY_ID, DATASETS, DatasetDef
+from .dataset_specs import DATASET_BY_ID, DATASETS
+from .specs import DatasetDef
 from .synthetic import synthetic_catalogue
 
 __all__ = [

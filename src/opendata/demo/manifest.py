@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .specs import CATALOGUE, DATASETS, PUBLISHERS, DatasetDef, FieldDef, ResourceDef
+from .dataset_specs import DATASETS
+from .specs import CATALOGUE, PUBLISHERS, DatasetDef, FieldDef, ResourceDef
 
 HEADER = (
     "# 广州市公共数据开放目录（演示） — Guangzhou Public Data Catalogue (demo)\n"
