@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -37,12 +38,9 @@ def postgres_available() -> bool:
     return _postgres_ok
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database on each backend: a SQLite file, or a PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'opendata.db'}"
-        return
+@contextmanager
+def postgres_schema_url() -> Iterator[str]:
+    """A URL whose search path is a fresh PostgreSQL schema, dropped afterwards."""
     if not postgres_available():
         pytest.skip("no PostgreSQL server answers at 127.0.0.1:5432")
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -55,6 +53,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each backend: a SQLite file, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'opendata.db'}"
+        return
+    with postgres_schema_url() as url:
+        yield url
 
 
 @pytest.fixture

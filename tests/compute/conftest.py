@@ -4,20 +4,18 @@ it changes, so tests do not see one another's quotas or policies)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Iterator
 
 import pytest
 from argon2 import PasswordHasher
 from litestar.testing import TestClient
-from sqlalchemy import create_engine, text
 
 from opendata import create_app
 from opendata.access import passwords
 from opendata.compute.keyholder import KeyHolder, generate_keypair
 from opendata.settings import Settings
 from tests.compute.world import World, build_world, write_catalogue
-from tests.conftest import POSTGRES_URL, postgres_available
+from tests.conftest import postgres_schema_url
 from tests.serving import running_server
 
 # Few obfuscators per key: the background fillers must not eat the CPU the tests need.
@@ -40,18 +38,8 @@ def compute_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytes
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('compute-db') / 'opendata.db'}"
         return
-    if not postgres_available():
-        pytest.skip("no PostgreSQL server answers at 127.0.0.1:5432")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema},public"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema_url() as url:
+        yield url
 
 
 @pytest.fixture(scope="package")
