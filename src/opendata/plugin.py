@@ -20,6 +20,7 @@ from opendata.compute.api import COMPUTE_HANDLERS
 from opendata.compute.runtime import ComputeRuntime, ComputeSettings
 from opendata.db import Database
 from opendata.errors import EXCEPTION_HANDLERS
+from opendata.interop.routes import INTEROP_HANDLERS
 from opendata.settings import Settings
 from opendata.stats.api import StatsController
 
@@ -41,7 +42,8 @@ class OpenDataPlugin(InitPluginProtocol):
         self.compute = ComputeRuntime(ComputeSettings.from_env())
 
     def route_handlers(self) -> list:
-        return [CatalogueController, DataController, StatsController, *ACCESS_HANDLERS, *COMPUTE_HANDLERS]
+        return [CatalogueController, DataController, StatsController, *ACCESS_HANDLERS, *COMPUTE_HANDLERS,
+                *INTEROP_HANDLERS]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         router = Router(

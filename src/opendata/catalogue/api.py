@@ -6,14 +6,17 @@ exists and what they may apply for.
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from typing import Annotated
 
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from opendata.catalogue import search, service
-from opendata.catalogue.schemas import DatasetOut, DomainOut, PublisherOut, SearchResponse, dataset_out
+from opendata.catalogue.licences import LICENCE_BY_ID, LICENCES
+from opendata.catalogue.metadata import LicenceText, full_dataset_out, licence_text, request_api_root
+from opendata.catalogue.schemas import DatasetOut, DomainOut, PublisherOut, SearchResponse
 from opendata.deps import AppDatabase, AppSettings, DbSession
+from opendata.errors import not_found
 from opendata.stats.service import count_use
 
 
@@ -35,7 +38,7 @@ class CatalogueController(Controller):
         tag: FromQuery[list[str] | None] = None,
         format: FromQuery[list[str] | None] = None,
         sort: Annotated[
-            str, QueryParameter(description="relevance | modified | created | title | id")
+            str, QueryParameter(description="relevance | modified | created | title | id | views | downloads (most first)")
         ] = "relevance",
         page: FromQuery[int] = 1,
         page_size: FromQuery[int] = 20,
@@ -48,8 +51,10 @@ class CatalogueController(Controller):
         return search.search_datasets(db_session, query)
 
     @get("/datasets/{dataset_id:str}", summary="A dataset's full metadata", sync_to_thread=True)
-    def dataset(self, db_session: DbSession, database: AppDatabase, dataset_id: FromPath[str]) -> DatasetOut:
-        dataset = dataset_out(service.get_dataset(db_session, dataset_id))
+    def dataset(
+        self, request: Request, db_session: DbSession, database: AppDatabase, dataset_id: FromPath[str]
+    ) -> DatasetOut:
+        dataset = full_dataset_out(db_session, request_api_root(request), service.get_dataset(db_session, dataset_id))
         count_use(database.engine, dataset_id, "view")
         return dataset
 
@@ -60,3 +65,14 @@ class CatalogueController(Controller):
     @get("/domains", summary="Data domains with dataset counts", sync_to_thread=True)
     def domains(self, db_session: DbSession) -> list[DomainOut]:
         return service.list_domains(db_session)
+
+    @get("/licence-terms", summary="The licences datasets are published under", sync_to_thread=False)
+    def licences(self, request: Request) -> list[LicenceText]:
+        return [licence_text(licence, request_api_root(request)) for licence in LICENCES]
+
+    @get("/licence-terms/{licence_id:str}", summary="One licence: title, URL and terms", sync_to_thread=False)
+    def licence(self, request: Request, licence_id: FromPath[str]) -> LicenceText:
+        licence = LICENCE_BY_ID.get(licence_id)
+        if licence is None:
+            raise not_found("licence", licence_id)
+        return licence_text(licence, request_api_root(request))

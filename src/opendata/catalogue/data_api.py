@@ -68,6 +68,16 @@ def _prepare(
     )
     requested = rowquery.split_list(params.get("fields", ""))
     grant = authorize_data(request, session, dataset, operation, requested or [f.name for f in resource.fields])
+    served = narrow_to_grant(session, dataset, operation, grant, served, query, requested)
+    return dataset, resource, served, query, grant
+
+
+def narrow_to_grant(
+    session: Session, dataset: Dataset, operation: str, grant: Grant,
+    served: list[ServedField], query: rowquery.RowQuery, requested: list[str],
+) -> list[ServedField]:
+    """Refuse a query naming (in fields, filters or sort) a field the licence does not
+    grant; narrow the served fields and the page size to what the licence allows."""
     if grant.fields is not None:
         named = set(requested) | {f.field for f in query.filters} | {k.field for k in query.sort}
         outside = sorted(named - grant.fields)
@@ -82,7 +92,7 @@ def _prepare(
     if grant.rows_remaining is not None:
         # Serve no more than the licence may still read today; the cursor continues later.
         query.limit = max(1, min(query.limit, grant.rows_remaining))
-    return dataset, resource, served, query, grant
+    return served
 
 
 def _in_order(served: list[ServedField], names: list[str]) -> list[ServedField]:

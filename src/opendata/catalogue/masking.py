@@ -16,6 +16,8 @@ from opendata.catalogue.models import Field
 from opendata.catalogue.vocabulary import parse_mask
 
 MASK_CHAR = "*"
+# The name of the instance secret (opendata.secrets) that keys the ``hash`` rule.
+MASKING_SECRET = "masking-hmac"
 HASH_HEX_LENGTH = 32
 
 Masker = Callable[[Any], Any]

@@ -55,6 +55,29 @@ class FieldOut:
 
 
 @dataclass
+class ChecksumOut:
+    algorithm: str
+    value: str
+
+
+@dataclass
+class LicenceOut:
+    id: str
+    title_zh: str
+    title_en: str
+    url: str
+    open: bool
+
+
+@dataclass
+class ContactPointOut:
+    name: str
+    telephone: str | None = None
+    email: str | None = None
+    url: str | None = None
+
+
+@dataclass
 class ResourceOut:
     id: str
     title_zh: str
@@ -68,6 +91,12 @@ class ResourceOut:
     row_count: int | None
     ingested_at: datetime | None
     fields: list[FieldOut]
+    # The file a client downloads (see catalogue/distribution.py); size and checksum
+    # only where everyone gets the same bytes (unconditionally open data).
+    download_url: str | None = None
+    media_type: str | None = None
+    byte_size: int | None = None
+    checksum: ChecksumOut | None = None
 
 
 @dataclass
@@ -104,6 +133,11 @@ class DatasetOut(DatasetSummary):
     usage_notes: str | None = None
     created_at: datetime | None = None
     resources: list[ResourceOut] = field(default_factory=list)
+    licence_details: LicenceOut | None = None
+    contact_point: ContactPointOut | None = None
+    # All-time totals of the usage counters.
+    views: int = 0
+    downloads: int = 0
 
 
 @dataclass

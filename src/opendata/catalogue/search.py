@@ -20,8 +20,11 @@ from opendata.catalogue import vocabulary as vocab
 from opendata.catalogue.models import Dataset, DatasetTag, Publisher, Resource
 from opendata.catalogue.schemas import FacetValue, SearchResponse, dataset_summary
 from opendata.errors import bad_request
+from opendata.stats.popularity import popularity_subquery
 
-SORTS = ("relevance", "modified", "created", "title", "id")
+# views and downloads: most popular first (all-time totals of the usage counters).
+POPULARITY_SORTS = ("views", "downloads")
+SORTS = ("relevance", "modified", "created", "title", "id", *POPULARITY_SORTS)
 FACETS = ("domain", "publisher", "open_level", "tag", "format")
 MAX_TERMS = 8
 TAG_FACET_LIMIT = 50
@@ -38,6 +41,8 @@ class SearchQuery:
     sort: str = "relevance"
     page: int = 1
     page_size: int = 20
+    # A row offset that overrides page (CKAN's ``start`` is not a multiple of rows).
+    offset: int | None = None
 
     def terms(self) -> list[str]:
         return [t.lower() for t in self.q.split() if t][:MAX_TERMS]
@@ -113,6 +118,8 @@ def _relevance(terms: list[str], dialect: str) -> ColumnElement[int]:
 
 def _sort_key(query: SearchQuery) -> Callable[[Row], tuple]:
     """Python sort key over the matched rows, mirroring the SQL orderings."""
+    if query.sort in POPULARITY_SORTS:
+        return lambda r: (-r.popularity, -r.updated_at.timestamp(), r.id)
     if query.sort == "relevance" and query.terms():
         return lambda r: (-r.score, -r.updated_at.timestamp(), r.id)
     if query.sort in ("relevance", "modified"):
@@ -135,14 +142,17 @@ def search_datasets(session: Session, query: SearchQuery, *, facets: bool = True
     dialect = session.get_bind().dialect.name
     where = conditions(query, dialect)
     terms = query.terms()
-    start = (query.page - 1) * query.page_size
+    start = query.offset if query.offset is not None else (query.page - 1) * query.page_size
     if terms:
-        matched = session.execute(
-            select(
-                Dataset.id, Dataset.domain, Dataset.publisher_id, Dataset.open_level, Dataset.updated_at,
-                Dataset.created_at, Dataset.title_zh, _relevance(terms, dialect).label("score"),
-            ).where(*where)
-        ).all()
+        scan = select(
+            Dataset.id, Dataset.domain, Dataset.publisher_id, Dataset.open_level, Dataset.updated_at,
+            Dataset.created_at, Dataset.title_zh, _relevance(terms, dialect).label("score"),
+        ).where(*where)
+        if query.sort in POPULARITY_SORTS:
+            popularity = popularity_subquery()
+            scan = scan.add_columns(func.coalesce(popularity.c[query.sort], 0).label("popularity")).outerjoin(
+                popularity, popularity.c.dataset_id == Dataset.id)
+        matched = session.execute(scan).all()
         matched.sort(key=_sort_key(query))
         page_ids = [r.id for r in matched[start:start + query.page_size]]
         total = len(matched)
@@ -179,6 +189,10 @@ def search_datasets(session: Session, query: SearchQuery, *, facets: bool = True
 
 
 def _sql_order(stmt: Select, query: SearchQuery) -> Select:
+    if query.sort in POPULARITY_SORTS:
+        popularity = popularity_subquery()
+        return stmt.outerjoin(popularity, popularity.c.dataset_id == Dataset.id).order_by(
+            func.coalesce(popularity.c[query.sort], 0).desc(), Dataset.updated_at.desc(), Dataset.id)
     if query.sort == "created":
         return stmt.order_by(Dataset.created_at.desc(), Dataset.id)
     if query.sort == "title":
