@@ -54,6 +54,8 @@ class Settings:
     search_page_size_max: int = 100
     rows_page_size_max: int = 1000
     xlsx_max_rows_per_sheet: int = 1_048_576
+    # Who runs the catalogue: the publisher of the DCAT catalogue and of its data services.
+    catalogue_operator: str = "广州市政务服务和数据管理局"
     token_issuer: str | None = None
     token_audience: str = "opendata-api"
     token_lifetime_seconds: int = 900
@@ -73,6 +75,7 @@ class Settings:
         "search_page_size_max": int,
         "rows_page_size_max": int,
         "xlsx_max_rows_per_sheet": int,
+        "catalogue_operator": str,
         "token_issuer": str,
         "token_audience": str,
         "token_lifetime_seconds": int,

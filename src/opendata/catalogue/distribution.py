@@ -51,7 +51,8 @@ class DistributionInfo:
     sha256: str | None
 
 
-_digests: dict[str, FileDigest] = {}
+# Keyed by database, row table and data digest: table names repeat across databases.
+_digests: dict[tuple[str, str, str | None], FileDigest] = {}
 _digests_lock = threading.Lock()
 
 
@@ -69,11 +70,12 @@ def csv_digest(session: Session, resource: Resource) -> FileDigest | None:
     """Size and SHA-256 of the resource's anonymous CSV download; None if it has no rows."""
     if not resource.table_name or not resource.is_tabular:
         return None
-    cached = _digests.get(resource.table_name)
+    key = (str(session.get_bind().url), resource.table_name, resource.data_digest)
+    cached = _digests.get(key)
     if cached is not None:
         return cached
     with _digests_lock:
-        cached = _digests.get(resource.table_name)
+        cached = _digests.get(key)
         if cached is not None:
             return cached
         served = served_fields(resource.fields, instance_secret(session, MASKING_SECRET))
@@ -86,7 +88,7 @@ def csv_digest(session: Session, resource: Resource) -> FileDigest | None:
         for chunk in get_exporter(DOWNLOAD_FORMAT)(columns, map(mask, rows) if mask else rows):
             digest.update(chunk)
             size += len(chunk)
-        _digests[resource.table_name] = result = FileDigest(size, digest.hexdigest())
+        _digests[key] = result = FileDigest(size, digest.hexdigest())
         return result
 
 

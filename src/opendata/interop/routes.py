@@ -1,5 +1,6 @@
 """Every route of the standard doors, for OpenDataPlugin to mount."""
 
 from opendata.interop.ckan import CKAN_HANDLERS
+from opendata.interop.dcat_api import DCAT_HANDLERS
 
-INTEROP_HANDLERS = [*CKAN_HANDLERS]
+INTEROP_HANDLERS = [*CKAN_HANDLERS, *DCAT_HANDLERS]
