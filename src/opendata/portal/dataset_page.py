@@ -17,6 +17,8 @@ from litestar import Response, get
 from litestar.params import FromPath
 
 from opendata.catalogue import service
+from opendata.catalogue.metadata import request_api_root
+from opendata.interop.schema_org import dataset_json_ld, script_text
 from opendata.catalogue.models import Dataset, Resource
 from opendata.deps import AppDatabase, DbSession
 from opendata.portal import figures
@@ -117,6 +119,7 @@ def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
         offers=compute_offers(dataset) if dataset.open_level == "closed" else [],
         apply_url=url_with("/workspace/applications/new", [], dataset=dataset.id),
         use=figures.dataset_use(db_session, dataset.id),
+        json_ld=script_text(dataset_json_ld(dataset, base_url, request_api_root(page.request))),
     )
 
 
