@@ -233,3 +233,7 @@ main.add_command(audit)
 from opendata.compute.cli import compute  # noqa: E402
 
 main.add_command(compute)
+
+from opendata.search.cli import search  # noqa: E402
+
+main.add_command(search)

@@ -118,13 +118,15 @@ class Database:
 
 ROW_TABLE_PREFIX = "rows_"
 # Backend-specific indexes that migrations create but the models cannot express.
-UNMODELLED_INDEXES = {"ix_datasets_search_trgm"}
+UNMODELLED_INDEXES = {"ix_search_documents_document"}
+# SQLite's FTS5 index of the catalogue search and its shadow tables (search/index.py).
+UNMODELLED_TABLE_PREFIXES = ("search_fts",)
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001, ANN201
     """What migrations manage: not the resource row tables, which the row store creates
     from data dictionaries at run time."""
-    if type_ == "table" and name and name.startswith(ROW_TABLE_PREFIX):
+    if type_ == "table" and name and name.startswith((ROW_TABLE_PREFIX, *UNMODELLED_TABLE_PREFIXES)):
         return False
     if type_ == "index" and name in UNMODELLED_INDEXES:
         return False

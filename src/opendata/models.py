@@ -4,6 +4,7 @@ from opendata import secrets  # noqa: F401
 from opendata.access import models as access_models  # noqa: F401
 from opendata.audit import models as audit_models  # noqa: F401
 from opendata.catalogue import models as catalogue_models  # noqa: F401
+from opendata.search import models as search_models  # noqa: F401
 from opendata.compute import models as compute_models  # noqa: F401
 from opendata.demand import models as demand_models  # noqa: F401
 from opendata.stats import models as stats_models  # noqa: F401

@@ -22,6 +22,8 @@ from opendata.db import Database
 from opendata.errors import EXCEPTION_HANDLERS
 from opendata.interop.routes import INTEROP_HANDLERS
 from opendata.settings import Settings
+from opendata.search.api import SynonymsController
+from opendata.search.index import index_unindexed_datasets
 from opendata.stats.api import StatsController
 
 logger = logging.getLogger("opendata")
@@ -42,8 +44,8 @@ class OpenDataPlugin(InitPluginProtocol):
         self.compute = ComputeRuntime(ComputeSettings.from_env())
 
     def route_handlers(self) -> list:
-        return [CatalogueController, DataController, StatsController, *ACCESS_HANDLERS, *COMPUTE_HANDLERS,
-                *INTEROP_HANDLERS]
+        return [CatalogueController, SynonymsController, DataController, StatsController, *ACCESS_HANDLERS,
+                *COMPUTE_HANDLERS, *INTEROP_HANDLERS]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         router = Router(
@@ -85,6 +87,7 @@ class OpenDataPlugin(InitPluginProtocol):
         from opendata.catalogue.commands import load_catalogues_if_changed
 
         self.database.migrate()
+        index_unindexed_datasets(self.database)
         if self.settings.load_catalogues_on_startup and self.settings.catalogues:
             for line in load_catalogues_if_changed(self.database, self.settings):
                 logger.info(line)

@@ -8,7 +8,6 @@ manifest changed overwrites these edits with the manifest's values.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any, Callable
 
 from sqlalchemy.orm import Session
@@ -16,8 +15,8 @@ from sqlalchemy.orm import Session
 from opendata.access.principals import Principal
 from opendata.audit.service import RequestInfo, append, refuse
 from opendata.catalogue import vocabulary as vocab
-from opendata.catalogue.loader import search_text_of
 from opendata.catalogue.models import Dataset, DatasetTag
+from opendata.search.index import index_datasets
 from opendata.db import utcnow
 from opendata.errors import AppError, bad_request
 
@@ -99,12 +98,9 @@ def edit_dataset(session: Session, principal: Principal, dataset: Dataset, chang
                 tag.position = position
         else:
             setattr(dataset, name, value)
-    dataset.search_text = search_text_of(SimpleNamespace(
-        id=dataset.id, title_zh=dataset.title_zh, title_en=dataset.title_en,
-        description_zh=dataset.description_zh, description_en=dataset.description_en,
-        tags=dataset.tag_names, resources=dataset.resources,
-    ))  # type: ignore[arg-type]
     dataset.updated_at = utcnow()
+    session.flush()
+    index_datasets(session, [dataset.id])
     append(session, actor=principal.actor, action="dataset.edit", target=f"dataset:{dataset.id}",
            details={"changed": sorted(checked)}, request=request)
     return dataset

@@ -22,6 +22,7 @@ from opendata.catalogue.manifest import (
     ResourceSpec,
 )
 from opendata.catalogue.models import Catalogue, Dataset, DatasetTag, Field, Publisher, Resource
+from opendata.search.index import index_datasets
 from opendata.db import utcnow
 
 Progress = Callable[[str, int, int], None]
@@ -66,17 +67,6 @@ RESOURCE_COLUMNS = (
     "primary_key", "subject_key",
 )
 FIELD_COLUMNS = ("name", "title_zh", "title_en", "type", "unit", "description", "sensitivity", "mask")
-
-
-def search_text_of(spec: DatasetSpec) -> str:
-    """What search matches: titles, descriptions, tags and the data dictionary's names."""
-    parts = [spec.id, spec.title_zh, spec.title_en, spec.description_zh, spec.description_en]
-    parts += spec.tags
-    for resource in spec.resources:
-        parts += [resource.title_zh, resource.title_en]
-        for f in resource.fields:
-            parts += [f.name, f.title_zh, f.title_en]
-    return "\n".join(p for p in parts if p).lower()
 
 
 def load_catalogue(
@@ -131,6 +121,7 @@ def load_catalogue(
             progress("metadata", done, total)
     report.kept_not_in_manifest = sorted(existing)
     session.flush()
+    index_datasets(session, report.created + report.updated)
 
     if ingest is not None:
         tables = [
@@ -202,7 +193,6 @@ def _apply_dataset(dataset: Dataset, spec: DatasetSpec) -> None:
     dataset.publisher_id = spec.publisher
     for column in DATASET_COLUMNS:
         setattr(dataset, column, getattr(spec, column))
-    dataset.search_text = search_text_of(spec)
     # Update children in place by their natural keys: replacing them wholesale would
     # insert the new rows before deleting the old ones and trip the unique constraints.
     tags = {t.tag: t for t in dataset.tags}

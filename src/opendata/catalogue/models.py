@@ -66,8 +66,6 @@ class Dataset(Base):
     usage_notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    # Lower-cased titles, descriptions, tags and field names: what search matches against.
-    search_text: Mapped[str] = mapped_column(Text, default="")
 
     publisher: Mapped[Publisher] = relationship(back_populates="datasets")
     tags: Mapped[list["DatasetTag"]] = relationship(

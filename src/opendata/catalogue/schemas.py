@@ -155,6 +155,11 @@ class SearchResponse:
     page: int
     page_size: int
     facets: dict[str, list[FacetValue]]
+    # Per dataset id, its titles/description with the matched words in <mark>…</mark>
+    # (the rest HTML-escaped), for the items of this page.
+    highlights: dict[str, dict[str, str]] = field(default_factory=dict)
+    # For a query without hits: a corrected query that has some ("公胶" -> "公交").
+    did_you_mean: str | None = None
 
 
 def publisher_ref(p: Publisher) -> PublisherRef:

@@ -97,6 +97,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "search.sort": ("排序：", "Sort:"),
     "search.none": ("没有找到符合条件的数据集，请换个关键词或减少筛选条件。", "No dataset matches: try other words or fewer filters."),
     "search.pages": ("分页", "Pages"),
+    "search.did_you_mean": ("您是不是要找：", "Did you mean:"),
     "facet.domain": ("数据领域", "Domain"),
     "facet.open_level": ("开放属性", "Open level"),
     "facet.publisher": ("数源部门", "Publisher"),

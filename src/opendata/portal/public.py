@@ -122,6 +122,8 @@ def search_page(page: Page, db_session: DbSession, settings: AppSettings) -> Res
         page_url=lambda n: url_with("/datasets", base, page=n),
         chosen_count=sum(len(getattr(query, n)) for n in LIST_PARAMETERS),
         clear_url=url_with("/datasets", [("q", query.q)] if query.q else []),
+        did_you_mean_url=url_with("/datasets", base, q=result.did_you_mean)
+        if result.did_you_mean else None,
     )
 
 

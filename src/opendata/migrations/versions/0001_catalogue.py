@@ -128,22 +128,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('resource_pk', 'name', name='uq_fields_resource_pk_name')
     )
     # ### end Alembic commands ###
-    if op.get_bind().dialect.name == "postgresql":
-        _create_trigram_index()
-
-
-def _create_trigram_index() -> None:
-    """Let PostgreSQL serve the search's LIKE '%词%' patterns from a trigram index."""
-    bind = op.get_bind()
-    try:
-        with bind.begin_nested():
-            op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    except sa.exc.DBAPIError:
-        return  # no privilege to add the extension: search still works, by scanning
-    op.execute(
-        "CREATE INDEX IF NOT EXISTS ix_datasets_search_trgm ON datasets "
-        "USING gin (search_text gin_trgm_ops)"
-    )
+    # (Until revision 0006 a pg_trgm index on datasets.search_text served substring search
+    # here; the full-text index of 0006 replaced both.)
 
 
 def downgrade() -> None:
