@@ -79,7 +79,8 @@ def application_form(dataset: str = "si-headcount", *, operations: tuple[str, ..
 
 def text_of(html: str) -> str:
     """The visible text of a page, roughly: tags dropped, whitespace collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    unmarked = re.sub(r"</?mark>", "", html)  # search highlights sit inside words
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", unmarked))
 
 
 def count_rows(database_url: str, model: Any, *where: Any) -> int:

@@ -1,0 +1,159 @@
+"""Catalogue search at 1,000 / 10,000 / 100,000 datasets: the index against the v1 scan.
+
+For each size the synthetic catalogue (opendata.demo.synthetic) is loaded, and each
+typical query is run through our search (catalogue/search.py: the full-text index, facets,
+highlights) and through the v1 baseline, the substring scan it replaced (every word an
+instr()/LIKE over a lower-cased text column of titles, descriptions, tags and dictionary,
+facets counted from the matched rows), interleaved A, B, A, B… in the same process and
+database. Printed: p50/p95 of ours, the median ratio v1/ours with its spread
+(quartiles of the per-pair ratios), and the growth of our p50 from one size to the next.
+
+    python benchmarks/search_scale.py [--sizes 1000,10000,100000] [--repeat 30] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import text
+
+from opendata.catalogue.loader import load_catalogue
+from opendata.catalogue.manifest import parse_raw, read_manifest
+from opendata.catalogue.search import SearchQuery, search_datasets
+from opendata.db import Database
+from opendata.demo.generator import synthetic_catalogue
+from opendata.settings import demo_catalogue_path
+
+QUERIES: list[tuple[str, dict]] = [
+    ("plain listing (facets)", {}),
+    ("zh: 公交", {"q": "公交"}),
+    ("zh: 学校", {"q": "学校"}),
+    ("zh: 信用 (many hits)", {"q": "信用"}),
+    ("zh: 天河区 学校", {"q": "天河区 学校"}),
+    ("zh: 预售许可 + domain", {"q": "预售许可", "domain": ["城市建设"]}),
+    ("en: bus", {"q": "bus"}),
+    ("en: school", {"q": "school"}),
+    ("en: air quality", {"q": "air quality"}),
+    ("filter: conditional + finance", {"open_level": ["conditional"], "domain": ["finance"]}),
+    ("no match: 不存在的数据", {"q": "不存在的数据"}),
+]
+
+
+def build(database: Database, count: int) -> float:
+    demo = read_manifest(demo_catalogue_path())
+    raw = {
+        "catalogue": {"id": "synthetic", "title_zh": "合成目录"},
+        "publishers": [{"id": p.id, "name_zh": p.name_zh, "name_en": p.name_en} for p in demo.publishers],
+        "datasets": synthetic_catalogue(count),
+    }
+    started = time.perf_counter()
+    with database.transaction() as session:
+        load_catalogue(session, parse_raw(raw, file="synthetic"))
+        # The v1 baseline's column: what the substring search matched against.
+        session.execute(text("DROP TABLE IF EXISTS bench_v1_text"))
+        session.execute(text(
+            "CREATE TABLE bench_v1_text AS SELECT d.id, d.domain, d.publisher_id, d.open_level, "
+            "lower(d.title_zh || ' ' || coalesce(d.title_en, '') || ' ' || d.description_zh || ' ' || "
+            "coalesce(d.description_en, '') || ' ' || coalesce(s.tags, '') || ' ' || coalesce(s.fields, '')) "
+            "AS search_text FROM datasets d JOIN search_documents s ON s.dataset_id = d.id"))
+    return time.perf_counter() - started
+
+
+def v1_search(database: Database, params: dict) -> int:
+    """The v1 algorithm: one substring scan per query, facets counted from the matches."""
+    words = params.get("q", "").lower().split()
+    with database.session() as session:
+        dialect = session.get_bind().dialect.name
+        where = [f"instr(search_text, :w{i}) > 0" if dialect == "sqlite" else f"search_text LIKE :w{i}"
+                 for i in range(len(words))]
+        binds = {f"w{i}": (w if dialect == "sqlite" else f"%{w}%") for i, w in enumerate(words)}
+        if params.get("open_level"):
+            where.append("open_level = :level")
+            binds["level"] = params["open_level"][0]
+        sql = "SELECT id, domain, publisher_id, open_level FROM bench_v1_text"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = session.execute(text(sql), binds).all()
+        Counter(r.domain for r in rows), Counter(r.open_level for r in rows), Counter(r.publisher_id for r in rows)
+        return len(rows)
+
+
+def ours(database: Database, params: dict) -> int:
+    with database.session() as session:
+        return search_datasets(session, SearchQuery(**params)).total
+
+
+def timed(fn, *args) -> float:  # noqa: ANN001
+    started = time.perf_counter()
+    fn(*args)
+    return (time.perf_counter() - started) * 1000
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--postgres", help="a PostgreSQL URL (an empty schema) instead of SQLite")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"# catalogue search, {backend}; load average at start {os.getloadavg()[0]:.2f}")
+    results: dict[int, dict[str, tuple[float, float, float, float, float, int]]] = {}
+    with tempfile.TemporaryDirectory() as tmpdir:
+        for size in sizes:
+            url = args.postgres or f"sqlite:///{Path(tmpdir) / f'search-{size}.db'}"
+            database = Database(url)
+            if args.postgres:
+                with database.engine.begin() as connection:
+                    for table in ("bench_v1_text",):
+                        connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
+                    connection.execute(text("DELETE FROM datasets")) if _has_tables(database) else None
+            database.migrate()
+            seconds = build(database, size)
+            print(f"\n## {size:,} datasets (loaded and indexed in {seconds:.1f} s; load {os.getloadavg()[0]:.2f})")
+            print("| query | hits | ours p50 ms | ours p95 ms | v1 p50 ms | v1/ours median (IQR) |")
+            print("|---|---:|---:|---:|---:|---:|")
+            results[size] = {}
+            for label, params in QUERIES:
+                hits = ours(database, params)  # warm the caches and the page cache
+                v1_search(database, params)
+                mine, theirs, ratios = [], [], []
+                for _ in range(args.repeat):
+                    a = timed(ours, database, params)
+                    b = timed(v1_search, database, params)
+                    mine.append(a)
+                    theirs.append(b)
+                    ratios.append(b / a)
+                q1, med, q3 = statistics.quantiles(ratios, n=4)
+                row = (pct(mine, 0.5), pct(mine, 0.95), pct(theirs, 0.5), med, q3 - q1, hits)
+                results[size][label] = row
+                print(f"| {label} | {hits:,} | {row[0]:.1f} | {row[1]:.1f} | {row[2]:.1f} | "
+                      f"{med:.2f}× ({q1:.2f}–{q3:.2f}) |")
+            database.dispose()
+    if len(sizes) > 1:
+        print(f"\n## growth of our p50 (load average now {os.getloadavg()[0]:.2f})")
+        print("| query | " + " | ".join(f"{a:,} → {b:,}" for a, b in zip(sizes, sizes[1:])) + " |")
+        print("|---|" + "---:|" * (len(sizes) - 1))
+        for label, _params in QUERIES:
+            growth = [results[b][label][0] / results[a][label][0] for a, b in zip(sizes, sizes[1:])]
+            print(f"| {label} | " + " | ".join(f"{g:.2f}×" for g in growth) + " |")
+
+
+def _has_tables(database: Database) -> bool:
+    with database.engine.connect() as connection:
+        return connection.execute(text("SELECT to_regclass('datasets')")).scalar() is not None
+
+
+if __name__ == "__main__":
+    main()
