@@ -35,6 +35,9 @@ def write_workbook(path: Path, sheets: list[str], shared: str | None = None) -> 
     count = len(sheets)
     overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{SHEET_TYPE}"/>'
                         for i in range(1, count + 1))
+    if shared is not None:
+        overrides += ('<Override PartName="/xl/sharedStrings.xml" ContentType='
+                      '"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>')
     content_types = (
         f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{PKG}/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
@@ -71,7 +74,7 @@ def shared_strings(strings: int, text: str = "ab") -> str:
 
 def shared_strings_bomb(path: Path, header: list[str], strings: int = 5_000_000) -> Path:
     """A workbook whose shared-string table unpacks to ~19 bytes x ``strings``."""
-    row = f'<row r="2"><c r="A2" t="s"><v>0</v></c></row>'
+    row = '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'
     return write_workbook(path, [sheet_xml(header_row(header) + row)], shared_strings(strings))
 
 
