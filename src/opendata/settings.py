@@ -68,7 +68,7 @@ class Settings:
     request_body_max_bytes: int = 8 * 1024 * 1024
     json_max_depth: int = 32
     xlsx_max_uncompressed_bytes: int = 512 * 1024 * 1024
-    xlsx_max_shared_strings_bytes: int = 32 * 1024 * 1024
+    xlsx_max_shared_strings_bytes: int = 16 * 1024 * 1024
     xlsx_max_sheets: int = 64
     ingest_max_rows: int = 10_000_000
     ingest_max_columns: int = 1024

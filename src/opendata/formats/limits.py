@@ -25,7 +25,7 @@ class ReadLimits:
     # XLSX only: the zip directory is checked before openpyxl reads anything.
     max_uncompressed_bytes: int = 512 * 1024 * 1024
     # openpyxl holds the whole shared-string table in memory (about 3x its XML size).
-    max_shared_strings_bytes: int = 32 * 1024 * 1024
+    max_shared_strings_bytes: int = 16 * 1024 * 1024
     # Styles and the workbook part are parsed whole as well.
     max_part_bytes: int = 16 * 1024 * 1024
     max_sheets: int = 64
