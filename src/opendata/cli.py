@@ -81,9 +81,11 @@ def serve(ctx: click.Context, host: str, port: int, reload: bool, workers: int) 
     settings = _settings(ctx)
     os.environ.setdefault(ENV_PREFIX + "BASE_URL", f"http://{host}:{port}")
     click.echo(f"opendata on http://{host}:{port}  (database: {settings.resolved_database_url})")
+    from opendata.http_limits import uvicorn_options
+
     uvicorn.run(
         "opendata.app:create_app", factory=True, host=host, port=port, reload=reload,
-        workers=None if reload else workers, log_level="info",
+        workers=None if reload else workers, log_level="info", **uvicorn_options(settings),
     )
 
 

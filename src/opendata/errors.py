@@ -30,6 +30,8 @@ class AppError(Exception):
         self.message = message
         self.details = details
         self.headers = headers or {}
+        # Set once the refusal has an audit record, so that it gets exactly one.
+        self.audited = False
 
 
 def not_found(what: str, ident: str) -> AppError:
@@ -59,8 +61,9 @@ HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "body_timeout",
     409: "conflict",
-    413: "payload_too_large",
+    413: "body_too_large",
     415: "unsupported_media_type",
     429: "too_many_requests",
 }

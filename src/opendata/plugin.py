@@ -10,6 +10,7 @@ import anyio.to_thread
 from litestar import Litestar, Router
 from litestar.config.app import AppConfig
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.plugins import InitPluginProtocol
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from opendata.compute.runtime import ComputeRuntime, ComputeSettings
 from opendata.db import Database
 from opendata.errors import EXCEPTION_HANDLERS
 from opendata.interop.routes import INTEROP_HANDLERS
+from opendata.input_guard import API_EXCEPTION_HANDLERS, InputGuardMiddleware
 from opendata.settings import Settings
 from opendata.search.api import SynonymsController
 from opendata.search.index import index_unindexed_datasets
@@ -56,12 +58,23 @@ class OpenDataPlugin(InitPluginProtocol):
                 "settings": Provide(self._provide_settings, sync_to_thread=False),
                 "database": Provide(self._provide_database, sync_to_thread=False),
             },
-            exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+            exception_handlers={**EXCEPTION_HANDLERS, **API_EXCEPTION_HANDLERS},  # type: ignore[arg-type]
+            middleware=[self.input_guard()],
+            request_max_body_size=self.max_body_bytes,
         )
         app_config.route_handlers.append(router)
         app_config.lifespan.append(self.lifespan)
         app_config.state["opendata"] = self
         return app_config
+
+    def input_guard(self) -> DefineMiddleware:
+        """Body size, JSON depth, NUL and id-range checks (opendata.input_guard)."""
+        return DefineMiddleware(InputGuardMiddleware, plugin=self)
+
+    @property
+    def max_body_bytes(self) -> int:
+        # The guard applies the per-route limit; Litestar's own cap must not be lower.
+        return max(self.settings.upload_max_bytes, self.settings.request_body_max_bytes)
 
     def _provide_session(self) -> Iterator[Session]:
         with self.database.session() as session:

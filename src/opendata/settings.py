@@ -63,6 +63,25 @@ class Settings:
     session_lifetime_seconds: int = 8 * 3600
     # Encrypts token signing keys at rest; kept out of repr() so it never reaches a log.
     signing_key_passphrase: str | None = field(default=None, repr=False)
+    # Resource bounds (docs/security.md, "Bounds"): every input a client controls is capped.
+    upload_max_bytes: int = 64 * 1024 * 1024
+    request_body_max_bytes: int = 8 * 1024 * 1024
+    json_max_depth: int = 32
+    xlsx_max_uncompressed_bytes: int = 512 * 1024 * 1024
+    xlsx_max_shared_strings_bytes: int = 16 * 1024 * 1024
+    xlsx_max_sheets: int = 64
+    ingest_max_rows: int = 10_000_000
+    ingest_max_columns: int = 1024
+    ingest_max_cell_chars: int = 32_767
+    preview_max_cell_chars: int = 200
+    rows_page_max_chars: int = 4_000_000
+    query_max_sort_keys: int = 8
+    query_max_filters: int = 32
+    query_max_in_values: int = 500
+    serve_limit_concurrency: int = 1000
+    serve_header_timeout_seconds: float = 10.0
+    serve_body_timeout_seconds: float = 30.0
+    serve_keep_alive_seconds: int = 5
 
     _parsers = {
         "data_dir": Path,
@@ -82,6 +101,13 @@ class Settings:
         "secure_cookies": _parse_bool,
         "session_lifetime_seconds": int,
         "signing_key_passphrase": str,
+        **{name: int for name in (
+            "upload_max_bytes", "request_body_max_bytes", "json_max_depth", "xlsx_max_uncompressed_bytes",
+            "xlsx_max_shared_strings_bytes", "xlsx_max_sheets", "ingest_max_rows", "ingest_max_columns",
+            "ingest_max_cell_chars", "preview_max_cell_chars", "rows_page_max_chars", "query_max_sort_keys",
+            "query_max_filters", "query_max_in_values", "serve_limit_concurrency", "serve_keep_alive_seconds")},
+        "serve_header_timeout_seconds": float,
+        "serve_body_timeout_seconds": float,
     }
 
     @classmethod
@@ -112,6 +138,17 @@ class Settings:
     @property
     def issuer(self) -> str:
         return self.token_issuer or self.base_url.rstrip("/")
+
+    @property
+    def read_limits(self):  # noqa: ANN201 - formats is imported lazily (no I/O at import)
+        """The bounds an uploaded data file is read under (opendata.formats.ReadLimits)."""
+        from opendata.formats.limits import ReadLimits
+
+        return ReadLimits(
+            max_rows=self.ingest_max_rows, max_columns=self.ingest_max_columns,
+            max_cell_chars=self.ingest_max_cell_chars, max_uncompressed_bytes=self.xlsx_max_uncompressed_bytes,
+            max_shared_strings_bytes=self.xlsx_max_shared_strings_bytes, max_sheets=self.xlsx_max_sheets,
+        )
 
     @property
     def is_sqlite(self) -> bool:

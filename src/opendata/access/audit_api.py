@@ -22,6 +22,7 @@ from opendata.audit.search import AuditQuery, details_of, iter_matching, search
 from opendata.audit.service import append
 from opendata.db import Database
 from opendata.deps import AppDatabase, DbSession
+from opendata.params import OptionalQueryId
 from opendata.errors import bad_request
 from opendata.formats import Column, get_exporter
 
@@ -104,7 +105,7 @@ class AuditController(Controller):
         self, request: Request, db_session: DbSession, actor: FromQuery[str | None] = None,
         action: FromQuery[str | None] = None, target: FromQuery[str | None] = None,
         outcome: FromQuery[str | None] = None, since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None, before: FromQuery[int | None] = None,
+        until: FromQuery[datetime | None] = None, before: OptionalQueryId = None,
         page_size: FromQuery[int] = 50,
     ) -> AuditPage:
         require_user(request, db_session, action="audit.search", roles=("admin",))

@@ -124,4 +124,5 @@ def refuse(
         request=request,
     )
     session.commit()
+    error.audited = True
     raise error

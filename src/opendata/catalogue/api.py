@@ -47,7 +47,7 @@ class CatalogueController(Controller):
             q=q, domain=domain or [], publisher=publisher or [], open_level=open_level or [],
             tag=tag or [], format=format or [], sort=sort, page=page, page_size=page_size,
         )
-        search.validate(query, settings.search_page_size_max)
+        search.validate(query, settings.search_page_size_max, settings.query_max_filters)
         return search.search_datasets(db_session, query)
 
     @get("/datasets/{dataset_id:str}", summary="A dataset's full metadata", sync_to_thread=True)

@@ -64,7 +64,7 @@ def _prepare(
     query = rowquery.parse_row_query(
         params, served, [f.name for f in resource.fields],
         default_limit=min(100, settings.rows_page_size_max), max_limit=settings.rows_page_size_max,
-        paginated=paginated,
+        paginated=paginated, **query_bounds(settings),
     )
     requested = rowquery.split_list(params.get("fields", ""))
     grant = authorize_data(request, session, dataset, operation, requested or [f.name for f in resource.fields])
@@ -93,6 +93,12 @@ def narrow_to_grant(
         # Serve no more than the licence may still read today; the cursor continues later.
         query.limit = max(1, min(query.limit, grant.rows_remaining))
     return served
+
+
+def query_bounds(settings: Settings) -> dict[str, int]:
+    """The settings that bound a rows query (opendata.catalogue.rowquery)."""
+    return {"max_sort_keys": settings.query_max_sort_keys, "max_filters": settings.query_max_filters,
+            "max_in_values": settings.query_max_in_values}
 
 
 def _in_order(served: list[ServedField], names: list[str]) -> list[ServedField]:
@@ -135,9 +141,9 @@ class DataController(Controller):
             request, db_session, dataset_id, resource_id, "query", settings, paginated=True
         )
         table = resource_table(resource)
-        fetched = db_session.execute(rowquery.page_statement(table, query)).all()
-        page, more = fetched[: query.limit], len(fetched) > query.limit
         width = len(query.fields)
+        page, more = rowquery.read_page(db_session, rowquery.page_statement(table, query), query.limit, width,
+                                        settings.rows_page_max_chars)
         mask = row_masker(_in_order(served, query.fields))
         items = [mask(row[:width]) if mask else tuple(row[:width]) for row in page]
         next_cursor = None

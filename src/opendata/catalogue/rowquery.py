@@ -18,16 +18,20 @@ from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
 from sqlalchemy import ColumnElement, Select, Table, and_, false, func, or_, select, true
+from sqlalchemy.orm import Session
 
 from opendata.catalogue.masking import ServedField
 from opendata.catalogue.rowstore import ROW_ID
 from opendata.errors import bad_request
 from opendata.formats import converter_for
+from opendata.formats.limits import INT64_MAX, INT64_MIN
 
 from opendata.catalogue.vocabulary import RESERVED_FIELD_NAMES as RESERVED_PARAMS
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "isnull")
 ORDERED_TYPES = frozenset({"integer", "decimal", "number", "date", "datetime", "string"})
-MAX_IN_VALUES = 500
+MAX_IN_VALUES = 500  # defaults of the settings query_max_in_values, _sort_keys, _filters
+MAX_SORT_KEYS = 8
+MAX_FILTERS = 32
 COUNT_CAP = 100_000
 
 
@@ -65,8 +69,15 @@ def parse_row_query(
     default_limit: int = 100,
     max_limit: int = 1000,
     paginated: bool = True,
+    max_sort_keys: int = MAX_SORT_KEYS,
+    max_filters: int = MAX_FILTERS,
+    max_in_values: int = MAX_IN_VALUES,
 ) -> RowQuery:
-    """Validate the query string against the served fields; 400 with a code if wrong."""
+    """Validate the query string against the served fields; 400 with a code if wrong.
+
+    The number of sort keys, filters and ``in`` values is bounded before any is looked at,
+    so the size of the SQL statement is bounded too (5,000 sort keys made SQLite fail).
+    """
     by_name = {s.name: s for s in served}
 
     def known(name: str, purpose: str) -> ServedField:
@@ -88,8 +99,16 @@ def parse_row_query(
     if len(set(selected)) != len(selected):
         raise bad_request("duplicate_field", "a field is listed twice in fields")
 
+    sort_items = split_list(params.get("sort", ""))
+    if len(sort_items) > max_sort_keys:
+        raise bad_request("too_many_sort_keys", f"sort takes at most {max_sort_keys} fields")
+    if len({item.lstrip("-+") for item in sort_items}) != len(sort_items):
+        raise bad_request("invalid_sort", "a field is listed twice in sort")
+    filter_keys = [key for key in params if key not in RESERVED_PARAMS]
+    if len(filter_keys) > max_filters:
+        raise bad_request("too_many_filters", f"at most {max_filters} filters per request")
     sort = []
-    for item in split_list(params.get("sort", "")):
+    for item in sort_items:
         name = item.lstrip("-+")
         served_field = unmasked(name, "sorted on")
         if served_field.field.type not in ORDERED_TYPES:
@@ -105,7 +124,7 @@ def parse_row_query(
         if operator not in OPERATORS:
             raise bad_request("unknown_operator", f"unknown operator {operator!r} in {key!r}; use {', '.join(OPERATORS)}")
         served_field = unmasked(name, "filtered on")
-        filters.append(Filter(name, operator, _filter_value(served_field, operator, raw)))
+        filters.append(Filter(name, operator, _filter_value(served_field, operator, raw, max_in_values)))
 
     limit = default_limit
     if "limit" in params:
@@ -121,7 +140,7 @@ def parse_row_query(
     return RowQuery(selected, filters, sort, limit, cursor)
 
 
-def _filter_value(served: ServedField, operator: str, raw: str) -> Any:
+def _filter_value(served: ServedField, operator: str, raw: str, max_in_values: int = MAX_IN_VALUES) -> Any:
     column_type = served.field.type
     name = served.name
     if operator == "isnull":
@@ -136,8 +155,8 @@ def _filter_value(served: ServedField, operator: str, raw: str) -> Any:
         raise bad_request("invalid_operator", f"{operator} does not apply to the boolean field {name!r}")
     convert = converter_for(column_type)
     values = split_list(raw) if operator == "in" else [raw]
-    if operator == "in" and not 1 <= len(values) <= MAX_IN_VALUES:
-        raise bad_request("invalid_filter_value", f"{name}__in takes 1 to {MAX_IN_VALUES} comma-separated values")
+    if operator == "in" and not 1 <= len(values) <= max_in_values:
+        raise bad_request("invalid_filter_value", f"{name}__in takes 1 to {max_in_values} comma-separated values")
     try:
         converted = [convert(v) for v in values]
     except ValueError as exc:
@@ -213,6 +232,31 @@ def page_statement(table: Table, query: RowQuery, *, paginated: bool = True, wit
     return stmt.limit(query.limit + 1) if paginated else stmt
 
 
+def read_page(session: Session, statement: Select, limit: int, width: int, max_chars: int) -> tuple[list[Any], bool]:
+    """The rows of one page and whether more follow.
+
+    A page ends after ``limit`` rows or once its text reaches ``max_chars`` characters
+    (at least one row is always served), so a table of huge cells cannot make one page
+    huge: the next cursor continues where the short page stopped. Rows are read in small
+    batches for the same reason.
+    """
+    page: list[Any] = []
+    chars = 0
+    result = session.execute(statement.execution_options(yield_per=64))
+    try:
+        for row in result:
+            if len(page) == limit:
+                return page, True
+            size = sum(len(value) for value in row[:width] if isinstance(value, str))
+            if page and chars + size > max_chars:
+                return page, True
+            page.append(row)
+            chars += size
+        return page, False
+    finally:
+        result.close()
+
+
 def count_statement(table: Table, query: RowQuery) -> Select:
     """Count matching rows, but stop at COUNT_CAP + 1 so a count never scans forever."""
     capped = select(table.c[ROW_ID]).where(*where_clause(table, query)).limit(COUNT_CAP + 1).subquery()
@@ -241,12 +285,13 @@ def decode_cursor(text: str, sort: list[SortKey], by_name: Mapping[str, ServedFi
     try:
         payload = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
         signature, raw_values, row_id = payload["s"], payload["k"], payload["i"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
         raise invalid from None
     expected = [("-" if k.descending else "") + k.field for k in sort]
     if signature != expected:
         raise bad_request("cursor_sort_mismatch", "the cursor belongs to another sort order; keep the same sort while paging")
-    if not isinstance(row_id, int) or not isinstance(raw_values, list) or len(raw_values) != len(sort):
+    if (not isinstance(row_id, int) or isinstance(row_id, bool) or not INT64_MIN <= row_id <= INT64_MAX
+            or not isinstance(raw_values, list) or len(raw_values) != len(sort)):
         raise invalid
     values = []
     for key, raw in zip(sort, raw_values):

@@ -42,6 +42,7 @@ from opendata.catalogue.models import Field, Resource
 from opendata.db import utcnow
 from opendata.formats import Column as FormatColumn
 from opendata.formats import FormatError, RowConverter, read_csv, read_xlsx
+from opendata.formats.limits import DEFAULT_LIMITS, ReadLimits
 
 from opendata.db import ROW_TABLE_PREFIX
 ROW_ID = "_row_id"
@@ -127,10 +128,10 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def _open_table(path: Path, fmt: str, columns: list[FormatColumn]) -> Any:
+def _open_table(path: Path, fmt: str, columns: list[FormatColumn], limits: ReadLimits) -> Any:
     if fmt == "xlsx":
-        return read_xlsx(path, columns=columns)
-    return read_csv(path, columns=columns)
+        return read_xlsx(path, columns=columns, limits=limits)
+    return read_csv(path, columns=columns, limits=limits)
 
 
 def file_digest(path: Path, fields: list[Field]) -> str:
@@ -158,10 +159,11 @@ class TypedRows:
     into one IngestError that names file, row, column, value and reason.
     """
 
-    def __init__(self, path: Path, fmt: str, fields: list[Any]) -> None:
+    def __init__(self, path: Path, fmt: str, fields: list[Any], limits: ReadLimits = DEFAULT_LIMITS) -> None:
         self.path = path
         self.fmt = fmt
-        self.converter = RowConverter(format_columns(fields))
+        self.limits = limits
+        self.converter = RowConverter(format_columns(fields), max_cell_chars=limits.max_cell_chars)
         self.errors: list[FormatError] = []
         self.error_count = 0
         self.rows = 0
@@ -174,7 +176,7 @@ class TypedRows:
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         source = None
         try:
-            source = _open_table(self.path, self.fmt, list(self.converter.columns))
+            source = _open_table(self.path, self.fmt, list(self.converter.columns), self.limits)
             self.encoding = getattr(source, "encoding", None)
             for record in source:
                 typed, problems = self.converter.convert(record.values, line=record.line, file=str(self.path))
@@ -196,9 +198,9 @@ class TypedRows:
             raise IngestError(self.errors, self.error_count, str(self.path))
 
 
-def check_file(path: Path, fmt: str, fields: list[Any]) -> int:
+def check_file(path: Path, fmt: str, fields: list[Any], limits: ReadLimits = DEFAULT_LIMITS) -> int:
     """Read and convert every row without storing anything; returns the row count."""
-    reader = TypedRows(path, fmt, fields)
+    reader = TypedRows(path, fmt, fields, limits)
     for _ in reader:
         pass
     reader.raise_if_failed()
@@ -213,6 +215,7 @@ def ingest_file(
     fmt: str | None = None,
     progress: Callable[[int], None] | None = None,
     force: bool = True,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> IngestReport:
     """Replace ``resource``'s rows with the rows of ``path`` inside ``session``'s transaction."""
     fmt = (fmt or path.suffix.lstrip(".") or resource.format).lower()
@@ -225,7 +228,7 @@ def ingest_file(
     table = row_table(_next_table_name(session, resource), fields)
     table.create(connection)
     names = [f.name for f in fields]
-    reader = TypedRows(path, fmt, fields)
+    reader = TypedRows(path, fmt, fields, limits)
     batch: list[dict[str, Any]] = []
     for typed in reader:
         batch.append(dict(zip(names, typed)))

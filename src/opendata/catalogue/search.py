@@ -62,11 +62,17 @@ class SearchQuery:
         return [t.lower()[:MAX_TERM_LENGTH] for t in self.q.split() if t][:MAX_TERMS]
 
 
-def validate(query: SearchQuery, max_page_size: int) -> None:
+MAX_PAGE = 100_000  # far past any catalogue; keeps OFFSET inside every backend's integer
+
+
+def validate(query: SearchQuery, max_page_size: int, max_filter_values: int = 32) -> None:
     if query.sort not in SORTS:
         raise bad_request("invalid_sort", f"sort must be one of {', '.join(SORTS)}")
-    if query.page < 1:
-        raise bad_request("invalid_page", "page starts at 1")
+    if not 1 <= query.page <= MAX_PAGE:
+        raise bad_request("invalid_page", f"page is between 1 and {MAX_PAGE:,}")
+    filter_values = [*query.domain, *query.publisher, *query.open_level, *query.tag, *query.format]
+    if len(filter_values) > max_filter_values:
+        raise bad_request("too_many_filters", f"at most {max_filter_values} filter values per search")
     if not 1 <= query.page_size <= max_page_size:
         raise bad_request("invalid_page_size", f"page_size must be between 1 and {max_page_size}")
     for value in query.domain:

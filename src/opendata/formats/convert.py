@@ -16,6 +16,7 @@ from typing import Any
 
 from .columns import COLUMN_TYPES, Column
 from .errors import FormatError
+from .limits import INT64_MAX, INT64_MIN, shortened
 
 Converter = Callable[[Any], Any]
 
@@ -50,18 +51,37 @@ def _to_string(value: Any) -> str | None:
     return str(value)
 
 
+def _in_int64(number: int, value: Any) -> int:
+    # Integer fields are 64-bit on every backend; a larger one would fail in the database.
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise ValueError(f"{_shown(value)} is beyond the 64-bit integer range (±9.2e18)")
+    return number
+
+
 def _to_integer(value: Any) -> int | None:
     if isinstance(value, str):
         text = value.strip()
         if not text:
             return None
         if _INTEGER_RE.fullmatch(text):
-            return int(text)
+            if len(text) > 20:
+                raise ValueError(f"{_shown(value)} is beyond the 64-bit integer range (±9.2e18)")
+            return _in_int64(int(text), value)
     elif isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return _in_int64(value, value)
     elif isinstance(value, (float, Decimal)) and math.isfinite(value) and value == int(value):
-        return int(value)
+        return _in_int64(int(value), value)
     raise ValueError(f"{_shown(value)} is not an integer")
+
+
+DECIMAL_MAX_DIGITS = 1000  # PostgreSQL NUMERIC takes 131,072 before the point; REAL far fewer
+
+
+def _bounded_decimal(number: Decimal, value: Any) -> Decimal:
+    # Without a bound, "1e999999999" parses and then fails in the database (or as float inf).
+    if number.is_finite() and number != 0 and abs(number.adjusted()) > 308:
+        raise ValueError(f"{_shown(value)} is beyond the range of a decimal number (±1e308)")
+    return number
 
 
 def _to_decimal(value: Any) -> Decimal | None:
@@ -69,12 +89,12 @@ def _to_decimal(value: Any) -> Decimal | None:
         text = value.strip()
         if not text:
             return None
-        if _DECIMAL_RE.fullmatch(text):
-            return Decimal(text)
+        if len(text) <= DECIMAL_MAX_DIGITS and _DECIMAL_RE.fullmatch(text):
+            return _bounded_decimal(Decimal(text), value)
     elif isinstance(value, Decimal) and value.is_finite():
-        return value
+        return _bounded_decimal(value, value)
     elif isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
+        return _bounded_decimal(Decimal(value), value)
     elif isinstance(value, float) and math.isfinite(value):
         # repr gives the shortest text that round-trips: 0.1 -> Decimal("0.1"), not
         # Decimal("0.1000000000000000055511151231257827...").
@@ -87,11 +107,17 @@ def _to_number(value: Any) -> float | None:
         text = value.strip()
         if not text:
             return None
-        if _DECIMAL_RE.fullmatch(text):
-            return float(text)
+        if len(text) <= DECIMAL_MAX_DIGITS and _DECIMAL_RE.fullmatch(text):
+            number = float(text)
+            if math.isfinite(number):
+                return number
     elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        if math.isfinite(value):
-            return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if math.isfinite(number):
+            return number
     raise ValueError(f"{_shown(value)} is not a number")
 
 
@@ -197,9 +223,10 @@ class RowConverter:
     ingest can report all problems of a file instead of stopping at the first one.
     """
 
-    def __init__(self, columns: Sequence[Column]) -> None:
+    def __init__(self, columns: Sequence[Column], *, max_cell_chars: int | None = None) -> None:
         self.columns = tuple(columns)
         self._converters = [converter_for(column.type) for column in self.columns]
+        self.max_cell_chars = max_cell_chars
 
     def convert(
         self, values: Sequence[Any], *, line: int | None = None, file: str | None = None
@@ -208,7 +235,12 @@ class RowConverter:
             raise ValueError(f"expected {len(self.columns)} values, got {len(values)}")
         typed: list[Any] = []
         errors: list[FormatError] = []
+        max_chars = self.max_cell_chars
         for column, convert, value in zip(self.columns, self._converters, values):
+            if isinstance(value, str) and ((max_chars is not None and len(value) > max_chars) or "\x00" in value):
+                typed.append(None)
+                errors.append(_text_error(value, max_chars, file=file, line=line, column=column.name))
+                continue
             try:
                 typed.append(convert(value))
             except ValueError as reason:
@@ -216,7 +248,18 @@ class RowConverter:
                 errors.append(
                     FormatError(
                         "invalid_value", str(reason),
-                        file=file, line=line, column=column.name, value=value,
+                        file=file, line=line, column=column.name,
+                        value=shortened(value, 200) if isinstance(value, str) else value,
                     )
                 )
         return tuple(typed), errors
+
+
+def _text_error(value: str, max_chars: int | None, **where: Any) -> FormatError:
+    """A cell too long to store or serve (the limit is a setting), or one with a NUL
+    character (which PostgreSQL cannot store in text and no real text contains)."""
+    shown = shortened(value)
+    if "\x00" in value:
+        return FormatError("invalid_character", "the cell contains a NUL character", value=shown, **where)
+    return FormatError("cell_too_long", f"the cell has {len(value):,} characters; at most {max_chars:,}",
+                       value=shown, **where)

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from .columns import Column
 from .errors import FormatError
 from .headers import RowRecord, match_header
+from .limits import DEFAULT_LIMITS, ReadLimits
 
 SAMPLE_SIZE = 64 * 1024
 READ_BUFFER_SIZE = 64 * 1024
@@ -120,7 +121,9 @@ class CsvTable:
         columns: Sequence[Column] | None = None,
         *,
         allow_extra_columns: bool = False,
+        limits: ReadLimits = DEFAULT_LIMITS,
     ) -> None:
+        self.limits = limits
         if isinstance(source, (str, os.PathLike)):
             self.file: str | None = os.fspath(source)
             binary: BinaryIO = open(source, "rb")
@@ -147,6 +150,9 @@ class CsvTable:
                 raise FormatError("empty_file", "the file has no header row", file=self.file)
             self.header_line, cells = header_record
             self.header = [cell.strip() for cell in cells]
+            if len(self.header) > limits.max_columns:
+                raise FormatError("too_many_columns", f"the header has {len(self.header):,} columns; "
+                                  f"at most {limits.max_columns:,}", file=self.file, line=self.header_line)
             self._positions = (
                 match_header(
                     self.header, self.columns, file=self.file, line=self.header_line,
@@ -189,8 +195,13 @@ class CsvTable:
         try:
             width = len(self.header)
             positions = self._positions
+            rows, max_rows = 0, self.limits.max_rows
             while (record := self._next_record()) is not None:
                 line, cells = record
+                rows += 1
+                if rows > max_rows:
+                    raise FormatError("too_many_rows", f"the file has more than {max_rows:,} rows",
+                                      file=self.file, line=line)
                 if len(cells) != width:
                     raise FormatError(
                         "ragged_row",
@@ -222,10 +233,11 @@ def read_csv(
     columns: Sequence[Column] | None = None,
     *,
     allow_extra_columns: bool = False,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> CsvTable:
     """Open a CSV file (path or binary file object), detect its encoding and read its header.
 
     Iterate the result for the rows. With ``columns``, the header must name each column
     (by field name, Chinese, English or bilingual title) and rows come in column order.
     """
-    return CsvTable(source, columns, allow_extra_columns=allow_extra_columns)
+    return CsvTable(source, columns, allow_extra_columns=allow_extra_columns, limits=limits)

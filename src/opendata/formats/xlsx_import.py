@@ -11,6 +11,8 @@ from openpyxl import load_workbook
 from .columns import Column
 from .errors import FormatError
 from .headers import RowRecord, match_header
+from .limits import DEFAULT_LIMITS, ReadLimits
+from .xlsx_guard import bound_rows, check_archive
 
 
 def _is_blank(value: Any) -> bool:
@@ -33,7 +35,9 @@ class XlsxTable:
         columns: Sequence[Column] | None = None,
         *,
         allow_extra_columns: bool = False,
+        limits: ReadLimits = DEFAULT_LIMITS,
     ) -> None:
+        self.limits = limits
         if isinstance(source, (str, os.PathLike)):
             self.file: str | None = os.fspath(source)
             # Opened by us: openpyxl would refuse a path whose name does not end in
@@ -47,6 +51,8 @@ class XlsxTable:
         self.columns = tuple(columns) if columns is not None else None
         self._workbook = None
         try:
+            if hasattr(binary, "seek"):
+                check_archive(binary, limits, self.file)
             try:
                 self._workbook = load_workbook(binary, read_only=True, data_only=True)
             except Exception as error:  # noqa: BLE001 - whatever breaks, the upload is bad
@@ -58,6 +64,7 @@ class XlsxTable:
             self.sheet_title: str = self._sheet.title
             # Some producers write a wrong <dimension>; forget it and read what is there.
             self._sheet.reset_dimensions()
+            bound_rows(self._sheet, limits, self.file)
             self._rows = enumerate(self._sheet.iter_rows(values_only=True), 1)
             self._last_line = 0
             header_record = self._next_row()
@@ -97,10 +104,18 @@ class XlsxTable:
         )
 
     def _next_row(self) -> tuple[int, tuple[Any, ...]] | None:
+        last_allowed = self.limits.max_rows + 1  # the rows and their header
         try:
             for self._last_line, cells in self._rows:
+                if self._last_line > last_allowed:
+                    # Counted on blank rows too: <row r="999999999"> makes openpyxl yield
+                    # every empty row before it.
+                    raise FormatError("too_many_rows", f"the sheet has more than {self.limits.max_rows:,} rows",
+                                      file=self.file, line=self._last_line)
                 if not all(_is_blank(cell) for cell in cells):
                     return self._last_line, cells
+        except FormatError:
+            raise
         except Exception as error:  # noqa: BLE001 - a damaged sheet, found while reading
             raise FormatError(
                 "invalid_xlsx", f"the sheet cannot be read after line {self._last_line} ({error})",
@@ -150,10 +165,12 @@ def read_xlsx(
     columns: Sequence[Column] | None = None,
     *,
     allow_extra_columns: bool = False,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> XlsxTable:
     """Open a workbook, pick ``sheet`` (name, index or the first) and read its header.
 
     Iterate the result for the rows; the workbook is closed at the end of iteration, on
-    error, or on leaving a ``with`` block. With ``columns``, see read_csv.
+    error, or on leaving a ``with`` block. With ``columns``, see read_csv. The workbook
+    is checked against ``limits`` (zip directory, sheet dimension, rows, columns) first.
     """
-    return XlsxTable(source, sheet, columns, allow_extra_columns=allow_extra_columns)
+    return XlsxTable(source, sheet, columns, allow_extra_columns=allow_extra_columns, limits=limits)

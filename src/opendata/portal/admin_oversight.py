@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from opendata.formats.limits import INT32_MAX
 from opendata.access import accounts, clients
 from opendata.access.models import ROLES, ApiClient, Organisation
 from opendata.audit.context import request_info
@@ -68,6 +69,8 @@ def audit_page(page: Page, db_session: DbSession) -> Response:
     error, records, next_before, exports = None, [], None, {}
     try:
         before = int(before_raw) if before_raw else None
+        if before is not None and not 1 <= before <= INT32_MAX:
+            raise ValueError(before_raw)  # no record has such an id
         query = audit_query(params, before)
         records, next_before = search(db_session, query)
         exports = {fmt: export_url(query, fmt) for fmt in ("csv", "xlsx")}

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Redirect
 
 from opendata.errors import AppError, error_body
+from opendata import input_guard
 from opendata.portal.i18n import Translator, language_of
 from opendata.portal.page import page_for, url_with
 from opendata.portal.security import SECURITY_HEADERS, CsrfRefused
@@ -50,12 +51,24 @@ def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
     return _error_page(request, 403, None, title_key="error.csrf")
 
 
-def app_error(request: Request, exc: AppError) -> Response:
+def _plain_app_error(request: Request, exc: AppError) -> Response:
     return _error_page(request, exc.status, Translator(language_of(request)).error(exc))
+
+
+def app_error(request: Request, exc: AppError) -> Response:
+    return input_guard.audited(request, exc, _plain_app_error(request, exc))
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
     return _error_page(request, exc.status_code, None)
+
+
+def database_refused(request: Request, exc: Exception) -> Response:
+    return input_guard.database_refused_input(request, exc, _plain_app_error)
+
+
+def invalid_parameter(request: Request, exc: ValidationException) -> Response:
+    return input_guard.invalid_parameter(request, exc, http_error)
 
 
 def internal_error(request: Request, exc: Exception) -> Response:
@@ -74,6 +87,8 @@ PORTAL_EXCEPTION_HANDLERS = {
     SignInRequired: sign_in_redirect,
     CsrfRefused: csrf_refused,
     AppError: app_error,
+    ValidationException: invalid_parameter,
     HTTPException: http_error,
+    **{kind: database_refused for kind in input_guard.REFUSED_BY_DATABASE},
     Exception: internal_error,
 }

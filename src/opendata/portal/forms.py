@@ -74,6 +74,6 @@ def whole_number(form: Mapping[str, Any], key: str) -> int | None:
     raw = text(form, key, 32).replace(",", "")
     if not raw:
         return None
-    if not raw.isdigit():
-        raise FormError("invalid_quota", f"{key}: {raw!r} is not a whole number")
+    if not raw.isdigit() or len(raw) > 9:
+        raise FormError("invalid_quota", f"{key}: {raw!r} is not a whole number below 1,000,000,000")
     return int(raw)

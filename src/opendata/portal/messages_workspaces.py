@@ -210,6 +210,12 @@ WORKSPACE_MESSAGES: dict[str, tuple[str, str]] = {
     "ingest.duplicate_column": ("列名重复", "repeated column"),
     "ingest.missing_column": ("缺少列", "missing column"),
     "ingest.unknown_column": ("未知列", "unknown column"),
+    "ingest.cell_too_long": ("单元格内容过长", "cell too long"),
+    "ingest.invalid_character": ("含有空字符（NUL）", "contains a NUL character"),
+    "ingest.too_many_rows": ("行数超过上限", "too many rows"),
+    "ingest.too_many_columns": ("列数超过上限", "too many columns"),
+    "ingest.xlsx_too_large": ("工作簿超过大小上限", "workbook too large"),
+    "ingest.invalid_xlsx": ("不是可读取的 XLSX 工作簿", "not a readable XLSX workbook"),
     # open-data index
     "index.heading": ("数据开放指数", "Open-data index"),
     "index.lead": ("按数源部门和数据领域统计的开放规模、开放结构、利用情况和元数据完整度。", "How much each department and domain opens, at which levels, how it is used, and how well it is described."),

@@ -88,6 +88,8 @@ class PortalPlugin(InitPluginProtocol):
             exception_handlers=PORTAL_EXCEPTION_HANDLERS,  # type: ignore[arg-type]
             before_request=require_csrf_token,
             include_in_schema=False,
+            middleware=[self.api.input_guard()],
+            request_max_body_size=self.api.max_body_bytes,
         )
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:

@@ -70,6 +70,15 @@ class Preview:
         return [c for c in self.columns if c.masker is None]
 
 
+CLIPPED = "…"  # the marker of a cell cut short on the page (the API and downloads serve it whole)
+
+
+def clip_row(row: tuple[Any, ...], limit: int) -> tuple[Any, ...]:
+    """``row`` with every text longer than ``limit`` characters cut to it, plus the marker:
+    a page shows a glimpse of each cell, however large the cell."""
+    return tuple(value[:limit] + CLIPPED if isinstance(value, str) and len(value) > limit else value for value in row)
+
+
 def previewable(dataset: Dataset, resource: Resource) -> bool:
     return dataset.open_level == "unconditional" and resource.is_tabular and bool(resource.table_name)
 
@@ -101,7 +110,8 @@ def build_preview(request: Request, session: Session, dataset: Dataset, resource
     statement = rowquery.page_statement(table, query, paginated=False, with_keys=False).limit(PREVIEW_ROWS)
     rows = [tuple(row) for row in session.execute(statement)]
     mask = row_masker(served)
-    preview.rows = [mask(row) for row in rows] if mask else rows
+    limit = request.app.state["opendata"].settings.preview_max_cell_chars
+    preview.rows = [clip_row(mask(row) if mask else row, limit) for row in rows]
     if query.filters:
         preview.matching = session.scalar(rowquery.count_statement(table, query)) or 0
     else:

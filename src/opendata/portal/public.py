@@ -93,7 +93,7 @@ def query_from(request: Request) -> search.SearchQuery:
     lists = {name: [v for v in request.query_params.getall(name, []) if v] for name in LIST_PARAMETERS}
     return search.SearchQuery(q=request.query_params.get("q", "").strip(),
                               sort=request.query_params.get("sort", "relevance"),
-                              page=int(raw_page) if raw_page.isdigit() else 0, page_size=PAGE_SIZE, **lists)
+                              page=int(raw_page) if raw_page.isdigit() and len(raw_page) <= 9 else 0, page_size=PAGE_SIZE, **lists)
 
 
 @get("/datasets", name="portal-search", sync_to_thread=True)
@@ -101,7 +101,7 @@ def search_page(page: Page, db_session: DbSession, settings: AppSettings) -> Res
     query = query_from(page.request)
     error = None
     try:
-        search.validate(query, settings.search_page_size_max)
+        search.validate(query, settings.search_page_size_max, settings.query_max_filters)
         result = search.search_datasets(db_session, query)
     except AppError as exc:
         error = page.t.error(exc)

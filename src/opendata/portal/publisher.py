@@ -130,7 +130,8 @@ def _ingest(session: Session, principal: Principal, dataset: Dataset, resource: 
     # would otherwise run on its own) belongs to it and a rollback removes it too.
     dataset.updated_at = utcnow()
     session.flush()
-    report = ingest_file(session, resource, path, fmt=fmt)
+    settings = page.request.app.state["opendata"].settings
+    report = ingest_file(session, resource, path, fmt=fmt, limits=settings.read_limits)
     append(session, actor=principal.actor, action="resource.upload", target=f"resource:{dataset.id}/{resource.id}",
            details={"file": filename, "format": fmt, "rows": report.rows, "previous_rows": previous,
                     "encoding": report.encoding}, request=request_info(page.request))
@@ -139,7 +140,7 @@ def _ingest(session: Session, principal: Principal, dataset: Dataset, resource: 
 
 
 @post("/publisher/datasets/{dataset_id:str}/resources/{resource_id:str}/upload", name="portal-publisher-upload",
-      sync_to_thread=True)
+      sync_to_thread=True, opt={"upload": True})  # the input guard allows it upload_max_bytes
 def upload_resource(page: Page, db_session: DbSession, dataset_id: FromPath[str], resource_id: FromPath[str],
                     data: UploadForm) -> Response:
     principal = page.require(*STAFF, action="portal.publisher.upload")
