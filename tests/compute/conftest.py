@@ -19,8 +19,13 @@ from tests.conftest import postgres_schema_url
 from tests.serving import running_server
 
 # Few obfuscators per key: the background fillers must not eat the CPU the tests need.
+# The per-subject caps are high here: many tests verify the same few subjects; the caps'
+# own tests lower them on the running portal (test_probing.py).
 COMPUTE_ENV = {"OPENDATA_COMPUTE_WORKERS": "2", "OPENDATA_COMPUTE_OBFUSCATOR_CAPACITY": "16",
-               "OPENDATA_COMPUTE_MAX_SCORE_BATCH": "200"}
+               "OPENDATA_COMPUTE_MAX_SCORE_BATCH": "200", "OPENDATA_COMPUTE_MAX_SUBJECT_COMPUTATIONS_PER_DAY": "100000",
+               "OPENDATA_COMPUTE_MAX_FIELD_GUESSES_PER_DAY": "100000", "OPENDATA_COMPUTE_PROBE_ALERT_SUBJECT": "100000",
+               "OPENDATA_COMPUTE_PROBE_ALERT_FIELD": "100000", "OPENDATA_COMPUTE_MAX_ACTIVE_KEYS": "1000",
+               "OPENDATA_COMPUTE_KEY_REGISTRATIONS_PER_HOUR": "1000"}
 
 
 @pytest.fixture(scope="session")

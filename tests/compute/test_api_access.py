@@ -51,10 +51,11 @@ def test_the_wrong_kind_of_caller_is_refused(world: World, method: str, path: st
 
 
 def test_policies_are_set_by_administrators_and_read_by_the_licensee(world: World) -> None:
-    licence = world.licence()
+    licence = world.licence(all_subjects=False)
     path = f"/api/v1/compute/policies/{licence.id}"
-    assert world.client.get(path, headers=world.bank.session).json() == {
-        "licence_id": licence.id, "reveal_not_found": False, "authorised_subjects": None}
+    assert world.client.get(path, headers=world.bank.session).json() == {  # deny by default
+        "licence_id": licence.id, "reveal_not_found": False, "all_subjects": False, "authorised_subjects": [],
+        "warning": None}
     subjects = ["91440101MA5CAAAA4Q", "440106199001011234"]
     updated = world.client.put(path, json={"reveal_not_found": False, "authorised_subjects": subjects},
                                headers=world.admin)
@@ -68,12 +69,18 @@ def test_policies_are_set_by_administrators_and_read_by_the_licensee(world: Worl
     for body, code in [({"reveal_not_found": "yes"}, "invalid_field"),
                        ({"reveal_not_found": False, "authorised_subjects": ["a b"]}, "invalid_subject"),
                        ({"reveal_not_found": False, "authorised_subjects": "all"}, "invalid_subjects"),
-                       ({"authorised_subjects": []}, "missing_field")]:
+                       ({"authorised_subjects": []}, "missing_field"),
+                       ({"reveal_not_found": False, "all_subjects": "yes"}, "invalid_field"),
+                       ({"reveal_not_found": False, "all_subjects": True, "authorised_subjects": subjects},
+                        "conflicting_fields")]:
         response = world.client.put(path, json=body, headers=world.admin)
         assert_refused_and_audited(response, 400, code, world.database_url, "compute.policy.update")
     missing = world.client.put("/api/v1/compute/policies/999999", json={"reveal_not_found": True},
                                headers=world.admin)
     assert_refused_and_audited(missing, 404, "not_found", world.database_url, "compute.policy.update")
-    lifted = world.client.put(path, json={"reveal_not_found": False, "authorised_subjects": None},
-                              headers=world.admin)
-    assert lifted.json()["authorised_subjects"] is None
+    emptied = world.client.put(path, json={"reveal_not_found": False, "authorised_subjects": None},
+                               headers=world.admin)
+    assert emptied.json()["authorised_subjects"] == [] and emptied.json()["all_subjects"] is False
+    lifted = world.client.put(path, json={"reveal_not_found": False, "all_subjects": True}, headers=world.admin)
+    assert lifted.json()["all_subjects"] is True and "every subject" in lifted.json()["warning"]
+    assert details(audit_records(world.database_url, "compute.policy.update", 1)[0])["all_subjects"] is True

@@ -186,6 +186,6 @@ def test_not_found_subjects_are_listed_only_when_the_policy_reveals_it(world: Wo
     assert hidden["not_found"] is None and set(hidden["scores"]) == set(subjects)
     # Scored with every feature at its default: a plausible score, not an error.
     assert decrypt(world, hidden)[unknown] == Decimal("0.5") * 60 + Decimal(BIAS)
-    world.client.put(f"/api/v1/compute/policies/{licence.id}", json={"reveal_not_found": True}, headers=world.admin)
+    world.set_policy(licence.id, reveal_not_found=True, all_subjects=True)
     revealed = score(world, headers, model_id, subjects).json()
     assert revealed["not_found"] == [unknown] and list(revealed["scores"]) == [firms(world)[0]]

@@ -80,10 +80,8 @@ def test_not_found_is_indistinguishable_from_a_mismatch(world: World) -> None:
 
 def test_a_policy_may_reveal_not_found(world: World) -> None:
     licence = world.licence()
-    set_policy = world.client.put(f"/api/v1/compute/policies/{licence.id}", json={"reveal_not_found": True},
-                                  headers=world.admin)
-    assert set_policy.status_code == 200, set_policy.text
-    assert set_policy.json() == {"licence_id": licence.id, "reveal_not_found": True, "authorised_subjects": None}
+    policy = world.set_policy(licence.id, reveal_not_found=True, all_subjects=True)
+    assert (policy["reveal_not_found"], policy["all_subjects"], policy["authorised_subjects"]) == (True, True, [])
     person = applicant(world)
     missing = verify(world.client, licence.headers(world.client),
                      verify_body(world.bank.key, UNKNOWN_PERSON, base_claim(world, "1.00"),

@@ -121,8 +121,10 @@ class World:
     _licences: list[Licence] = field(default_factory=list)
 
     def licence(self, org: Organisation | None = None, items: list[dict[str, Any]] | None = None,
-                quotas: dict[str, int] | None = None) -> Licence:
-        """A fresh licence for ``org`` (default: the bank), approved by the administrator."""
+                quotas: dict[str, int] | None = None, all_subjects: bool = True) -> Licence:
+        """A fresh licence for ``org`` (default: the bank), approved by the administrator.
+        ``all_subjects``: the administrator also allows every subject (explicitly: a licence
+        without a compute policy computes on nobody)."""
         org = org or self.bank
         today = date.today()
         created = self.client.post("/api/v1/applications", headers=org.session, json={
@@ -137,7 +139,16 @@ class World:
         approved = self.client.post(f"/api/v1/applications/{application}/approve", json=approval,
                                     headers=self.admin)
         assert approved.status_code == 200, approved.text
-        return Licence(approved.json()["licence_id"], org.client_id, org.client_secret)
+        licence_id = approved.json()["licence_id"]
+        if all_subjects:
+            self.set_policy(licence_id, all_subjects=True)
+        return Licence(licence_id, org.client_id, org.client_secret)
+
+    def set_policy(self, licence_id: int, **policy: Any) -> Any:
+        response = self.client.put(f"/api/v1/compute/policies/{licence_id}",
+                                   json={"reveal_not_found": False, **policy}, headers=self.admin)
+        assert response.status_code == 200, response.text
+        return response.json()
 
     def rows(self, dataset: str) -> list[dict[str, str]]:
         return read_rows(self.folder, dataset)

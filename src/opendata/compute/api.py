@@ -30,6 +30,7 @@ from opendata.compute import ComputeError, model_registry, policy, protocols, pu
 from opendata.compute.callers import Refusals, audited, authenticate, owner_of, require_grant
 from opendata.compute.models import MODEL_STATES
 from opendata.compute.runtime import runtime_of
+from opendata.compute.usage import organisation_records
 from opendata.compute.schemas import (
     KeyOut, ModelOut, PolicyOut, ScoreOut, VerifyOut, key_out, model_out, parse_json, parse_model, parse_policy,
     parse_reason,
@@ -75,10 +76,10 @@ class ComputeController(Controller):
         with audited(refusals):
             key = public_keys.parse_public_key(parse_json(body), runtime.settings)
             refusals.target = f"compute-key:{key.key_id}"
-            row, created = public_keys.register_key(db_session, owner.organisation_id, key, actor=owner.actor,
-                                                    request=owner.request)
+            row, created = public_keys.admit_key(db_session, owner.organisation_id, key, runtime.settings,
+                                                 actor=owner.actor, request=owner.request)
         db_session.commit()
-        runtime.pool_for(key)  # start filling this key's obfuscators before its first computation
+        # No obfuscator pool is started here: it is filled on the key's first computation.
         return Response(key_out(row), status_code=201 if created else 200)
 
     @get("/keys", summary="Your organisation's registered keys", sync_to_thread=True)
@@ -98,6 +99,16 @@ class ComputeController(Controller):
             public_keys.revoke_key(db_session, row, actor=owner.actor, request=owner.request)
         db_session.commit()
         return key_out(row)
+
+    # --- usage ------------------------------------------------------------------------------
+
+    @get("/usage", summary="Your organisation's compute records (allow-listed details: no found, no durations)",
+         sync_to_thread=True)
+    def usage(self, request: Request, db_session: DbSession, settings: AppSettings) -> list[dict[str, Any]]:
+        refusals = Refusals(db_session, request_info(request), "compute.usage.read")
+        owner = owner_of(request, db_session, settings, bearer_token(request), refusals)
+        return [record.as_json() for record in
+                organisation_records(db_session, owner.organisation_id, action_prefix="compute.")]
 
     # --- verification and scoring ---------------------------------------------------------
 
@@ -213,10 +224,11 @@ class ComputeController(Controller):
         principal = require_user(request, db_session, action="compute.policy.update", roles=ADMINS, target=target)
         refusals = Refusals(db_session, request_info(request), "compute.policy.update", target, principal.actor)
         with audited(refusals):
-            reveal, raw_subjects = parse_policy(parse_json(body))
-            subjects = policy.check_subject_list(raw_subjects, runtime_of(request).settings.max_authorised_subjects)
+            reveal, raw_subjects, all_subjects = parse_policy(parse_json(body))
+            subjects = policy.check_subject_list(raw_subjects, runtime_of(request).settings.max_authorised_subjects,
+                                                 all_subjects)
             policy.set_policy(db_session, licence_id, reveal, subjects, actor=principal.actor,
-                              request=refusals.request)
+                              request=refusals.request, all_subjects=all_subjects)
         db_session.commit()
         return _policy_out(db_session, licence_id)
 
@@ -249,8 +261,9 @@ def _decide(request: Request, session: DbSession, model_id: int, body: bytes, de
 
 def _policy_out(session: DbSession, licence_id: int) -> PolicyOut:
     current = policy.policy_of(session, licence_id)
-    subjects = policy.authorised_subjects(session, licence_id) if current.restrict_subjects else None
-    return PolicyOut(licence_id, current.reveal_not_found, subjects)
+    subjects = [] if current.all_subjects else policy.authorised_subjects(session, licence_id)
+    return PolicyOut(licence_id, current.reveal_not_found, current.all_subjects, subjects,
+                     policy.ALL_SUBJECTS_WARNING if current.all_subjects else None)
 
 
 COMPUTE_HANDLERS = [ComputeController]

@@ -10,12 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from datetime import date
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opendata.db import Base, UTCDateTime, utcnow
 
 MODEL_STATES = ("pending", "approved", "rejected")
+# What a scoring returns (docs/security/compute-threat-model.md): exact scores only of
+# weights an administrator has read; otherwise a sign or a band, never the score.
+OUTPUT_MODES = ("reviewed", "decision", "banded")
 
 
 class ComputeKey(Base):
@@ -30,6 +35,20 @@ class ComputeKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(127))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the key's proof of well-formedness (compute/key_proofs.py) was verified. None:
+    # registered before proofs were required; such a key computes nothing until proved.
+    proven_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ComputeKeyAttempt(Base):
+    """One key registration attempt of an organisation, successful or not: registration is
+    rate-limited per organisation (a proof costs the server up to a second to verify)."""
+
+    __tablename__ = "compute_key_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class ComputeModel(Base):
@@ -54,18 +73,29 @@ class ComputeModel(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(127))
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    # Chosen by the administrator at approval (OUTPUT_MODES); None for models registered
+    # before output modes existed: they cannot score until registered again.
+    output_mode: Mapped[str | None] = mapped_column(String(16))
+    # Submitted for review (reviewed mode): the plaintext weights and bias as decimal text.
+    plain_weights: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # decision (one) / banded (several, ascending) encrypted thresholds at score_scale.
+    enc_thresholds: Mapped[list[str] | None] = mapped_column(JSON)
+    # Declared bound: |w_i| < 2^weight_bits, |b|, |t| < 2^bias_bits (range-proved).
+    weight_bits: Mapped[int | None] = mapped_column(Integer)
+    bias_bits: Mapped[int | None] = mapped_column(Integer)
 
 
 class LicenceComputePolicy(Base):
     """How a licence may compute, set by an administrator. No row: the defaults (not
-    found is not revealed, any subject may be computed on)."""
+    found is not revealed, *no* subject may be computed on: deny by default)."""
 
     __tablename__ = "licence_compute_policies"
 
     licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id", ondelete="CASCADE"), primary_key=True)
     reveal_not_found: Mapped[bool] = mapped_column(Boolean, default=False)
-    # True: only the subjects in licence_authorised_subjects (possibly none) may be used.
-    restrict_subjects: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False: only the subjects in licence_authorised_subjects (possibly none) may be used.
+    # True: every subject -- an explicit administrator choice, shown with a warning.
+    all_subjects: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(127))
 
@@ -81,3 +111,17 @@ class LicenceAuthorisedSubject(Base):
     # PostgreSQL's 63-character limit, and the policy row is never deleted on its own.
     licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id", ondelete="CASCADE"), primary_key=True)
     subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ComputeSubjectUsage(Base):
+    """Computations of one licence on one subject (keyed digest) per UTC day, in total
+    (``field`` "") and per verified field: the per-subject and per-field daily caps, and
+    the probing alerts (compute/probing.py)."""
+
+    __tablename__ = "compute_subject_usage"
+
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(16), primary_key=True)
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import os
 import threading
+import time
 from collections.abc import Sequence
 
 from gmpy2 import mpz
@@ -31,6 +32,14 @@ DEFAULT_CAPACITY = 2048
 # Values computed per powmod_base_list call: large enough to amortise the GIL hand-off,
 # small enough (~130 ms at 2048 bits) that stop() and fresh demand are served promptly.
 FILL_BATCH = 16
+FILL_BATCH_BITS = 2048
+
+
+def fill_batch(bits: int) -> int:
+    """Values per filler step for a ``bits``-bit key: an r^n costs ~bits^3, so the step
+    stays ~130 ms whatever the key size (16 at 2048 bits, 2 at 4096): a stopping pool
+    finishes its current step quickly, which bounds how long shutdown waits."""
+    return max(1, int(FILL_BATCH * (FILL_BATCH_BITS / max(bits, 1)) ** 3))
 
 
 class ObfuscatorPool:
@@ -74,11 +83,15 @@ class ObfuscatorPool:
             )
             self._thread.start()
 
-    def stop(self, timeout: float | None = 5.0) -> None:
+    def signal_stop(self) -> threading.Thread | None:
+        """Ask the filler to stop after its current step; returns the thread to join."""
         with self._lock:
             self._stopping = True
             self._wake.notify_all()
-            thread = self._thread
+            return self._thread
+
+    def stop(self, timeout: float | None = 5.0) -> None:
+        thread = self.signal_stop()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
@@ -114,7 +127,7 @@ class ObfuscatorPool:
                         self._wake.wait()
                 if self._stopping:
                     return
-                wanted = min(FILL_BATCH, self.capacity - len(self._values))
+                wanted = min(fill_batch(self.public_key.bits), self.capacity - len(self._values))
             # Computed without the lock (and without the GIL, inside powmod_base_list).
             fresh = self.public_key.obfuscators(wanted)
             with self._lock:
@@ -207,12 +220,22 @@ class ObfuscatorPoolRegistry:
             old.stop(timeout=0)
         return pool
 
-    def close(self) -> None:
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop every filler at once, then wait for them all within ``timeout`` in total
+        (not per pool: 16 busy pools once made shutdown take ~55 s). The fillers are daemon
+        threads, so one still in its last step never keeps the process alive."""
         with self._lock:
             pools = list(self._pools.values())
             self._pools.clear()
-        for pool in pools:
-            pool.stop()
+        threads = [pool.signal_stop() for pool in pools]
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
+
+    def has(self, key_id: str) -> bool:
+        with self._lock:
+            return key_id in self._pools
 
 
 def obfuscators_for(source: ObfuscatorPool | Sequence[int] | None, count: int, public_key: PublicKey) -> list[mpz]:

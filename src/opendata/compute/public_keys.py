@@ -7,14 +7,15 @@ one organisation's results be read by the other's private key holder).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from opendata.audit.service import Actor, RequestInfo, append
 from opendata.compute import ComputeError
-from opendata.compute.models import ComputeKey
+from opendata.compute.models import ComputeKey, ComputeKeyAttempt
 from opendata.compute.paillier import PublicKey
 from opendata.compute.runtime import ComputeSettings
 from opendata.db import utcnow
@@ -41,13 +42,8 @@ def register_key(session: Session, organisation_id: int, key: PublicKey, *, acto
 
     Returns (row, created): registering the same key again is not an error, so a client
     can simply register at start-up. A revoked key stays revoked (409)."""
-    row = session.get(ComputeKey, key.key_id)
+    row = known_key(session, organisation_id, key)
     if row is not None:
-        if row.organisation_id != organisation_id:
-            raise AppError(409, "key_registered_elsewhere",
-                           "this public key is registered by another organisation; generate your own key pair")
-        if row.revoked_at is not None:
-            raise AppError(409, "key_revoked", f"key {key.key_id} was revoked; generate a new key pair")
         return row, False
     row = ComputeKey(kid=key.key_id, organisation_id=organisation_id, n=str(key.n), bits=key.bits,
                      created_at=utcnow(), created_by=actor.name)
@@ -56,6 +52,64 @@ def register_key(session: Session, organisation_id: int, key: PublicKey, *, acto
     append(session, actor=actor, action="compute.key.register", target=f"compute-key:{key.key_id}",
            details={"bits": key.bits, "organisation": organisation_id}, request=request)
     return row, True
+
+
+RATE_WINDOW = timedelta(hours=1)
+
+
+def check_registration_limits(session: Session, organisation_id: int, settings: ComputeSettings) -> None:
+    """Before any costly check of a *new* key: at most ``key_registrations_per_hour``
+    attempts, successful or not (429 ``key_registration_rate_limited``), and at most
+    ``max_active_keys`` unrevoked keys (409 ``too_many_keys``: revoke one first)."""
+    since = utcnow() - RATE_WINDOW
+    attempts = session.scalar(select(func.count()).select_from(ComputeKeyAttempt).where(
+        ComputeKeyAttempt.organisation_id == organisation_id, ComputeKeyAttempt.at > since))
+    if attempts >= settings.key_registrations_per_hour:
+        raise AppError(429, "key_registration_rate_limited",
+                       f"at most {settings.key_registrations_per_hour} key registrations per hour per organisation",
+                       headers={"Retry-After": str(int(RATE_WINDOW.total_seconds()))})
+    record_attempt(session, organisation_id)
+    session.commit()  # the attempt counts even if what follows refuses the key
+    active = session.scalar(select(func.count()).select_from(ComputeKey).where(
+        ComputeKey.organisation_id == organisation_id, ComputeKey.revoked_at.is_(None)))
+    if active >= settings.max_active_keys:
+        raise AppError(409, "too_many_keys", f"your organisation has {active} active keys, the most allowed "
+                       f"({settings.max_active_keys}); revoke one before registering another")
+
+
+def record_attempt(session: Session, organisation_id: int) -> None:
+    """Count an attempt (the caller commits it at once, before the proof is checked, so
+    that a refused attempt counts too); attempts older than the window are dropped."""
+    session.execute(delete(ComputeKeyAttempt).where(ComputeKeyAttempt.organisation_id == organisation_id,
+                                                    ComputeKeyAttempt.at <= utcnow() - RATE_WINDOW))
+    session.add(ComputeKeyAttempt(organisation_id=organisation_id, at=utcnow()))
+    session.flush()
+
+
+def known_key(session: Session, organisation_id: int, key: PublicKey) -> ComputeKey | None:
+    """The organisation's row for this key if it is registered already (409 if another
+    organisation's or revoked): re-registering is answered without any new check."""
+    row = session.get(ComputeKey, key.key_id)
+    if row is None:
+        return None
+    if row.organisation_id != organisation_id:
+        raise AppError(409, "key_registered_elsewhere",
+                       "this public key is registered by another organisation; generate your own key pair")
+    if row.revoked_at is not None:
+        raise AppError(409, "key_revoked", f"key {key.key_id} was revoked; generate a new key pair")
+    return row
+
+
+def admit_key(session: Session, organisation_id: int, key: PublicKey, settings: ComputeSettings, *,
+              actor: Actor, request: RequestInfo) -> tuple[ComputeKey, bool]:
+    """Register a key for the API and the portal alike: a known key is answered at once;
+    a new one passes the limits, is counted as an attempt (committed), then stored.
+    Returns (row, created); the caller commits."""
+    known = known_key(session, organisation_id, key)
+    if known is not None:
+        return known, False
+    check_registration_limits(session, organisation_id, settings)
+    return register_key(session, organisation_id, key, actor=actor, request=request)
 
 
 def list_keys(session: Session, organisation_id: int) -> list[ComputeKey]:

@@ -15,6 +15,7 @@ import collections
 import dataclasses
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -28,6 +29,10 @@ from opendata.compute.protocols import MAX_MODEL_FEATURES, MAX_SCORE_SUBJECTS, M
 ENV_PREFIX = "OPENDATA_COMPUTE_"
 SUBJECT_SECRET_NAME = "compute_subject_digest"
 PUBLIC_KEY_CACHE_SIZE = 256
+# close() returns within this: with the server's 1 s grace for requests in flight, well
+# inside the 5 s a shutdown may take. A worker still busy then computes for a request that
+# is being abandoned anyway, so it is terminated rather than waited for.
+SHUTDOWN_SECONDS = 1.5
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,16 @@ class ComputeSettings:
     # r^n values kept ready per registered key: 512 cover a burst of 512 one-field
     # verifications; refilling them costs ~8 ms of CPU each at 2048 bits.
     obfuscator_capacity: int = 512
-    max_obfuscator_pools: int = 16
+    max_obfuscator_pools: int = 8
+    # Keys: active (unrevoked) keys per organisation, registration attempts per hour.
+    max_active_keys: int = 3
+    key_registrations_per_hour: int = 6
+    # Per licence and UTC day (compute/probing.py): computations of one subject, guesses at
+    # one field of one subject, and the counts past which an alert is raised.
+    max_subject_computations_per_day: int = 20
+    max_field_guesses_per_day: int = 10
+    probe_alert_subject: int = 10
+    probe_alert_field: int = 5
 
     def __post_init__(self) -> None:
         for name, value in dataclasses.asdict(self).items():
@@ -60,6 +74,13 @@ class ComputeSettings:
             raise ValueError(f"{ENV_PREFIX}MAX_VERIFY_FIELDS is at most {MAX_VERIFY_FIELDS}")
         if self.max_model_features > MAX_MODEL_FEATURES:
             raise ValueError(f"{ENV_PREFIX}MAX_MODEL_FEATURES is at most {MAX_MODEL_FEATURES}")
+
+    @property
+    def caps(self) -> "Caps":
+        from opendata.compute.probing import Caps
+
+        return Caps(self.max_subject_computations_per_day, self.max_field_guesses_per_day,
+                    self.probe_alert_subject, self.probe_alert_field)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "ComputeSettings":
@@ -144,14 +165,29 @@ class ComputeRuntime:
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
 
-    def close(self) -> None:
+    def pool_started(self, kid: str) -> bool:
+        """Whether this process has started an obfuscator pool for key ``kid``."""
+        with self._lock:
+            pools = self._pools
+        return pools is not None and pools.has(kid)
+
+    def close(self, timeout: float = SHUTDOWN_SECONDS) -> None:
+        """Stop pools and workers within ``timeout`` seconds in all, whatever they are doing:
+        fillers are asked to stop together, queued work is cancelled, and a worker still
+        computing when the time is up is terminated (its request is being abandoned anyway)."""
+        deadline = time.monotonic() + timeout
         with self._lock:
             executor, self._executor = self._executor, None
             pools, self._pools = self._pools, None
         if pools is not None:
-            pools.close()
+            pools.close(timeout=timeout / 3)
         if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            processes = list(getattr(executor, "_processes", {}).values())
+            executor.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.join(max(0.0, deadline - time.monotonic()))
+                if process.is_alive():
+                    process.terminate()
 
 
 def runtime_of(request: Request) -> ComputeRuntime:

@@ -154,11 +154,13 @@ def parse_reason(body: Any) -> str:
     return _text(data["reason"], "reason", MAX_REASON_CHARS)
 
 
-def parse_policy(body: Any) -> tuple[bool, Any]:
-    data = members(body, "a compute policy", ("reveal_not_found",), ("authorised_subjects",))
-    if not isinstance(data["reveal_not_found"], bool):
-        raise bad_request("invalid_field", "reveal_not_found is true or false")
-    return data["reveal_not_found"], data.get("authorised_subjects")
+def parse_policy(body: Any) -> tuple[bool, Any, bool]:
+    """(reveal_not_found, authorised_subjects, all_subjects); all_subjects defaults to false."""
+    data = members(body, "a compute policy", ("reveal_not_found",), ("authorised_subjects", "all_subjects"))
+    for name in ("reveal_not_found", "all_subjects"):
+        if not isinstance(data.get(name, False), bool):
+            raise bad_request("invalid_field", f"{name} is true or false")
+    return data["reveal_not_found"], data.get("authorised_subjects"), data.get("all_subjects", False)
 
 
 # --- responses ------------------------------------------------------------------------------
@@ -206,9 +208,14 @@ def model_out(row: ComputeModel) -> ModelOut:
 
 @dataclass
 class PolicyOut:
+    """``all_subjects``: the administrator allowed every subject (``warning`` says so);
+    otherwise only ``authorised_subjects`` (empty: none, the default)."""
+
     licence_id: int
     reveal_not_found: bool
-    authorised_subjects: list[str] | None
+    all_subjects: bool
+    authorised_subjects: list[str]
+    warning: str | None = None
 
 
 @dataclass

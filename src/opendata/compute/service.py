@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from opendata.audit.service import RequestInfo, append
+from opendata.compute import probing
 from opendata.compute.callers import ComputeCaller, Refusals, audited, authenticate, charge, check_quota, require_grant
 from opendata.compute.features import Feature, check_subjects, feature_matrix, from_stored
 from opendata.compute.model_registry import get_model, stored_digest
@@ -91,6 +92,9 @@ class VerificationJob:
     actual: dict[str, int | None] | None
     reveal_not_found: bool
     details: dict[str, Any]
+    caps: probing.Caps
+    subjects: list[str]  # digests
+    probed: dict[tuple[str, str], int]  # today's counts before this request
 
 
 def _claim_scales(source: SubjectSource, claims: dict[str, Any]) -> dict[str, int]:
@@ -127,6 +131,9 @@ def _verification(session: Session, database: Database, runtime: ComputeRuntime,
     for ciphertext in claims.values():
         public_key.validate_ciphertext(ciphertext)  # before any row is read: no oracle
     check_quota(refusals, caller, 1)
+    digests = [subject_digest(secret, request.subject)]
+    caps = runtime.settings.caps
+    probed = probing.check(session, caps, caller.licence_id, digests, sorted(claims))
     row = subject_row(session, source, subject, where, list(claims))
     actual = None if row is None else {
         name: actual_integer(row[name], source.field_type(name), scales[name]) for name in claims
@@ -134,11 +141,11 @@ def _verification(session: Session, database: Database, runtime: ComputeRuntime,
     details = {
         "licence": caller.licence_id, "dataset": source.dataset_id, "resource": source.resource_id,
         "fields": sorted(claims), "scales": scales, "where": request.where or {}, "key": key_row.kid,
-        "subjects": [subject_digest(secret, request.subject)], "found": row is not None,
+        "subjects": digests, "found": row is not None,
         "inputs": digest({"claims": claims, "where": request.where or {}, "subject": request.subject}, secret),
     }
     return VerificationJob(caller, source.dataset_id, source.resource_id, public_key, claims, actual,
-                           policy.reveal_not_found, details)
+                           policy.reveal_not_found, details, caps, digests, probed)
 
 
 def prepare_verification(database: Database, settings: Settings, runtime: ComputeRuntime,
@@ -157,6 +164,8 @@ def finish_verification(database: Database, job: VerificationJob, results: dict[
     with database.session() as session:
         refusals = _refusals_after(job.caller, session, "compute.verify", f"dataset:{job.dataset_id}")
         used = charge(refusals, job.caller, 1)
+        probing.charge(session, job.caps, job.caller.licence_id, job.subjects, sorted(job.claims), job.probed,
+                       actor=job.caller.actor, request=job.caller.request, action="compute.verify")
         reference = append(session, actor=job.caller.actor, action="compute.verify", target=refusals.target,
                            details={**job.details, "outputs": digest(outputs), "duration_ms": round(seconds * 1e3, 1),
                                     "compute_used_today": used},
@@ -182,6 +191,9 @@ class ScoringJob:
     not_found: list[str] | None  # only when the policy reveals it
     requested: int
     details: dict[str, Any]
+    caps: probing.Caps
+    digests: list[str]
+    probed: dict[tuple[str, str], int]
 
 
 def _usable_model(session: Session, runtime: ComputeRuntime, caller: ComputeCaller,
@@ -213,17 +225,21 @@ def _scoring(session: Session, database: Database, runtime: ComputeRuntime, call
     secret = runtime.subject_secret(database)
     reveal = _check_authorised(session, refusals, caller.licence_id, subjects, secret).reveal_not_found
     check_quota(refusals, caller, len(subjects))
+    digests = [subject_digest(secret, s) for s in subjects]
+    caps = runtime.settings.caps
+    probed = probing.check(session, caps, caller.licence_id, digests)
     matrix, found = feature_matrix(session, features, subjects, typed)
     scored = [(s, x) for s, x in zip(subjects, matrix) if not reveal or s in found]
     details = {
         "licence": caller.licence_id, "model": model_id, "digest": row.digest, "key": row.key_id,
         "features": [f"{f.spec['dataset']}/{f.spec['field'] or '*'}" for f in features],
-        "subjects": [subject_digest(secret, s) for s in subjects], "found": len(found),
+        "subjects": digests, "found": len(found),
         "inputs": digest({"model": row.digest, "subjects": subjects}, secret),
     }
     return ScoringJob(caller, model_id, public_key, row.score_scale, list(row.enc_weights), row.enc_bias,
                       [s for s, _ in scored], [x for _, x in scored],
-                      [s for s in subjects if s not in found] if reveal else None, len(subjects), details)
+                      [s for s in subjects if s not in found] if reveal else None, len(subjects), details,
+                      caps, digests, probed)
 
 
 def prepare_scoring(database: Database, settings: Settings, runtime: ComputeRuntime, incoming: Incoming,
@@ -241,6 +257,8 @@ def finish_scoring(database: Database, job: ScoringJob, results: list[int], seco
     with database.session() as session:
         refusals = _refusals_after(job.caller, session, "compute.score", f"model:{job.model_id}")
         used = charge(refusals, job.caller, job.requested)
+        probing.charge(session, job.caps, job.caller.licence_id, job.digests, (), job.probed,
+                       actor=job.caller.actor, request=job.caller.request, action="compute.score")
         reference = append(session, actor=job.caller.actor, action="compute.score", target=refusals.target,
                            details={**job.details, "outputs": digest(scores), "duration_ms": round(seconds * 1e3, 1),
                                     "compute_used_today": used},

@@ -68,9 +68,10 @@ def register_key(page: Page, db_session: DbSession, data: FormData) -> Response:
     organisation_id = principal.user.organisation_id
     text = forms.text(data, "public_key", MAX_KEY_TEXT)
     try:
-        key = public_keys.parse_public_key(key_body(text), runtime_of(page.request).settings)
-        _row, created = public_keys.register_key(db_session, organisation_id, key, actor=principal.actor,
-                                                 request=request_info(page.request))
+        settings = runtime_of(page.request).settings
+        key = public_keys.parse_public_key(key_body(text), settings)
+        _row, created = public_keys.admit_key(db_session, organisation_id, key, settings, actor=principal.actor,
+                                              request=request_info(page.request))
         db_session.commit()
     except AppError as error:
         db_session.rollback()

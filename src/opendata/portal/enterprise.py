@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from litestar import Response, get, post
 from litestar.params import FromPath
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from opendata.access import applications, clients, licences
-from opendata.access.models import ApiClient, Application, User
+from opendata.access.models import Application
 from opendata.access.principals import Principal
 from opendata.audit.context import request_info
-from opendata.audit.models import AuditRecord
+from opendata.compute.usage import VisibleRecord, organisation_records
 from opendata.deps import DbSession
 from opendata.errors import AppError
 from opendata.portal import application_form as form_rules
@@ -175,18 +174,10 @@ def close_application(page: Page, application_id: FromPath[int], data: FormData)
     return _command(page, application_id, "close", forms.text(data, "reason", 4000) or None)
 
 
-def usage_history(session: Session, organisation_id: int, limit: int = USAGE_ROWS) -> list[AuditRecord]:
-    """The newest audit records of the organisation's people and API clients."""
-    people = [f"user:{name}" for name in session.scalars(
-        select(User.username).where(User.organisation_id == organisation_id))]
-    programs = [f"client:{cid}" for cid in session.scalars(
-        select(ApiClient.client_id).where(ApiClient.organisation_id == organisation_id))]
-    actors = people + programs
-    if not actors:
-        return []
-    return list(session.scalars(
-        select(AuditRecord).where(AuditRecord.actor.in_(actors)).order_by(AuditRecord.id.desc()).limit(limit)
-    ))
+def usage_history(session: Session, organisation_id: int, limit: int = USAGE_ROWS) -> list[VisibleRecord]:
+    """The newest audit records of the organisation's people and API clients, with only
+    the detail fields an enterprise may see (compute/usage.py: never found, never durations)."""
+    return organisation_records(session, organisation_id, limit=limit)
 
 
 @get("/workspace/usage", name="portal-usage", sync_to_thread=True)

@@ -7,6 +7,7 @@ that every key a template or page module uses is here, in both languages.
 
 from __future__ import annotations
 
+from opendata.portal.messages_compute import COMPUTE_MESSAGES
 from opendata.portal.messages_workspaces import WORKSPACE_MESSAGES
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -246,3 +247,7 @@ _overlap = set(MESSAGES) & set(WORKSPACE_MESSAGES)
 if _overlap:  # pragma: no cover - a programming error caught at import
     raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
 MESSAGES.update(WORKSPACE_MESSAGES)
+_overlap = set(MESSAGES) & set(COMPUTE_MESSAGES)
+if _overlap:  # pragma: no cover - a programming error caught at import
+    raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
+MESSAGES.update(COMPUTE_MESSAGES)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from opendata.db import Database
 from opendata.plugin import OpenDataPlugin
 from opendata.portal import (
-    account, admin, admin_oversight, auth, compute_pages, dataset_page, demand_pages, enterprise, enterprise_clients,
+    account, admin, admin_oversight, auth, compute_admin_pages, compute_pages, dataset_page, demand_pages, enterprise, enterprise_clients,
     index_page, public, publisher,
 )
 from opendata.portal.errors import PORTAL_EXCEPTION_HANDLERS, unrouted_not_found
@@ -46,7 +46,7 @@ STATIC_DIR = PACKAGE_DIR / "static"
 PAGE_HANDLERS = [
     *public.HANDLERS, *dataset_page.HANDLERS, *auth.HANDLERS, *account.HANDLERS, *enterprise.HANDLERS, *enterprise_clients.HANDLERS,
     *admin.HANDLERS, *admin_oversight.HANDLERS, *publisher.HANDLERS, *index_page.HANDLERS,
-    *demand_pages.HANDLERS, *compute_pages.HANDLERS,
+    *demand_pages.HANDLERS, *compute_pages.HANDLERS, *compute_admin_pages.HANDLERS,
 ]
 
 

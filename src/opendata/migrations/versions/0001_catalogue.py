@@ -128,8 +128,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('resource_pk', 'name', name='uq_fields_resource_pk_name')
     )
     # ### end Alembic commands ###
-    # (Until revision 0006 a pg_trgm index on datasets.search_text served substring search
-    # here; the full-text index of 0006 replaced both.)
+    # (Until revision 0007 a pg_trgm index on datasets.search_text served substring search
+    # here; the full-text index of 0007 replaced both.)
 
 
 def downgrade() -> None:

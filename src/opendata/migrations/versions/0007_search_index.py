@@ -4,8 +4,8 @@ Replaces the substring column datasets.search_text (and its pg_trgm index) with 
 full-text index. Existing datasets are indexed at the next start (plugin.prepare), not
 here: indexing needs the models as they are then.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from alembic import op
@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql
 import opendata.db
 from opendata.search.index import create_engine_index
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
