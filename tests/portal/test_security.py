@@ -122,7 +122,7 @@ def test_every_page_has_a_strict_content_security_policy(client: TestClient) -> 
         assert "default-src 'self'" in policy and "script-src 'self'" in policy and "'unsafe-inline'" not in policy
         assert "frame-ancestors 'none'" in policy and response.headers["x-content-type-options"] == "nosniff"
         html = response.text
-        assert not re.search(r"<script(?![^>]*\bsrc=\"/static/)", html), f"inline or foreign script on {path}"
+        assert not re.search(r"<script(?![^>]*\b(src=\"/static/|type=\"application/ld\+json\"))", html), f"inline or foreign script on {path}"
         assert " style=" not in html and "<style" not in html, path
         assert not re.search(r"(src|href)=\"(https?:)?//", html), f"an external resource on {path}"
 

@@ -38,7 +38,7 @@ def dataset_json_ld(dataset: Dataset, site: str, api: str) -> dict[str, Any]:
         "distribution": [
             {"@type": "DataDownload", "name": r.title_zh, "encodingFormat": "text/csv",
              "contentUrl": f"{api}/api/v1/datasets/{dataset.id}/resources/{r.id}/download?format=csv"}
-            for r in dataset.resources if r.is_tabular and dataset.open_level != "closed"
+            for r in dataset.resources if r.is_tabular and dataset.open_level == "unconditional"
         ],
     }
     return _without_empty(out)
