@@ -104,7 +104,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--postgres", help="a PostgreSQL URL (an empty schema) instead of SQLite")
+    parser.add_argument("--postgres", help="a PostgreSQL URL instead of SQLite (one size only: its schema "
+                        "must be empty)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     backend = "PostgreSQL" if args.postgres else "SQLite"
@@ -114,11 +115,6 @@ def main() -> None:
         for size in sizes:
             url = args.postgres or f"sqlite:///{Path(tmpdir) / f'search-{size}.db'}"
             database = Database(url)
-            if args.postgres:
-                with database.engine.begin() as connection:
-                    for table in ("bench_v1_text",):
-                        connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
-                    connection.execute(text("DELETE FROM datasets")) if _has_tables(database) else None
             database.migrate()
             seconds = build(database, size)
             print(f"\n## {size:,} datasets (loaded and indexed in {seconds:.1f} s; load {os.getloadavg()[0]:.2f})")
@@ -148,11 +144,6 @@ def main() -> None:
         for label, _params in QUERIES:
             growth = [results[b][label][0] / results[a][label][0] for a, b in zip(sizes, sizes[1:])]
             print(f"| {label} | " + " | ".join(f"{g:.2f}×" for g in growth) + " |")
-
-
-def _has_tables(database: Database) -> bool:
-    with database.engine.connect() as connection:
-        return connection.execute(text("SELECT to_regclass('datasets')")).scalar() is not None
 
 
 if __name__ == "__main__":
