@@ -68,32 +68,32 @@ def _fail_catalogue(exc: Exception) -> None:
     raise exc
 
 
-GRACEFUL_SHUTDOWN_SECONDS = 1
-
-
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
 @click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--graceful-timeout", type=float, default=None,
+              help="Seconds that requests in flight get to finish on shutdown "
+                   "(OPENDATA_SERVE_GRACEFUL_SHUTDOWN_SECONDS, default 1).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, reload: bool, workers: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, reload: bool, workers: int,
+          graceful_timeout: float | None) -> None:
     """Run the portal (loads the configured catalogues on start)."""
-    import uvicorn
-
     settings = _settings(ctx)
+    if graceful_timeout is not None:
+        if graceful_timeout < 0:
+            raise click.UsageError("--graceful-timeout cannot be negative")
+        settings = settings.replace(serve_graceful_shutdown_seconds=graceful_timeout)
+    if workers < 1:
+        raise click.UsageError("--workers must be at least 1")
     os.environ.setdefault(ENV_PREFIX + "BASE_URL", f"http://{host}:{port}")
     click.echo(f"opendata on http://{host}:{port}  (database: {settings.resolved_database_url})")
-    from opendata.http_limits import uvicorn_options
+    from opendata.serving import run_server
 
-    uvicorn.run(
-        "opendata.app:create_app", factory=True, host=host, port=port, reload=reload,
-        workers=None if reload else workers, log_level="info", **uvicorn_options(settings),
-        # In-flight requests get 1 s, then are cancelled and the lifespan shutdown (which
-        # stops compute pools and workers within 1.5 s) runs: stopping never hangs on a long
-        # computation (issue 9: 53-56 s with busy obfuscator pools).
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-    )
+    code = run_server(settings, host=host, port=port, reload=reload, workers=workers)
+    if code:
+        raise SystemExit(code)
 
 
 @main.group()
@@ -130,10 +130,11 @@ def catalogue_load(ctx: click.Context, path: Path, metadata_only: bool) -> None:
     try:
         spec = read_catalogue(path)
         database = Database(settings.resolved_database_url)
-        database.migrate()
         bars = ProgressBars()
         try:
-            report = load_into(database, spec, with_rows=not metadata_only, progress=bars)
+            with database.startup_lock():  # not while a starting portal migrates or loads
+                database.migrate()
+                report = load_into(database, spec, with_rows=not metadata_only, progress=bars)
         finally:
             bars.close()
     except Exception as exc:
@@ -201,10 +202,13 @@ def demo(ctx: click.Context, then_serve: bool) -> None:
 
     settings = _settings(ctx)
     database = Database(settings.resolved_database_url)
-    database.migrate()
     bars = ProgressBars()
     try:
-        report = load_into(database, read_catalogue(demo_catalogue_path()), progress=bars)
+        # Under the start-up lock: several `demo` or `serve` processes on one fresh
+        # database take turns instead of racing on the schema and the first load.
+        with database.startup_lock():
+            database.migrate()
+            report = load_into(database, read_catalogue(demo_catalogue_path()), progress=bars)
     except Exception as exc:
         bars.close()
         _fail_catalogue(exc)

@@ -6,12 +6,14 @@ both: only the URL differs.
 
 from __future__ import annotations
 
+import threading
+import zlib
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -55,11 +57,13 @@ def utcnow() -> datetime:
 
 def _configure_sqlite(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    # First: switching a fresh file to WAL needs its lock, which a process starting at the
+    # same moment may hold; with the timeout set first, the switch waits instead of failing.
+    cursor.execute("PRAGMA busy_timeout=30000")
     # WAL lets readers keep reading the old rows while an ingest replaces a table.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -74,6 +78,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+# Threads of one process take turns at start-up work (a lock object of the module, not of
+# the Database: Litestar deep-copies application state, and locks cannot be copied).
+_STARTUP_THREADS = threading.RLock()
+
+
 class Database:
     """One engine and its session factory; created lazily by whoever needs a connection."""
 
@@ -82,6 +91,7 @@ class Database:
         self._echo = echo
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
+        self._startup_depth = 0
 
     @property
     def engine(self) -> Engine:
@@ -106,14 +116,75 @@ class Database:
             yield session
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision (creates it on an empty database)."""
-        upgrade(self.engine)
+        """Bring the schema to the newest revision (creates it on an empty database).
+
+        Under the start-up lock: of several processes starting at once on an empty
+        database, one migrates and the others wait, then find the schema at head."""
+        with self.startup_lock():
+            upgrade(self.engine)
+
+    @contextmanager
+    def startup_lock(self) -> Iterator[None]:
+        """Hold the database-wide start-up lock: a PostgreSQL advisory lock, or on SQLite an
+        exclusive ``flock`` on ``<database file>.lock`` (not a database lock: the work done
+        under it writes to the database on other connections). Re-entrant in a process."""
+        with _STARTUP_THREADS:
+            if self._startup_depth:
+                self._startup_depth += 1
+                try:
+                    yield
+                finally:
+                    self._startup_depth -= 1
+                return
+            with _process_lock(self):
+                self._startup_depth = 1
+                try:
+                    yield
+                finally:
+                    self._startup_depth = 0
 
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
             self._sessions = None
+
+
+# pg_advisory_lock takes a bigint: a fixed number derived from a fixed name.
+STARTUP_LOCK_KEY = zlib.crc32(b"opendata.startup")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another backend or an in-memory database."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+@contextmanager
+def _process_lock(database: Database) -> Iterator[None]:
+    if database.engine.dialect.name == "postgresql":
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY})
+        return
+    path = sqlite_path(database.url)
+    if path is None:
+        yield  # in memory: no other process can see this database
+        return
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 ROW_TABLE_PREFIX = "rows_"

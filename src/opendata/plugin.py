@@ -96,11 +96,16 @@ class OpenDataPlugin(InitPluginProtocol):
             self.database.dispose()
 
     def prepare(self) -> None:
-        """Migrate the schema and load the configured catalogues that changed."""
+        """Migrate the schema and load the configured catalogues that changed.
+
+        All of it under the database's start-up lock, so that processes starting at once
+        on a fresh database neither race on the schema nor load the same catalogue twice:
+        the first does the work, the others wait and find nothing left to do."""
         from opendata.catalogue.commands import load_catalogues_if_changed
 
-        self.database.migrate()
-        index_unindexed_datasets(self.database)
-        if self.settings.load_catalogues_on_startup and self.settings.catalogues:
-            for line in load_catalogues_if_changed(self.database, self.settings):
-                logger.info(line)
+        with self.database.startup_lock():
+            self.database.migrate()
+            index_unindexed_datasets(self.database)
+            if self.settings.load_catalogues_on_startup and self.settings.catalogues:
+                for line in load_catalogues_if_changed(self.database, self.settings):
+                    logger.info(line)

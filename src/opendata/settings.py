@@ -82,6 +82,8 @@ class Settings:
     serve_header_timeout_seconds: float = 10.0
     serve_body_timeout_seconds: float = 30.0
     serve_keep_alive_seconds: int = 5
+    # Requests in flight get this long to finish when the server stops (docs/operations.md).
+    serve_graceful_shutdown_seconds: float = 1.0
 
     _parsers = {
         "data_dir": Path,
@@ -108,6 +110,7 @@ class Settings:
             "query_max_filters", "query_max_in_values", "serve_limit_concurrency", "serve_keep_alive_seconds")},
         "serve_header_timeout_seconds": float,
         "serve_body_timeout_seconds": float,
+        "serve_graceful_shutdown_seconds": float,
     }
 
     @classmethod

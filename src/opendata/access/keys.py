@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 from sqlalchemy import Engine, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from opendata.access.models import SigningKey
@@ -74,12 +75,22 @@ def active_key(session: Session) -> SigningKey | None:
 
 
 def ensure_active_key(session: Session, passphrase: str | None) -> SigningKey:
-    """The key that signs now, created (and committed) on first use."""
+    """The key that signs now, created (and committed) on first use.
+
+    Processes issuing their first tokens at the same moment all find no key and each
+    create one: the unique index on active keys lets one commit, and the others roll back
+    and use that one, so the deployment has exactly one active key."""
     key = active_key(session)
     if key is None:
         key = new_signing_key(passphrase)
         session.add(key)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            key = active_key(session)
+            if key is None:
+                raise
     return key
 
 
@@ -89,6 +100,7 @@ def rotate(session: Session, passphrase: str | None) -> tuple[SigningKey, list[S
     retired = list(session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))))
     for key in retired:
         key.retired_at = now
+    session.flush()  # the retirements first: at most one key is ever active (a unique index)
     key = new_signing_key(passphrase)
     session.add(key)
     session.flush()

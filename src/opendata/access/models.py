@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from opendata.db import Base, UTCDateTime, utcnow
@@ -199,6 +199,12 @@ class SigningKey(Base):
     keys stay published (JWKS) and keep verifying until their tokens have expired."""
 
     __tablename__ = "signing_keys"
+    # Exactly one active key: processes creating the first key at the same moment race on
+    # this index, and the losers use the winner's key (keys.ensure_active_key).
+    __table_args__ = (
+        Index("uq_signing_keys_one_active", "algorithm", unique=True,
+              sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
+    )
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     algorithm: Mapped[str] = mapped_column(String(16))
