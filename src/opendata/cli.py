@@ -89,6 +89,9 @@ def serve(ctx: click.Context, host: str, port: int, reload: bool, workers: int,
         raise click.UsageError("--workers must be at least 1")
     os.environ.setdefault(ENV_PREFIX + "BASE_URL", f"http://{host}:{port}")
     click.echo(f"opendata on http://{host}:{port}  (database: {settings.resolved_database_url})")
+    if not os.environ.get(ENV_PREFIX + "TOKEN_ISSUER"):
+        click.echo(f"  note: tokens are issued as {os.environ[ENV_PREFIX + 'BASE_URL']}; set OPENDATA_TOKEN_ISSUER "
+                   "so that processes on other ports accept them (docs/operations.md)")
     from opendata.serving import run_server
 
     code = run_server(settings, host=host, port=port, reload=reload, workers=workers)
