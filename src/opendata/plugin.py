@@ -19,6 +19,7 @@ from opendata.catalogue.api import CatalogueController
 from opendata.catalogue.data_api import DataController
 from opendata.compute.api import COMPUTE_HANDLERS
 from opendata.compute.runtime import ComputeRuntime, ComputeSettings
+from opendata import spool
 from opendata.db import Database
 from opendata.errors import EXCEPTION_HANDLERS
 from opendata.interop.routes import INTEROP_HANDLERS
@@ -94,6 +95,8 @@ class OpenDataPlugin(InitPluginProtocol):
         finally:
             await anyio.to_thread.run_sync(self.compute.close)  # joins workers and pool threads
             self.database.dispose()
+            # Uploads whose requests the shutdown cancelled before they cleaned up.
+            spool.sweep(self.settings.data_dir, own=True)
 
     def prepare(self) -> None:
         """Migrate the schema and load the configured catalogues that changed.
@@ -103,6 +106,8 @@ class OpenDataPlugin(InitPluginProtocol):
         the first does the work, the others wait and find nothing left to do."""
         from opendata.catalogue.commands import load_catalogues_if_changed
 
+        for path in spool.sweep(self.settings.data_dir):
+            logger.info("removed %s, left by a process that stopped during an upload", path.name)
         with self.database.startup_lock():
             self.database.migrate()
             index_unindexed_datasets(self.database)

@@ -9,9 +9,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from opendata.access.dataset_edit import EDITABLE, edit_dataset, may_edit
 from opendata.access.principals import Principal
 from opendata.audit.context import request_info
+from opendata import spool
 from opendata.audit.service import append
 from opendata.catalogue import service as catalogue
 from opendata.catalogue import vocabulary as vocab
@@ -108,18 +107,23 @@ def save_metadata(page: Page, db_session: DbSession, dataset_id: FromPath[str], 
     return page.redirect(f"/publisher/datasets/{dataset_id}", notice="metadata_saved")
 
 
-def _stored_upload(upload: Any) -> tuple[Path, str, str]:
-    """The uploaded file in a temporary file named by its format; FormError if unusable."""
+def _stored_upload(upload: Any, data_dir: Path) -> tuple[Path, str, str]:
+    """The uploaded file in a temporary file named by its format; FormError if unusable.
+    The file is in the data directory's spool (opendata.spool), which start-up sweeps."""
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise FormError("missing_file", "choose a CSV or XLSX file to upload")
     fmt = Path(upload.filename).suffix.lower().lstrip(".")
     if fmt not in UPLOAD_FORMATS:
         raise FormError("unsupported_file", f"{upload.filename!r} is not a .csv or .xlsx file")
-    handle, name = tempfile.mkstemp(suffix=f".{fmt}", prefix="opendata-upload-")
-    with os.fdopen(handle, "wb") as out:
-        upload.file.seek(0)
-        shutil.copyfileobj(upload.file, out)
-    return Path(name), fmt, upload.filename[:255]
+    path = spool.new_file(data_dir, f".{fmt}")
+    try:
+        with open(path, "wb") as out:
+            upload.file.seek(0)
+            shutil.copyfileobj(upload.file, out)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path, fmt, upload.filename[:255]
 
 
 def _ingest(session: Session, principal: Principal, dataset: Dataset, resource: Resource, path: Path,
@@ -150,7 +154,7 @@ def upload_resource(page: Page, db_session: DbSession, dataset_id: FromPath[str]
         raise AppError(404, "not_found", f"table {dataset_id}/{resource_id} does not exist")
     path = None
     try:
-        path, fmt, filename = _stored_upload(data.get("file"))
+        path, fmt, filename = _stored_upload(data.get("file"), page.request.app.state["opendata"].settings.data_dir)
         rows = _ingest(db_session, principal, dataset, resource, path, fmt, filename, page)
     except IngestError as exc:
         db_session.rollback()
