@@ -224,7 +224,7 @@ def demo(ctx: click.Context, then_serve: bool) -> None:
 
 @main.group()
 def db() -> None:
-    """Database schema."""
+    """Database schema and upkeep: upgrade, vacuum, backup, restore."""
 
 
 @db.command("upgrade")
@@ -236,6 +236,50 @@ def db_upgrade(ctx: click.Context) -> None:
     database = Database(_settings(ctx).resolved_database_url)
     database.migrate()
     click.echo(f"✓ schema at revision {current_revision(database.engine)}")
+
+
+def _maintenance(ctx: click.Context, work):  # noqa: ANN001, ANN202
+    from opendata.db import Database
+    from opendata.maintenance import MaintenanceError
+
+    database = Database(_settings(ctx).resolved_database_url)
+    try:
+        click.echo(f"✓ {work(database)}")
+    except MaintenanceError as exc:
+        click.echo(f"✗ {exc}", err=True)
+        raise SystemExit(1) from None
+    finally:
+        database.dispose()
+
+
+@db.command("vacuum")
+@click.pass_context
+def db_vacuum(ctx: click.Context) -> None:
+    """Give free space back: VACUUM on SQLite, VACUUM ANALYZE on PostgreSQL."""
+    from opendata.maintenance import vacuum
+
+    _maintenance(ctx, lambda database: vacuum(database).summary())
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.pass_context
+def db_backup(ctx: click.Context, path: Path) -> None:
+    """Write an online backup to PATH (SQLite backup API; pg_dump custom format)."""
+    from opendata.maintenance import backup
+
+    _maintenance(ctx, lambda database: backup(database, path))
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing database (stop the portal first).")
+@click.pass_context
+def db_restore(ctx: click.Context, path: Path, force: bool) -> None:
+    """Restore a backup made by `opendata db backup` into the configured database."""
+    from opendata.maintenance import restore
+
+    _maintenance(ctx, lambda database: restore(database, path, force=force))
 
 
 from opendata.access.cli import clients, keys, users  # noqa: E402
