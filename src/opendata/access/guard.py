@@ -15,12 +15,19 @@ the audit record of a served query): the charge must be durable, and its row loc
 audit chain lock released, before rows stream out. Call them before writing anything of
 your own. Every refusal is audited and committed (after rolling the session back) before
 the error is raised.
+
+Charge only what is served (issue 10): every check, including the fields a request
+filters or sorts on (``also_named``), passes before anything is charged. A download is
+charged one unit when it starts, so that the quota is checked, but audited only when it
+ends (``record_download``): as a success when the whole file was sent, else refunded and
+audited as ``incomplete``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, NoReturn
+from datetime import date
+from typing import Any, Iterable, NoReturn
 
 from litestar import Request
 from sqlalchemy.orm import Session
@@ -30,6 +37,7 @@ from opendata.access.principals import bearer_token
 from opendata.audit.context import request_info
 from opendata.audit.service import ANONYMOUS, Actor, RequestInfo, append, refuse
 from opendata.catalogue.models import Dataset
+from opendata.db import utcnow
 from opendata.errors import AppError
 from opendata.settings import Settings
 
@@ -58,6 +66,9 @@ class Grant:
     rows_per_day: int | None = None
     rows_remaining: int | None = None
     request_info: RequestInfo | None = None
+    # A download's charge, settled by record_download: the UTC day charged and the total then.
+    charged_day: date | None = None
+    used_today: int | None = None
 
 
 def _settings(request: Request) -> Settings:
@@ -73,7 +84,7 @@ def _asked_explicitly(request: Request) -> bool:
 
 def authorize_data(
     request: Request, session: Session, dataset: Dataset, operation: str, fields: list[str],
-    *, fields_explicit: bool | None = None, credentials: str | None = None,
+    *, fields_explicit: bool | None = None, credentials: str | None = None, also_named: Iterable[str] = (),
 ) -> Grant:
     """Allow or refuse ``operation`` on ``dataset`` for ``fields`` (the fields asked for).
 
@@ -81,7 +92,9 @@ def authorize_data(
     licence narrows the grant to its fields (returned in ``Grant.fields``). When the
     client named fields itself (``fields_explicit``; by default: the request has a
     non-empty ``fields`` query parameter), any field the licence does not grant is
-    refused with 403 field_not_licensed, never silently dropped.
+    refused with 403 field_not_licensed, never silently dropped. ``also_named``: the
+    fields the request names elsewhere (its filters and sort keys), which must be granted
+    too; they are checked here, before any charge, so such a refusal costs nothing.
     """
     if operation not in OPERATIONS:
         raise ValueError(f"unknown operation {operation!r}")
@@ -112,6 +125,11 @@ def authorize_data(
     limit = state.limit or 0
     allowed = _allowed_fields(refusal, token, dataset, operation, fields,
                               _asked_explicitly(request) if fields_explicit is None else fields_explicit)
+    granted = token.datasets[dataset.id].fields
+    outside = sorted({name for name in also_named if name not in granted})
+    if outside:
+        refusal.deny(403, "field_not_licensed",
+                     f"the licence does not cover field(s) {', '.join(outside)}", fields=outside)
     grant = Grant(dataset.id, operation, token.licence_id, allowed, token.client_id, token.jti,
                   request_info=refusal.request)
     if operation == "query":
@@ -120,9 +138,13 @@ def authorize_data(
             refusal.raise_error(quotas.quota_exceeded(kind, limit))
         return replace(grant, rows_per_day=limit, rows_remaining=remaining)
     # A download or a computation is charged one unit when it is authorised.
-    used = quotas.charge(session, token.licence_id, kind, 1, limit)
+    day = utcnow().date()
+    used = quotas.charge(session, token.licence_id, kind, 1, limit, day)
     if used is None:
         refusal.raise_error(quotas.quota_exceeded(kind, limit))
+    if operation == "download":
+        session.commit()  # audited by record_download when the download ends
+        return replace(grant, charged_day=day, used_today=used)
     append(session, actor=refusal.actor, action=refusal.action, target=refusal.target,
            details={"licence": token.licence_id, "fields": sorted(allowed), f"{kind}_used_today": used},
            request=refusal.request)
@@ -152,6 +174,28 @@ def record_rows_served(session: Session, grant: Grant, rows: int) -> None:
            details={"licence": grant.licence_id, "rows": rows, "fields": sorted(grant.fields or ()),
                     "rows_used_today": used},
            request=request)
+    session.commit()
+
+
+def record_download(session: Session, grant: Grant, *, completed: bool, rows: int, size: int) -> None:
+    """Settle a licensed download's charge when its stream ends, and audit it.
+
+    Sent whole: a success record. Broken off (the client went away, the server stopped,
+    an error mid-stream): the unit charged at the start is given back and the record's
+    outcome is ``incomplete``. Open data: nothing to do. Commits."""
+    if grant.licence_id is None or grant.charged_day is None:
+        return
+    actor = Actor(f"client:{grant.client_id}", "client")
+    details: dict[str, Any] = {"licence": grant.licence_id, "fields": sorted(grant.fields or ()), "rows": rows,
+                               "bytes": size}
+    if completed:
+        append(session, actor=actor, action="data.download", target=f"dataset:{grant.dataset_id}",
+               details={**details, "downloads_used_today": grant.used_today}, request=grant.request_info or RequestInfo())
+    else:
+        quotas.refund(session, grant.licence_id, "downloads", 1, grant.charged_day)
+        append(session, actor=actor, action="data.download", target=f"dataset:{grant.dataset_id}",
+               outcome="incomplete", code="stream_broken", details={**details, "refunded": 1},
+               request=grant.request_info or RequestInfo())
     session.commit()
 
 

@@ -13,7 +13,7 @@ import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, case, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -70,3 +70,15 @@ def charge(session: Session, licence_id: int, kind: str, amount: int, limit: int
     return session.execute(statement, {
         "licence_id": licence_id, "day": day or utcnow().date(), "kind": kind, "amount": amount, "limit": limit,
     }).scalar_one_or_none()
+
+
+def refund(session: Session, licence_id: int, kind: str, amount: int, day: date) -> None:
+    """Give back ``amount`` charged on ``day`` for something that was not served (a
+    download broken off); never below zero. The caller commits."""
+    if amount < 0:
+        raise ValueError("a refund cannot be negative")
+    session.execute(
+        update(_USAGE)
+        .where(_USAGE.c.licence_id == licence_id, _USAGE.c.day == day, _USAGE.c.kind == kind)
+        .values(used=case((_USAGE.c.used > amount, _USAGE.c.used - amount), else_=0))
+    )

@@ -18,7 +18,8 @@ from opendata.audit.models import GENESIS_HASH, AuditRecord
 from opendata.db import utcnow
 from opendata.errors import AppError
 
-OUTCOMES = ("success", "refused")
+# incomplete: begun and charged, then broken off (a download whose stream broke; refunded).
+OUTCOMES = ("success", "refused", "incomplete")
 # Any fixed 64-bit number works; this one spells "odaudit" so a DBA can tell whose it is.
 ADVISORY_LOCK_KEY = 0x6F64617564697400
 

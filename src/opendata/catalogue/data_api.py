@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from opendata.access.guard import Grant, authorize_data, record_rows_served
+from opendata.catalogue.download_accounting import CountedRows, settled_download
 from opendata.audit.service import Actor, RequestInfo, refuse
 from opendata.catalogue import rowquery, service
 from opendata.catalogue.masking import ServedField, row_masker, served_fields
@@ -67,7 +68,10 @@ def _prepare(
         paginated=paginated, **query_bounds(settings),
     )
     requested = rowquery.split_list(params.get("fields", ""))
-    grant = authorize_data(request, session, dataset, operation, requested or [f.name for f in resource.fields])
+    # Filter and sort fields are checked by the guard itself, before it charges anything.
+    named = [f.field for f in query.filters] + [k.field for k in query.sort]
+    grant = authorize_data(request, session, dataset, operation, requested or [f.name for f in resource.fields],
+                           also_named=named)
     served = narrow_to_grant(session, dataset, operation, grant, served, query, requested)
     return dataset, resource, served, query, grant
 
@@ -186,10 +190,12 @@ class DataController(Controller):
         dataset, resource, served, query, grant = _prepare(
             request, db_session, dataset_id, resource_id, "download", settings, paginated=False
         )
-        count_use(db_session, dataset.id, "download", exporter.name)
+        # Commits what preparing wrote (a masking secret created on first use) and ends
+        # the transaction before rows stream out on a connection of their own.
         db_session.commit()
-        rows = stream_rows(database.engine, resource, query, _in_order(served, query.fields))
+        rows = CountedRows(stream_rows(database.engine, resource, query, _in_order(served, query.fields)))
         chunks = exporter(_columns(served, query.fields), rows, **options)
+        chunks = settled_download(chunks, rows, database, grant, dataset.id, exporter.name)
         stem = f"{dataset.title_zh}-{resource.title_zh}"
         headers = {
             "Content-Disposition": content_disposition(

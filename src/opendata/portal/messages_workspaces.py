@@ -171,6 +171,7 @@ WORKSPACE_MESSAGES: dict[str, tuple[str, str]] = {
     "audit.placeholder.target": ("如 dataset:bus-stops", "e.g. dataset:bus-stops"),
     "outcome.success": ("成功", "success"),
     "outcome.refused": ("拒绝", "refused"),
+    "outcome.incomplete": ("未完成", "incomplete"),
     # publisher workspace
     "publisher.heading": ("数源部门工作台", "Publisher workspace"),
     "publisher.lead": ("维护本部门数据集的元数据，上传数据表的新版本。", "Keep your department's datasets described and their tables up to date."),
