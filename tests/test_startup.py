@@ -73,3 +73,26 @@ def test_serve_exits_non_zero_when_a_worker_cannot_start(tmp_path: Path, workers
     assert code != 0, served.output()
     if workers == "2":
         assert "exited with status 3" in served.output()
+
+
+def test_serve_with_workers_exits_non_zero_after_a_worker_died(tmp_path: Path) -> None:
+    import os
+    import re
+
+    env = serve_env(f"sqlite:///{tmp_path / 'opendata.db'}", tmp_path / "data", catalogues="")
+    served = start(env, tmp_path / "serve.log", "--workers", "2")
+    try:
+        wait_until_serving(served)
+        deadline = time.monotonic() + 60
+        while len(pids := re.findall(r"Started server process \[(\d+)\]", served.output())) < 2:
+            assert time.monotonic() < deadline, served.output()
+            time.sleep(0.1)
+        os.kill(int(pids[0]), signal.SIGKILL)  # the OOM killer, say
+        while "died" not in served.output():  # uvicorn notices and starts a replacement
+            assert time.monotonic() < deadline, served.output()
+            time.sleep(0.1)
+        wait_until_serving(served)
+    finally:
+        code = served.stop()
+    assert code == 1, served.output()
+    assert f"worker process {pids[0]} exited with status -9" in served.output()

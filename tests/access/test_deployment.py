@@ -92,3 +92,22 @@ def test_serve_processes_on_two_ports_share_the_configured_issuer(tmp_path: Path
             token = licensed.token(http_a)  # type: ignore[arg-type]
             assert http_b.get(ROWS, headers=bearer(token)).status_code == 200
             assert http_a.get(ROWS, headers=bearer(licensed.token(http_b))).status_code == 200  # type: ignore[arg-type]
+
+
+def test_the_migration_keeps_one_of_the_active_keys_a_race_left_behind(database_url: str) -> None:
+    from opendata.access.keys import new_signing_key
+    from opendata.db import upgrade
+
+    database = Database(database_url)
+    upgrade(database.engine, "0007")
+    with database.session() as session:  # what concurrent first token requests used to leave
+        made = [new_signing_key(None) for _ in range(3)]
+        session.add_all(made)
+        session.commit()
+    newest = max(made, key=lambda key: key.created_at).kid
+    upgrade(database.engine)
+    with database.session() as session:
+        active = session.scalars(select(SigningKey.kid).where(SigningKey.retired_at.is_(None))).all()
+        assert active == [newest]
+        assert session.scalar(select(func.count()).select_from(SigningKey)) == 3  # the others stay published
+    database.dispose()
