@@ -84,6 +84,19 @@ class Settings:
     serve_keep_alive_seconds: int = 5
     # Requests in flight get this long to finish when the server stops (docs/operations.md).
     serve_graceful_shutdown_seconds: float = 1.0
+    # Sign-in throttling (docs/security.md, "Sign-in throttling"): per account and per
+    # client address, exponential back-off past the free failures, then a lockout.
+    signin_free_failures: int = 5
+    signin_lockout_failures: int = 10
+    signin_address_free_failures: int = 20
+    signin_address_lockout_failures: int = 100
+    signin_backoff_base_seconds: float = 1.0
+    signin_backoff_max_seconds: float = 300.0
+    signin_lockout_seconds: int = 900
+    signin_failure_window_seconds: int = 3600
+    # Strict-Transport-Security: off (0) by default, since the default address is http://.
+    hsts_max_age_seconds: int = 0
+    hsts_include_subdomains: bool = False
 
     _parsers = {
         "data_dir": Path,
@@ -107,7 +120,13 @@ class Settings:
             "upload_max_bytes", "request_body_max_bytes", "json_max_depth", "xlsx_max_uncompressed_bytes",
             "xlsx_max_shared_strings_bytes", "xlsx_max_sheets", "ingest_max_rows", "ingest_max_columns",
             "ingest_max_cell_chars", "preview_max_cell_chars", "rows_page_max_chars", "query_max_sort_keys",
-            "query_max_filters", "query_max_in_values", "serve_limit_concurrency", "serve_keep_alive_seconds")},
+            "query_max_filters", "query_max_in_values", "serve_limit_concurrency", "serve_keep_alive_seconds",
+            "signin_free_failures", "signin_lockout_failures", "signin_address_free_failures",
+            "signin_address_lockout_failures", "signin_lockout_seconds", "signin_failure_window_seconds",
+            "hsts_max_age_seconds")},
+        "signin_backoff_base_seconds": float,
+        "signin_backoff_max_seconds": float,
+        "hsts_include_subdomains": _parse_bool,
         "serve_header_timeout_seconds": float,
         "serve_body_timeout_seconds": float,
         "serve_graceful_shutdown_seconds": float,

@@ -49,7 +49,8 @@ def register_enterprise(client: TestClient, username: str, credit_code: str) -> 
             "contact_name": "陈经理", "contact_phone": "020-88888888",
         },
     })
-    assert response.status_code == 201, response.text
+    # Registration answers neutrally (202, the same body for new and taken identifiers).
+    assert response.status_code == 202, response.text
     return response.json()
 
 

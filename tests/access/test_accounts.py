@@ -8,7 +8,7 @@ from litestar.testing import TestClient
 from opendata.access import passwords
 from opendata.db import Database
 from tests.access.helpers import (
-    CREDIT_A, PASSWORD, assert_refused_and_audited, bearer, make_staff, register_enterprise, sign_in,
+    CREDIT_A, PASSWORD, assert_refused_and_audited, bearer, latest_audit, make_staff, register_enterprise, sign_in,
 )
 
 
@@ -21,7 +21,8 @@ def test_production_password_hashes_are_argon2id_with_rfc9106_parameters() -> No
 
 
 def test_enterprise_registration_validates_the_credit_code(client: TestClient) -> None:
-    user = register_enterprise(client, "Acme", CREDIT_A)
+    register_enterprise(client, "Acme", CREDIT_A)
+    user = client.get("/api/v1/me", headers=sign_in(client, "acme")).json()["user"]
     assert user["username"] == "acme" and user["role"] == "enterprise"
     assert user["organisation"]["credit_code"] == CREDIT_A
     assert "password" not in str(user) and "hash" not in str(user)
@@ -53,17 +54,33 @@ def test_bad_registrations(client: TestClient, change: dict, status: int, code: 
     assert response.json()["error"]["code"] == code
 
 
-def test_names_and_organisations_are_unique(client: TestClient) -> None:
-    register_enterprise(client, "acme", CREDIT_A)
-    for body, code in [
-        ({"role": "developer", "username": "ACME", "email": "other@example.com"}, "account_exists"),
-        ({"role": "developer", "username": "other", "email": "Acme@Example.com"}, "account_exists"),
+def test_registration_does_not_reveal_which_identifiers_exist(client: TestClient, database_url: str) -> None:
+    """A taken user name, e-mail or credit code gets exactly the answer a new one gets;
+    nothing is created, and the attempt is audited against the existing owner."""
+    new = client.post("/api/v1/auth/register", json={
+        "role": "enterprise", "username": "acme", "email": "acme@example.com", "password": PASSWORD,
+        "organisation": {"name": "甲公司", "credit_code": CREDIT_A, "contact_name": "陈", "contact_phone": "020-1234567"},
+    })
+    for body, code, target in [
+        ({"role": "developer", "username": "ACME", "email": "other@example.com"}, "account_exists", "user:acme"),
+        ({"role": "developer", "username": "other", "email": "Acme@Example.com"}, "account_exists", "user:acme"),
         ({"role": "enterprise", "username": "other", "email": "o@example.com",
           "organisation": {"name": "同码公司", "credit_code": CREDIT_A.lower(), "contact_name": "李",
-                           "contact_phone": "020-1234567"}}, "organisation_exists"),
+                           "contact_phone": "020-1234567"}}, "organisation_exists", f"organisation:{CREDIT_A}"),
     ]:
         response = client.post("/api/v1/auth/register", json={"password": PASSWORD, **body})
-        assert response.status_code == 409 and response.json()["error"]["code"] == code
+        assert (response.status_code, response.json()) == (new.status_code, new.json()) == (202, new.json())
+        record = latest_audit(database_url)
+        assert (record.action, record.outcome, record.code, record.target) == (
+            "account.register", "refused", code, target)
+        refused = client.post("/api/v1/auth/login", json={"username": "other", "password": PASSWORD})
+        assert refused.status_code == 401  # no account "other" was created
+    # A taken name with bad input elsewhere is refused for the bad input, as a new one is.
+    bad = {"role": "developer", "username": "acme", "email": "x@example.com", "password": "short"}
+    assert client.post("/api/v1/auth/register", json=bad).json()["error"]["code"] == "weak_password"
+    bad_org = {"role": "enterprise", "username": "acme", "email": "acme@example.com", "password": PASSWORD,
+               "organisation": {"name": "甲", "credit_code": CREDIT_A, "contact_name": "陈", "contact_phone": "call"}}
+    assert client.post("/api/v1/auth/register", json=bad_org).json()["error"]["code"] == "invalid_phone"
 
 
 def test_enterprise_needs_an_organisation_with_a_contact(client: TestClient) -> None:

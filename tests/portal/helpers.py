@@ -48,7 +48,9 @@ def sign_out(client: TestClient) -> None:
 
 
 def register_enterprise(client: TestClient, username: str = "acme", credit_code: str = CREDIT_A,
-                        **changes: str) -> Any:
+                        *, then_sign_in: bool = True, **changes: str) -> Any:
+    """Register through the form and, when it was accepted, sign in as the new account
+    (registration itself never signs in: its answer must not depend on what exists)."""
     data = {
         "role": "enterprise", "username": username, "email": f"{username}@example.com",
         "display_name": f"{username} 经办人", "password": PASSWORD, "password_again": PASSWORD,
@@ -56,7 +58,10 @@ def register_enterprise(client: TestClient, username: str = "acme", credit_code:
         "contact_name": "陈经理", "contact_phone": "020-88888888",
     }
     data.update(changes)
-    return post_form(client, "/register", data)
+    response = post_form(client, "/register", data)
+    if then_sign_in and response.status_code == 303:
+        sign_in(client, username, data["password"])
+    return response
 
 
 def application_form(dataset: str = "si-headcount", *, operations: tuple[str, ...] = ("query", "download"),

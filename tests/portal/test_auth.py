@@ -7,26 +7,30 @@ from litestar.testing import TestClient
 from opendata.access.models import Organisation, User
 from opendata.access.principals import SESSION_COOKIE
 from tests.portal.helpers import (
-    CREDIT_A, PASSWORD, count_rows, make_staff, post_form, register_enterprise, sign_in, text_of,
+    CREDIT_A, CREDIT_B, PASSWORD, count_rows, make_staff, post_form, register_enterprise, sign_in, text_of,
 )
 
 DEVELOPER = {"role": "developer", "username": "dev", "email": "dev@example.com", "display_name": "开发者小王",
              "password": PASSWORD, "password_again": PASSWORD}
 
 
-def test_a_developer_registers_and_is_signed_in(client: TestClient) -> None:
+def test_a_developer_registers_and_signs_in(client: TestClient) -> None:
     response = post_form(client, "/register", DEVELOPER)
-    assert response.status_code == 303 and response.headers["location"] == "/account?notice=registered"
-    page = client.get(response.headers["location"]).text
-    assert "注册成功" in page and "开发者小王" in page and "开发者" in text_of(page)
+    assert response.status_code == 303 and response.headers["location"] == "/login?notice=registration_received"
+    assert SESSION_COOKIE not in response.cookies  # registering never signs in (see the neutral answer)
+    assert "注册申请已收到" in client.get(response.headers["location"]).text
+    signed_in = post_form(client, "/login", {"username": "dev", "password": PASSWORD})
+    assert signed_in.headers["location"] == "/account"
+    page = client.get("/account").text
+    assert "开发者小王" in page and "开发者" in text_of(page)
     assert client.get("/api/v1/me").json()["user"]["username"] == "dev"  # the same session serves the API
 
 
 def test_an_enterprise_registers_with_its_credit_code(client: TestClient, database_url: str) -> None:
     form = client.get("/register?role=enterprise").text
     assert 'name="credit_code"' in form and "统一社会信用代码" in form
-    response = register_enterprise(client)
-    assert response.status_code == 303 and response.headers["location"].startswith("/workspace")
+    response = register_enterprise(client)  # then signs in
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
     workspace = client.get("/workspace").text
     assert "acme 科技有限公司" in workspace and CREDIT_A in workspace
 
@@ -51,12 +55,15 @@ def test_bad_registrations_say_why_and_create_nothing(client: TestClient, databa
     assert 'value="acme 科技有限公司"' in kept.text and PASSWORD not in kept.text  # typed values kept, never the password
 
 
-def test_a_credit_code_registers_once(client: TestClient, database_url: str) -> None:
-    register_enterprise(client)
-    post_form(client, "/logout")
-    again = register_enterprise(client, "acme2")
-    assert again.status_code == 400 and "该统一社会信用代码已注册" in again.text
-    assert count_rows(database_url, User) == 1
+def test_a_credit_code_registers_once_and_the_answer_does_not_say_so(client: TestClient, database_url: str) -> None:
+    first = register_enterprise(client, then_sign_in=False)
+    taken_code = register_enterprise(client, "acme2", then_sign_in=False)
+    taken_name = register_enterprise(client, "acme", CREDIT_B, then_sign_in=False)
+    for again in (taken_code, taken_name):
+        assert (again.status_code, again.headers["location"], again.text) == (
+            first.status_code, first.headers["location"], first.text)
+        assert again.cookies.keys() == first.cookies.keys()
+    assert count_rows(database_url, User) == 1 and count_rows(database_url, Organisation) == 1
 
 
 def test_sign_in_errors_and_next(client: TestClient, database_url: str) -> None:

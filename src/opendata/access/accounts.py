@@ -14,12 +14,14 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from opendata.access import throttle
 from opendata.access.models import ROLES, AuthSession, Organisation, User
 from opendata.access.passwords import (
     burn_verification_time, check_password_strength, digest, hash_password, needs_rehash,
     new_secret, verify_password,
 )
 from opendata.access.principals import SESSION_TOKEN_PREFIX, Principal, user_actor
+from opendata.access.throttle import ThrottlePolicy
 from opendata.audit.service import ANONYMOUS, Actor, RequestInfo, append, refuse
 from opendata.catalogue.models import Publisher
 from opendata.db import utcnow
@@ -63,7 +65,8 @@ def _required(value: str | None, name: str, limit: int) -> str:
     return text
 
 
-def create_organisation(session: Session, spec: OrganisationInput) -> Organisation:
+def _organisation_values(spec: OrganisationInput) -> dict[str, str | None]:
+    """The organisation's checked input (no database)."""
     code = spec.credit_code.strip().upper()
     if not is_valid_credit_code(code):
         raise bad_request(
@@ -71,23 +74,28 @@ def create_organisation(session: Session, spec: OrganisationInput) -> Organisati
             f"{spec.credit_code!r} is not a valid unified social credit code (统一社会信用代码): "
             "18 characters whose last one is the GB 32100 check character",
         )
-    if session.scalar(select(Organisation.id).where(Organisation.credit_code == code)):
-        raise AppError(
-            409, "organisation_exists",
-            f"an organisation with credit code {code} is registered already; "
-            "ask the platform administrator to add you to it",
-        )
     phone = _required(spec.contact_phone, "contact_phone", 32)
     if not PHONE.fullmatch(phone):
         raise bad_request("invalid_phone", f"{phone!r} is not a telephone number")
     email = (spec.contact_email or "").strip() or None
     if email is not None and not EMAIL.fullmatch(email):
         raise bad_request("invalid_email", f"{email!r} is not an e-mail address")
-    organisation = Organisation(
-        name=_required(spec.name, "organisation name", 255), credit_code=code,
-        contact_name=_required(spec.contact_name, "contact_name", 63), contact_phone=phone,
-        contact_email=email,
-    )
+    return {"name": _required(spec.name, "organisation name", 255), "credit_code": code,
+            "contact_name": _required(spec.contact_name, "contact_name", 63), "contact_phone": phone,
+            "contact_email": email}
+
+
+def create_organisation(session: Session, spec: OrganisationInput) -> Organisation:
+    values = _organisation_values(spec)
+    # Existence is checked after every other rule: otherwise a taken code with a bad
+    # phone number would be answered differently from a new one (registration is neutral).
+    if session.scalar(select(Organisation.id).where(Organisation.credit_code == values["credit_code"])):
+        raise AppError(
+            409, "organisation_exists",
+            f"an organisation with credit code {values['credit_code']} is registered already; "
+            "ask the platform administrator to add you to it",
+        )
+    organisation = Organisation(**values)
     session.add(organisation)
     return organisation
 
@@ -107,24 +115,29 @@ def create_user(session: Session, spec: AccountInput) -> User:
     if not EMAIL.fullmatch(email) or len(email) > 255:
         raise bad_request("invalid_email", f"{email!r} is not an e-mail address")
     check_password_strength(spec.password, username=username)
+    # Every check of the input comes before any check of existence, so that a taken
+    # identifier is only ever reported as taken (which register() answers neutrally).
+    if spec.role == "enterprise" and spec.organisation_id is None:
+        if spec.organisation is None:
+            raise bad_request("missing_organisation", "an enterprise account needs its organisation")
+        _organisation_values(spec.organisation)
+    elif spec.role != "enterprise" and (spec.organisation is not None or spec.organisation_id is not None):
+        raise bad_request("unexpected_organisation", f"a {spec.role} account has no organisation")
     taken = session.execute(
         select(User.username, User.email).where(or_(User.username == username, User.email == email))
     ).first()
     if taken:
         what = "user name" if taken.username == username else "e-mail address"
-        raise AppError(409, "account_exists", f"that {what} is registered already")
+        raise AppError(409, "account_exists", f"that {what} is registered already",
+                       details={"existing": taken.username})
     organisation = publisher_id = None
     if spec.role == "enterprise":
         if spec.organisation_id is not None:
             organisation = session.get(Organisation, spec.organisation_id)
             if organisation is None:
                 raise bad_request("unknown_organisation", f"organisation {spec.organisation_id} does not exist")
-        elif spec.organisation is None:
-            raise bad_request("missing_organisation", "an enterprise account needs its organisation")
         else:
             organisation = create_organisation(session, spec.organisation)
-    elif spec.organisation is not None or spec.organisation_id is not None:
-        raise bad_request("unexpected_organisation", f"a {spec.role} account has no organisation")
     if spec.role == "publisher":
         if not spec.publisher_id or session.get(Publisher, spec.publisher_id) is None:
             raise bad_request("unknown_publisher", f"publisher {spec.publisher_id!r} does not exist")
@@ -143,37 +156,94 @@ def create_user(session: Session, spec: AccountInput) -> User:
     return user
 
 
-def register(session: Session, spec: AccountInput, request: RequestInfo) -> User:
+DUPLICATE_CODES = frozenset({"account_exists", "organisation_exists"})
+REGISTRATION_RECEIVED = (
+    "registration received: if these details are new, your account has been created and you can "
+    "sign in with them; if you registered before, sign in with your existing account"
+)
+
+
+def register(session: Session, spec: AccountInput, request: RequestInfo) -> User | None:
+    """Create a self-service account; None when an identifier is taken.
+
+    The caller answers both cases alike (REGISTRATION_RECEIVED), so that registering
+    cannot be used to learn which user names, e-mail addresses or credit codes exist.
+    Invalid input is still refused as such: it reveals nothing about other accounts. A
+    duplicate attempt costs a password hash like a real one and is audited as refused
+    (``account.register``, code account_exists or organisation_exists) with the taken
+    identifier's owner as target: that record is how administrators, and through them the
+    owner, learn of it.
+    """
     if spec.role not in SELF_REGISTERED_ROLES:
         raise bad_request(
             "role_not_self_service",
             f"only {' and '.join(SELF_REGISTERED_ROLES)} accounts can register themselves",
         )
-    user = create_user(session, spec)
+    try:
+        user = create_user(session, spec)
+    except AppError as error:
+        if error.code not in DUPLICATE_CODES:
+            raise
+        _duplicate(session, spec, error, request)
+        return None
     append(session, actor=user_actor(user), action="account.register", target=f"user:{user.username}",
            details={"role": user.role, "organisation": user.organisation.credit_code if user.organisation else None},
            request=request)
     return user
 
 
+def _duplicate(session: Session, spec: AccountInput, error: AppError, request: RequestInfo) -> None:
+    session.rollback()
+    hash_password(spec.password)  # the same work as a real registration: no timing difference
+    if error.code == "organisation_exists" and spec.organisation is not None:
+        target = f"organisation:{spec.organisation.credit_code.strip().upper()}"
+    elif isinstance(error.details, dict) and error.details.get("existing"):
+        target = f"user:{error.details['existing']}"
+    else:  # a concurrent registration won the race: the names are all we know
+        target = f"user:{spec.username.strip().lower()[:63]}"
+    append(session, actor=ANONYMOUS, action="account.register", target=target, outcome="refused",
+           code=error.code, details={"role": spec.role, "username": spec.username.strip().lower()[:63],
+                                     "email": spec.email.strip().lower()[:255]},
+           request=request)
+
+
 def login(
-    session: Session, identifier: str, password: str, request: RequestInfo, lifetime_seconds: int
+    session: Session, identifier: str, password: str, request: RequestInfo, lifetime_seconds: int,
+    policy: ThrottlePolicy | None = None,
 ) -> tuple[AuthSession, str]:
-    """Check the password and open a session; returns the row and the token (shown once)."""
+    """Check the password and open a session; returns the row and the token (shown once).
+
+    Throttled per account and per client address (access/throttle.py): the attempt is
+    claimed and committed before the password is checked, so this commits ``session``.
+    """
+    policy = policy or ThrottlePolicy()
     name = identifier.strip().lower()
     user = session.scalars(
         select(User).where((User.email if "@" in name else User.username) == name)
     ).one_or_none()
+    actor = user_actor(user) if user else ANONYMOUS
+    target = f"user:{user.username if user else name[:63]}"
+    account = throttle.account_subject(user.username if user else name)
+    address = throttle.address_subject(request.client_ip)
+    subjects = [account] + ([address] if address else [])
+    refusal = throttle.claim(session, policy, subjects)
+    if refusal is not None:
+        refuse(session, refusal, actor=actor, action="auth.login", target=target, request=request)
+    session.commit()
     if user is None or not verify_password(user.password_hash, password):
         if user is None:
             burn_verification_time(password)
+        for subject in throttle.record_failure(session, policy, subjects):
+            append(session, actor=actor, action="auth.lockout", target=subject,
+                   details={"locked_for_seconds": policy.lockout_seconds}, request=request)
+        session.commit()
         refuse(session, AppError(401, "invalid_credentials", "wrong user name or password"),
-               actor=user_actor(user) if user else ANONYMOUS, action="auth.login",
-               target=f"user:{name[:63]}", request=request)
+               actor=actor, action="auth.login", target=target, request=request)
     if user.disabled:
         refuse(session, AppError(403, "account_disabled", "this account is disabled"),
                actor=user_actor(user), action="auth.login", target=f"user:{user.username}",
                request=request)
+    throttle.record_success(session, policy, account, address)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     token = SESSION_TOKEN_PREFIX + new_secret()

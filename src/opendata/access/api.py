@@ -9,6 +9,7 @@ from opendata.access import accounts, clients
 from opendata.access.accounts import AccountInput, OrganisationInput
 from opendata.access.models import ApiClient
 from opendata.access.principals import CSRF_COOKIE, SESSION_COOKIE, Principal, require_user
+from opendata.access.throttle import ThrottlePolicy
 from opendata.access.schemas import (
     ClientIn, ClientOut, ClientSecretOut, LoginIn, MeOut, RegisterIn, SessionOut, UserOut, client_out, user_out,
 )
@@ -24,22 +25,24 @@ class AuthController(Controller):
     path = "/api/v1"
     tags = ["accounts"]
 
-    @post("/auth/register", summary="Register a developer or enterprise account", status_code=201,
-          sync_to_thread=True)
-    def register(self, request: Request, db_session: DbSession, data: JSONBody[RegisterIn]) -> UserOut:
+    @post("/auth/register", summary="Register a developer or enterprise account (answered neutrally)",
+          status_code=202, sync_to_thread=True)
+    def register(self, request: Request, db_session: DbSession, data: JSONBody[RegisterIn]) -> dict[str, str]:
+        """202 with the same body whether the identifiers were new (account created) or
+        taken (nothing created, audited): registration does not tell who is registered."""
         organisation = OrganisationInput(**vars(data.organisation)) if data.organisation else None
         spec = AccountInput(username=data.username, email=data.email, password=data.password,
                             role=data.role, display_name=data.display_name, organisation=organisation)
-        user = accounts.register(db_session, spec, request_info(request))
+        accounts.register(db_session, spec, request_info(request))
         db_session.commit()
-        return user_out(user)
+        return {"status": "received", "message": accounts.REGISTRATION_RECEIVED}
 
     @post("/auth/login", summary="Sign in: a session token, and the session cookie", status_code=200,
           sync_to_thread=True)
     def login(self, request: Request, db_session: DbSession, settings: AppSettings,
               data: JSONBody[LoginIn]) -> Response[SessionOut]:
         row, token = accounts.login(db_session, data.username, data.password, request_info(request),
-                                    settings.session_lifetime_seconds)
+                                    settings.session_lifetime_seconds, ThrottlePolicy.from_settings(settings))
         db_session.commit()
         body = SessionOut(token, row.csrf_token, row.expires_at, user_out(row.user))
         response = Response(body, headers=NO_STORE)

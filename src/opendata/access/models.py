@@ -27,6 +27,8 @@ class Organisation(Base):
     contact_name: Mapped[str] = mapped_column(String(63))
     contact_phone: Mapped[str] = mapped_column(String(32))
     contact_email: Mapped[str | None] = mapped_column(String(255))
+    # A disabled organisation's clients get no tokens and its live tokens stop (tokens.live_state).
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -74,6 +76,9 @@ class ApiClient(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     name: Mapped[str] = mapped_column(String(255))
     secret_digest: Mapped[str] = mapped_column(String(64))
+    # Bumped by every rotation and carried in tokens as ``sv``: a token minted under an
+    # older secret stops on its next use.
+    secret_version: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -226,3 +231,16 @@ class RevokedToken(Base):
     # Past this the token is dead anyway; rows before it can be purged.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins of one subject (``account:<name>`` or ``address:<ip>``), shared by
+    every process through the database (access/throttle.py)."""
+
+    __tablename__ = "sign_in_throttles"
+
+    subject: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_allowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -16,6 +16,7 @@ from opendata.access import accounts
 from opendata.access.accounts import AccountInput, OrganisationInput
 from opendata.access.principals import CSRF_COOKIE as API_CSRF_COOKIE
 from opendata.access.principals import SESSION_COOKIE
+from opendata.access.throttle import ThrottlePolicy
 from opendata.audit.context import request_info
 from opendata.deps import AppSettings, DbSession
 from opendata.errors import AppError
@@ -61,7 +62,8 @@ def login(page: Page, db_session: DbSession, settings: AppSettings, data: FormDa
         if not identifier or not forms.text(data, "password", 300):
             raise FormError("missing_credentials", "enter your user name (or e-mail) and password")
         row, token = accounts.login(db_session, identifier, forms.text(data, "password", 300),
-                                    request_info(page.request), settings.session_lifetime_seconds)
+                                    request_info(page.request), settings.session_lifetime_seconds,
+                                    ThrottlePolicy.from_settings(settings))
         db_session.commit()
     except AppError as error:
         db_session.rollback()
@@ -107,13 +109,12 @@ def _account_input(data: dict[str, Any]) -> AccountInput:
 
 
 @post("/register", name="portal-register-submit", sync_to_thread=True)
-def register(page: Page, db_session: DbSession, settings: AppSettings, data: FormData) -> Response:
+def register(page: Page, db_session: DbSession, data: FormData) -> Response:
+    """New or taken identifiers get the same answer (a redirect to sign in with a neutral
+    notice): registering does not sign in, since that would tell the two apart."""
     try:
         spec = _account_input(data)
-        user = accounts.register(db_session, spec, request_info(page.request))
-        db_session.commit()
-        _row, token = accounts.login(db_session, spec.username, spec.password, request_info(page.request),
-                                     settings.session_lifetime_seconds)
+        accounts.register(db_session, spec, request_info(page.request))
         db_session.commit()
     except AppError as error:
         db_session.rollback()
@@ -121,7 +122,7 @@ def register(page: Page, db_session: DbSession, settings: AppSettings, data: For
         if values["role"] not in accounts.SELF_REGISTERED_ROLES:
             values["role"] = "developer"
         return page.render("register.html", status=400, nav="login", values=values, error=page.t.error(error))
-    return _signed_in_response(page, settings, token, role_home(user.role), notice="registered")
+    return page.redirect("/login", notice="registration_received")
 
 
 HANDLERS = [login_form, login, logout, register_form, register]

@@ -94,4 +94,7 @@ class Translator:
         """
         if self.lang == "en":
             return error.message
-        return ERROR_MESSAGES.get(error.code, error.message)
+        text = ERROR_MESSAGES.get(error.code, error.message)
+        if "{retry_after}" in text and isinstance(error.details, dict):  # the throttle's wait
+            text = text.replace("{retry_after}", str(error.details.get("retry_after", "")))
+        return text

@@ -51,6 +51,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # notices after a form post
     "notice.signed_out": ("您已安全退出。", "You have signed out."),
     "notice.registered": ("注册成功，欢迎使用！", "Your account is ready. Welcome!"),
+    "notice.registration_received": (
+        "注册申请已收到：如果这些信息此前未注册，账号已创建，请登录；如果您已注册过，请使用原账号登录。",
+        "Registration received: if these details are new, your account has been created and you can sign in; "
+        "if you registered before, sign in with your existing account."),
     "notice.saved": ("已保存草稿。", "Draft saved."),
     "notice.submitted": ("申请已提交，请等待审核。", "Application submitted for review."),
     "notice.closed": ("申请已关闭。", "Application closed."),
