@@ -196,7 +196,7 @@ def test_lists_are_scoped_and_filterable(client: TestClient, people: dict) -> No
 def test_developers_cannot_apply(client: TestClient, database_url: str) -> None:
     response = client.post("/api/v1/auth/register", json={
         "role": "developer", "username": "dev", "email": "dev@example.com", "password": "a long passphrase"})
-    assert response.status_code == 201
+    assert response.status_code == 202
     developer = sign_in_as(client, "dev", "a long passphrase")
     refused = client.post("/api/v1/applications", json=application_body(), headers=developer)
     assert_refused_and_audited(refused, 403, "forbidden_role", database_url, "application.create")

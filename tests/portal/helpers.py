@@ -19,14 +19,13 @@ __all__ = [
 
 
 def form_token(client: TestClient) -> str:
-    """The form token of this browser, fetched from a page the way a browser gets it."""
-    token = client.cookies.get(CSRF_COOKIE)
-    if not token:
-        response = client.get("/login")
-        assert response.status_code in (200, 303), response.text
-        token = client.cookies.get(CSRF_COOKIE)
-    assert token, "the portal did not hand out a form token"
-    return token
+    """The form token of this browser, read from a page's form the way a browser gets it
+    (for a signed-in visitor it is bound to the session, so it is not the cookie's value)."""
+    response = client.get("/account", follow_redirects=True)  # or the sign-in page it leads to
+    assert response.status_code == 200, response.text
+    found = re.search(rf'name="{CSRF_FIELD}" value="([^"]+)"', response.text)
+    assert found and client.cookies.get(CSRF_COOKIE), "the portal did not hand out a form token"
+    return found.group(1)
 
 
 def post_form(client: TestClient, path: str, data: dict[str, Any] | None = None, *, files: Any = None,

@@ -31,6 +31,7 @@ def test_ask_support_once_and_answer(client: TestClient, database_url: str) -> N
     assert 'href="/login?next=/requests/1"' in client.get(f"/requests/{request_id}").text
     post_form(client, "/register", {"role": "developer", "username": "dev", "email": "dev@example.com",
                                     "password": PASSWORD, "password_again": PASSWORD})
+    sign_in(client, "dev")
     assert post_form(client, f"/requests/{request_id}/support").status_code == 303
     twice = post_form(client, f"/requests/{request_id}/support")
     assert twice.status_code == 409 and "您已支持过该需求" in twice.text

@@ -80,7 +80,7 @@ def test_every_portal_write_goes_through_the_token_check(client: TestClient) -> 
 def test_the_json_api_needs_no_form_token(client: TestClient) -> None:
     registered = client.post("/api/v1/auth/register", json={
         "role": "developer", "username": "apiuser", "email": "apiuser@example.com", "password": PASSWORD})
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
     signed_in = client.post("/api/v1/auth/login", json={"username": "apiuser", "password": PASSWORD})
     assert signed_in.status_code == 200
     token = signed_in.json()["session_token"]
@@ -92,7 +92,8 @@ def test_the_json_api_needs_no_form_token(client: TestClient) -> None:
 
 
 def test_session_cookie_is_httponly_and_samesite(client: TestClient) -> None:
-    response = register_enterprise(client)
+    register_enterprise(client, then_sign_in=False)
+    response = post_form(client, "/login", {"username": "acme", "password": PASSWORD})
     cookies = response.headers.get_list("set-cookie")
     session = next(c for c in cookies if c.startswith(f"{SESSION_COOKIE}="))
     form = next(c for c in cookies if c.startswith(f"{CSRF_COOKIE}="))
@@ -107,9 +108,12 @@ def test_cookies_are_secure_when_configured(portal_settings) -> None:
         assert "Secure" in page.headers["set-cookie"]
         token = page.headers["set-cookie"].split(f"{CSRF_COOKIE}=")[1].split(";")[0]
         client.cookies.set(CSRF_COOKIE, token)  # a browser on https would send it back
-        response = client.post("/register", data={
+        registered = client.post("/register", data={
             "role": "developer", "username": "dev2", "email": "dev2@example.com", "password": PASSWORD,
             "password_again": PASSWORD, CSRF_FIELD: token}, follow_redirects=False)
+        assert registered.status_code == 303
+        response = client.post("/login", data={"username": "dev2", "password": PASSWORD, CSRF_FIELD: token},
+                               follow_redirects=False)
         session = next(c for c in response.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE))
         assert "Secure" in session and "HttpOnly" in session
 
@@ -172,6 +176,7 @@ def test_the_wrong_role_is_refused(client: TestClient, database_url: str) -> Non
     post_form(client, "/logout")
     post_form(client, "/register", {"role": "developer", "username": "dev", "email": "dev@example.com",
                                     "password": PASSWORD, "password_again": PASSWORD})
+    sign_in(client, "dev")
     for path in ENTERPRISE_PAGES + ADMIN_PAGES + PUBLISHER_PAGES:
         assert client.get(path).status_code == 403, path
     for path in ENTERPRISE_WRITES + ADMIN_WRITES + PUBLISHER_WRITES:

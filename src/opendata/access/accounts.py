@@ -292,3 +292,36 @@ def disable_user(session: Session, username: str, actor: Actor, request: Request
     )
     append(session, actor=actor, action="account.disable", target=f"user:{user.username}", request=request)
     return user
+
+
+def disable_organisation(session: Session, credit_code: str, actor: Actor, request: RequestInfo) -> Organisation:
+    """Disable an organisation: its people are disabled (sessions ended), its clients get
+    no new tokens and their live tokens stop on their next use (tokens.live_state)."""
+    code = credit_code.strip().upper()
+    organisation = session.scalars(select(Organisation).where(Organisation.credit_code == code)).one_or_none()
+    if organisation is None:
+        raise AppError(404, "not_found", f"no organisation has credit code {code!r}")
+    organisation.disabled = True
+    members = list(session.scalars(select(User).where(User.organisation_id == organisation.id)))
+    for member in members:
+        member.disabled = True
+    session.execute(
+        update(AuthSession).where(AuthSession.user_id.in_([m.id for m in members]), AuthSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    append(session, actor=actor, action="organisation.disable", target=f"organisation:{code}",
+           details={"users_disabled": sorted(m.username for m in members)}, request=request)
+    return organisation
+
+
+def unlock_sign_in(session: Session, subject: str, actor: Actor, request: RequestInfo) -> None:
+    """An administrator's unlock of ``account:<name>`` or ``address:<ip>`` (audited)."""
+    subject = subject.strip()
+    kind, _, value = subject.partition(":")
+    if kind not in (throttle.ACCOUNT, throttle.ADDRESS) or not value:
+        raise bad_request("invalid_subject", "name what to unlock as account:<user name> or address:<ip>")
+    if kind == throttle.ACCOUNT:
+        subject = throttle.account_subject(value.lower())
+    if not throttle.unlock(session, subject):
+        raise AppError(404, "not_found", f"{subject!r} has no failed sign-ins on record")
+    append(session, actor=actor, action="auth.unlock", target=subject, request=request)

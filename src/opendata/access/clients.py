@@ -7,7 +7,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opendata.access.models import ApiClient, Organisation
+from opendata.access.models import ApiClient, Organisation, User
 from opendata.access.passwords import digest, new_secret, same_digest
 from opendata.audit.service import Actor, RequestInfo, append
 from opendata.db import utcnow
@@ -60,14 +60,16 @@ def list_clients(session: Session, organisation_id: int) -> list[ApiClient]:
 
 
 def rotate_secret(session: Session, client: ApiClient, *, actor: Actor, request: RequestInfo) -> str:
-    """A new secret; the old one stops working at once (tokens already issued live on
-    until they expire; revoke the client to stop those too)."""
+    """A new secret; the old one stops working at once, and so do the tokens issued
+    under it (their ``sv`` claim no longer matches the client's secret version)."""
     if client.revoked_at is not None:
         raise AppError(409, "client_revoked", f"API client {client.client_id} is revoked")
     secret = new_secret()
     client.secret_digest = digest(secret)
     client.rotated_at = utcnow()
-    append(session, actor=actor, action="client.rotate", target=f"client:{client.client_id}", request=request)
+    client.secret_version = (client.secret_version or 0) + 1
+    append(session, actor=actor, action="client.rotate", target=f"client:{client.client_id}",
+           details={"secret_version": client.secret_version}, request=request)
     return secret
 
 
@@ -80,8 +82,15 @@ def revoke_client(session: Session, client: ApiClient, *, actor: Actor, request:
 
 
 def authenticate_client(session: Session, client_id: str, secret: str) -> ApiClient | None:
-    """The live client whose id and secret these are, else None."""
+    """The live client whose id and secret these are, else None. A client of a disabled
+    organisation, or made by a disabled account, is not live."""
     client = session.get(ApiClient, client_id) if client_id else None
     if client is None or client.revoked_at is not None:
         return None
-    return client if same_digest(client.secret_digest, digest(secret)) else None
+    if not same_digest(client.secret_digest, digest(secret)):
+        return None
+    organisation = session.get(Organisation, client.organisation_id)
+    owner = session.get(User, client.created_by) if client.created_by is not None else None
+    if (organisation is not None and organisation.disabled) or (owner is not None and owner.disabled):
+        return None
+    return client

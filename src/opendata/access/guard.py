@@ -221,10 +221,9 @@ def _live(refusal: _Refusal, state: tokens.LiveState | None, token: tokens.Verif
     """The token's live state, if it still allows anything at all; else an audited refusal."""
     if state is None:
         refusal.deny(401, "invalid_token", "the token's licence or client no longer exists")
-    if state.token_revoked:
-        refusal.deny(401, "token_revoked", "this access token has been revoked")
-    if state.client_revoked:
-        refusal.deny(401, "client_revoked", f"API client {token.client_id} has been revoked")
+    stopped = tokens.stop_reason(state, token)
+    if stopped is not None:
+        refusal.deny(*stopped)
     if state.licence != "active":
         refusal.deny(403, "licence_inactive", f"licence {token.licence_id} is {state.licence}",
                      licence_state=state.licence)

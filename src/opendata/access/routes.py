@@ -3,6 +3,7 @@
 The JWKS handler is at ``/.well-known/jwks.json`` under the plugin's prefix.
 """
 
+from opendata.access.admin_api import AdminAccountsController
 from opendata.access.api import AuthController, ClientsController
 from opendata.access.applications_api import ApplicationsController, LicencesController
 from opendata.access.audit_api import AuditController
@@ -11,5 +12,5 @@ from opendata.access.token_api import TOKEN_HANDLERS
 
 ACCESS_HANDLERS = [
     AuthController, ClientsController, ApplicationsController, LicencesController, AuditController,
-    DatasetEditController, *TOKEN_HANDLERS,
+    DatasetEditController, AdminAccountsController, *TOKEN_HANDLERS,
 ]

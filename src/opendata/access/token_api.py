@@ -143,7 +143,10 @@ def _introspect(database_session: Session, settings: Settings, request: Request,
         if bearer is not None and bearer.startswith(SESSION_TOKEN_PREFIX):
             principal = resolve(request, session)
             if not isinstance(principal, Principal) or principal.user.role != "admin":
-                raise OAuthError("invalid_client", "only administrators introspect with a session", 401)
+                error = OAuthError("invalid_client", "only administrators introspect with a session", 401)
+                who = principal.actor if isinstance(principal, Principal) else ANONYMOUS
+                _audit_refusal(session, error, who, "token.introspect", info)
+                raise error
             caller, actor = None, principal.actor
         else:
             client_id, secret = _credentials(request, form)

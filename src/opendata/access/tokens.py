@@ -3,8 +3,10 @@
 Issuing needs the client's live licence; verifying pins ES256, requires every claim,
 checks ``typ``, ``iss`` and ``aud`` with at most LEEWAY_SECONDS of clock skew, and then
 asks the database (one indexed query, see ``live_state``) whether the licence is still
-active, the client not revoked and the token's jti not on the revocation list, so a
-revocation bites on the very next request whichever process serves it.
+active, the client not revoked, its secret not rotated since the token was minted (the
+``sv`` claim), its organisation and the account that created it not disabled, and the
+token's jti not on the revocation list, so any of these bites on the very next request
+whichever process serves it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from opendata.access import keys
 from opendata.access.licences import status_of
-from opendata.access.models import ApiClient, Licence, LicenceUsage, Organisation, RevokedToken
+from opendata.access.models import ApiClient, Licence, LicenceUsage, Organisation, RevokedToken, User
 from opendata.db import utcnow
 from opendata.settings import Settings
 
@@ -61,6 +63,9 @@ class VerifiedToken:
     expires_at: int
     datasets: dict[str, DatasetGrant]
     claims: dict[str, Any]
+    # The client's secret version when the token was minted; tokens from before the
+    # claim existed count as version 0, the version every client starts at.
+    secret_version: int = 0
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,7 @@ def issue(session: Session, settings: Settings, client: ApiClient, scope: str | 
         "iss": settings.issuer, "sub": client.client_id, "aud": settings.token_audience,
         "iat": now, "nbf": now, "exp": expires, "jti": jti, "client_id": client.client_id,
         "scope": granted_scope, "licence_id": licence.id, "org": credit_code, "datasets": datasets,
+        "sv": client.secret_version or 0,
     }
     token = jwt.encode(claims, private_key, algorithm=keys.ALGORITHM, headers={"typ": "at+jwt", "kid": kid})
     return IssuedToken(token, expires - now, granted_scope, licence.id, jti)
@@ -207,12 +213,14 @@ def _verified(claims: dict[str, Any]) -> VerifiedToken:
             str(dataset_id): DatasetGrant(frozenset(grant["operations"]), tuple(grant["fields"]))
             for dataset_id, grant in claims["datasets"].items()
         }
-        if not isinstance(claims["licence_id"], int) or claims["sub"] != claims["client_id"]:
+        secret_version = claims.get("sv", 0)
+        if (not isinstance(claims["licence_id"], int) or claims["sub"] != claims["client_id"]
+                or not isinstance(secret_version, int)):
             raise TypeError
         return VerifiedToken(
             jti=str(claims["jti"]), client_id=str(claims["client_id"]), licence_id=claims["licence_id"],
             scope=str(claims["scope"]), issued_at=int(claims["iat"]), expires_at=int(claims["exp"]),
-            datasets=datasets, claims=claims,
+            datasets=datasets, claims=claims, secret_version=secret_version,
         )
     except (AttributeError, KeyError, TypeError, ValueError):
         raise TokenInvalid("invalid_token", "the access token's claims are malformed") from None
@@ -225,18 +233,43 @@ class LiveState:
     token_revoked: bool
     limit: int | None
     used: int
+    # Why the client's tokens no longer work although it is not revoked, or None:
+    # secret_rotated, organisation_disabled, client_owner_disabled (see STOPPED).
+    stopped: str | None = None
+
+
+STOPPED = {
+    "secret_rotated": (401, "the client's secret was rotated after this token was issued; request a new token"),
+    "organisation_disabled": (403, "the client's organisation is disabled"),
+    "client_owner_disabled": (403, "the account that created this API client is disabled"),
+}
+
+
+def stop_reason(state: LiveState, token: VerifiedToken) -> tuple[int, str, str] | None:
+    """(status, code, message) when the token's client may no longer use it, else None."""
+    if state.token_revoked:
+        return 401, "token_revoked", "this access token has been revoked"
+    if state.client_revoked:
+        return 401, "client_revoked", f"API client {token.client_id} has been revoked"
+    if state.stopped is not None:
+        status, message = STOPPED[state.stopped]
+        return status, state.stopped, message
+    return None
 
 
 def _live_state_statement() -> Any:
     licence, client = Licence.__table__, ApiClient.__table__
     revoked, usage = RevokedToken.__table__, LicenceUsage.__table__
+    organisation, owner = Organisation.__table__, User.__table__
     return (
         select(licence.c.state, licence.c.valid_from, licence.c.valid_until, licence.c.rows_per_day,
                licence.c.downloads_per_day, licence.c.compute_calls_per_day, client.c.revoked_at,
-               revoked.c.jti, usage.c.used)
+               revoked.c.jti, usage.c.used, client.c.secret_version, organisation.c.disabled, owner.c.disabled)
         .select_from(licence)
         .join(client, and_(client.c.client_id == bindparam("client_id"),
                            client.c.organisation_id == licence.c.organisation_id))
+        .join(organisation, organisation.c.id == licence.c.organisation_id)
+        .outerjoin(owner, owner.c.id == client.c.created_by)
         .outerjoin(revoked, revoked.c.jti == bindparam("jti"))
         .outerjoin(usage, and_(usage.c.licence_id == licence.c.id, usage.c.day == bindparam("day"),
                                usage.c.kind == bindparam("kind")))
@@ -260,7 +293,15 @@ def live_state(session: Session, token: VerifiedToken, usage_kind: str | None = 
     if row is None:
         return None
     limit = row[_LIMIT_INDEX[usage_kind]] if usage_kind else None
-    return LiveState(status_of(row[0], row[1], row[2]), row[6] is not None, row[7] is not None, limit, row[8] or 0)
+    stopped = None
+    if (row[9] or 0) != token.secret_version:
+        stopped = "secret_rotated"
+    elif row[10]:
+        stopped = "organisation_disabled"
+    elif row[11]:
+        stopped = "client_owner_disabled"
+    return LiveState(status_of(row[0], row[1], row[2]), row[6] is not None, row[7] is not None, limit, row[8] or 0,
+                     stopped)
 
 
 # --- introspection and revocation -------------------------------------------------------
@@ -274,7 +315,7 @@ def introspect(session: Session, settings: Settings, token: str, caller_client_i
     if caller_client_id is not None and caller_client_id != verified.client_id:
         return {"active": False}
     state = live_state(session, verified)
-    if state is None or state.licence != "active" or state.client_revoked or state.token_revoked:
+    if state is None or state.licence != "active" or stop_reason(state, verified) is not None:
         return {"active": False}
     claims = verified.claims
     return {

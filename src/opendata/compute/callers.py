@@ -101,10 +101,9 @@ def authenticate(session: Session, settings: Settings, raw_token: str | None, re
     state = tokens.live_state(session, token, USAGE_KIND)
     if state is None:
         refusals.deny(401, "invalid_token", "the token's licence or client no longer exists")
-    if state.token_revoked:
-        refusals.deny(401, "token_revoked", "this access token has been revoked")
-    if state.client_revoked:
-        refusals.deny(401, "client_revoked", f"API client {token.client_id} has been revoked")
+    stopped = tokens.stop_reason(state, token)  # revoked, rotated, disabled (access.tokens)
+    if stopped is not None:
+        refusals.deny(*stopped)
     if state.licence != "active":
         refusals.deny(403, "licence_inactive", f"licence {token.licence_id} is {state.licence}",
                       licence_state=state.licence)

@@ -18,7 +18,9 @@ from opendata import input_guard
 from opendata.portal.i18n import Translator, language_of
 from opendata.portal.page import page_for, url_with
 from opendata.portal.security import SECURITY_HEADERS, CsrfRefused
-from opendata.portal.visitors import SignInRequired
+from opendata.audit.context import request_info
+from opendata.audit.service import ANONYMOUS, append
+from opendata.portal.visitors import SignInRequired, signed_in
 
 logger = logging.getLogger("opendata.portal")
 
@@ -45,9 +47,24 @@ def sign_in_redirect(request: Request, exc: SignInRequired) -> Response:
     return Redirect(url_with("/login", [], next=exc.next_url), status_code=303)
 
 
+def _audit_csrf(request: Request, reason: str) -> None:
+    """A refused form is an attack or a stale page: either way it goes in the audit trail,
+    under the signed-in visitor when the session cookie is a live one."""
+    try:
+        with request.app.state["opendata"].database.session() as session:
+            visitor = signed_in(request, session)
+            append(session, actor=visitor.actor if visitor else ANONYMOUS, action="portal.csrf",
+                   target=request.url.path[:255], outcome="refused", code="csrf_failed",
+                   details={"status": 403, "reason": reason}, request=request_info(request))
+            session.commit()
+    except Exception:  # the refusal is still answered if the audit cannot be written
+        logger.exception("could not audit a CSRF refusal on %s", request.url.path)
+
+
 def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
     logger.warning("refused a portal form without a valid CSRF token: %s %s (%s)",
                    request.method, request.url.path, exc.reason)
+    _audit_csrf(request, exc.reason)
     return _error_page(request, 403, None, title_key="error.csrf")
 
 

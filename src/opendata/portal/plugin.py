@@ -21,6 +21,7 @@ from litestar import Router
 from litestar.config.app import AppConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.exceptions import NotFoundException
 from litestar.plugins import InitPluginProtocol
 from litestar.static_files import create_static_files_router
@@ -35,7 +36,7 @@ from opendata.portal import (
 )
 from opendata.portal.errors import PORTAL_EXCEPTION_HANDLERS, unrouted_not_found
 from opendata.portal.page import build_page
-from opendata.portal.security import SecurityHeadersMiddleware, require_csrf_token
+from opendata.portal.security import SecurityHeadersMiddleware, hsts_header, require_csrf_token
 from opendata.portal.template_helpers import install_helpers
 from opendata.settings import Settings
 
@@ -98,6 +99,8 @@ class PortalPlugin(InitPluginProtocol):
         app_config.route_handlers.append(create_static_files_router(
             path="/static", directories=[STATIC_DIR], name="portal-static", include_in_schema=False,
         ))
-        app_config.middleware.append(SecurityHeadersMiddleware)
+        settings = self.api.settings
+        app_config.middleware.append(DefineMiddleware(
+            SecurityHeadersMiddleware, hsts=hsts_header(settings.hsts_max_age_seconds, settings.hsts_include_subdomains)))
         app_config.exception_handlers.setdefault(NotFoundException, unrouted_not_found)
         return app_config

@@ -9,6 +9,12 @@ they must match. A cross-site page can neither read the cookie nor make the brow
 it (SameSite=Strict), so it cannot forge the pair. As a second line, a request whose
 Origin header names another site is refused too.
 
+For a signed-in visitor the token is bound to the session: the form field carries
+HMAC-SHA256(session token, cookie token), not the cookie token itself. Whoever manages to
+plant a token cookie in the browser (a sibling subdomain can set cookies) still cannot
+compute the field without the HttpOnly session token, and a (cookie, field) pair taken
+from one session is worthless in another. Every refusal is audited (portal.csrf).
+
 Headers: every HTML response of the app carries a Content-Security-Policy that allows
 nothing but this origin (no inline script, no external source of any kind), and the usual
 companions (nosniff, no framing, no referrer across sites).
@@ -16,6 +22,7 @@ companions (nosniff, no framing, no referrer across sites).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from urllib.parse import urlsplit
@@ -65,13 +72,27 @@ def csrf_cookie(token: str, *, secure: bool) -> Cookie:
     return Cookie(key=CSRF_COOKIE, value=token, path="/", httponly=True, secure=secure, samesite="strict")
 
 
+def bound_token(cookie_token: str, session_token: str | None) -> str:
+    """What a form must send: the cookie's token, bound to the session when there is one."""
+    if not session_token:
+        return cookie_token
+    return hmac.new(session_token.encode(), b"opendata-portal-csrf:" + cookie_token.encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def _session_token(request: Request) -> str | None:
+    from opendata.access.principals import SESSION_COOKIE  # access imports no portal code
+
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
 def form_token(request: Request) -> tuple[str, Cookie | None]:
     """The token for this page's forms, and the cookie to set when the browser has none yet."""
     existing = request.cookies.get(CSRF_COOKIE, "")
     if len(existing) >= 32:
-        return existing, None
+        return bound_token(existing, _session_token(request)), None
     token = new_csrf_token()
-    return token, csrf_cookie(token, secure=_secure_cookies(request))
+    return bound_token(token, _session_token(request)), csrf_cookie(token, secure=_secure_cookies(request))
 
 
 def _secure_cookies(request: Request) -> bool:
@@ -102,19 +123,30 @@ async def require_csrf_token(request: Request) -> None:
         raise CsrfRefused("cross-origin form submission")
     form = await request.form()
     sent = form.get(CSRF_FIELD)
-    expected = request.cookies.get(CSRF_COOKIE, "")
-    if not isinstance(sent, str) or not sent or not expected:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not isinstance(sent, str) or not sent or not cookie:
         raise CsrfRefused("missing CSRF token")
-    if not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise CsrfRefused("CSRF token does not match")
+    if not hmac.compare_digest(sent.encode(), bound_token(cookie, _session_token(request)).encode()):
+        raise CsrfRefused("CSRF token does not match (or belongs to another session)")
     return None
 
 
-class SecurityHeadersMiddleware:
-    """Adds the CSP and its companions to every HTML (and SVG) response of the app."""
+def hsts_header(max_age_seconds: int, include_subdomains: bool) -> str | None:
+    """The Strict-Transport-Security value for these settings; None when it is off (0).
+    Off by default: the default address is plain http://127.0.0.1, where browsers ignore
+    it anyway, and turning it on for a host that later loses TLS locks its users out."""
+    if max_age_seconds <= 0:
+        return None
+    return f"max-age={max_age_seconds}" + ("; includeSubDomains" if include_subdomains else "")
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeadersMiddleware:
+    """Adds the CSP and its companions to every HTML (and SVG) response of the app, and
+    Strict-Transport-Security (when configured) to every response."""
+
+    def __init__(self, app: ASGIApp, hsts: str | None = None) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -128,6 +160,8 @@ class SecurityHeadersMiddleware:
                 if content_type.startswith(("text/html", "image/svg+xml")) or not content_type:
                     for name, value in SECURITY_HEADERS.items():
                         headers[name] = value
+                if self.hsts:
+                    headers["strict-transport-security"] = self.hsts
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
