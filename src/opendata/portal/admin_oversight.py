@@ -15,13 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from opendata.formats.limits import INT32_MAX
-from opendata.access import accounts, clients
+from opendata.access import accounts, clients, throttle
 from opendata.access.models import ROLES, ApiClient, Organisation
 from opendata.audit.context import request_info
 from opendata.audit.search import AuditQuery, search
 from opendata.audit.service import OUTCOMES
 from opendata.deps import DbSession
 from opendata.errors import AppError
+from opendata.portal import forms
+from opendata.portal.forms import FormData
 from opendata.portal.page import Page, url_with
 from opendata.portal.template_helpers import CHINA_TIME
 
@@ -95,7 +97,7 @@ def users_page(page: Page, db_session: DbSession) -> Response:
     api_clients = list(db_session.scalars(select(ApiClient).order_by(ApiClient.created_at.desc())))
     return page.render("admin/users.html", nav="admin", role=role, roles=ROLES,
                        users=accounts.list_users(db_session, role), api_clients=api_clients,
-                       organisations=_organisation_names(db_session))
+                       organisations=_organisation_names(db_session), locks=throttle.list_throttled(db_session))
 
 
 def _organisation_names(session: Session) -> dict[int, str]:
@@ -121,4 +123,12 @@ def revoke_client(page: Page, db_session: DbSession, client_id: FromPath[str]) -
     return page.redirect("/admin/users", notice="client_revoked")
 
 
-HANDLERS = [audit_page, users_page, disable_user, revoke_client]
+@post("/admin/sign-in-locks/unlock", name="portal-admin-unlock", sync_to_thread=True)
+def unlock_sign_in(page: Page, db_session: DbSession, data: FormData) -> Response:
+    principal = page.require(*ADMINS, action="portal.admin.unlock")
+    accounts.unlock_sign_in(db_session, forms.text(data, "subject", 300), principal.actor, request_info(page.request))
+    db_session.commit()
+    return page.redirect("/admin/users", notice="sign_in_unlocked")
+
+
+HANDLERS = [audit_page, users_page, disable_user, revoke_client, unlock_sign_in]

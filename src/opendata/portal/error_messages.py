@@ -7,6 +7,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "missing_credentials": "请输入用户名（或邮箱）和密码。",
     "invalid_credentials": "用户名或密码错误。",
     "account_disabled": "该账号已被停用。",
+    "invalid_subject": "请以 account:<用户名> 或 address:<网络地址> 指明要解锁的对象。",
     "sign_in_throttled": "登录失败次数过多，请等待 {retry_after} 秒后再试。",
     "sign_in_locked": "登录失败次数过多，账号或网络地址已被临时锁定：请 {retry_after} 秒后再试，或联系平台管理员解锁。",
     "account_exists": "该用户名或邮箱已被注册。",

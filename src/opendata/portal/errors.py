@@ -17,7 +17,7 @@ from opendata.errors import AppError, error_body
 from opendata import input_guard
 from opendata.portal.i18n import Translator, language_of
 from opendata.portal.page import page_for, url_with
-from opendata.portal.security import SECURITY_HEADERS, CsrfRefused
+from opendata.portal.security import SECURITY_HEADERS, CsrfRefused, hsts_headers
 from opendata.audit.context import request_info
 from opendata.audit.service import ANONYMOUS, append
 from opendata.portal.visitors import SignInRequired, signed_in
@@ -40,7 +40,7 @@ def _error_page(request: Request, status: int, message: str | None, *, title_key
         return Response(f"{status}", status_code=status, media_type="text/plain")
     # Unrouted paths never reach the security middleware (it wraps routes): add the headers here.
     return Response(html, status_code=status, media_type="text/html", cookies=page.cookies,
-                    headers={"Cache-Control": "no-store", **SECURITY_HEADERS})
+                    headers={"Cache-Control": "no-store", **SECURITY_HEADERS, **hsts_headers(request)})
 
 
 def sign_in_redirect(request: Request, exc: SignInRequired) -> Response:
@@ -96,7 +96,7 @@ def internal_error(request: Request, exc: Exception) -> Response:
 def unrouted_not_found(request: Request, exc: NotFoundException) -> Response:
     """App-level 404 (no route matched): JSON under /api, a page elsewhere."""
     if request.url.path == "/api" or request.url.path.startswith("/api/"):
-        return Response(error_body("not_found", exc.detail), status_code=404)
+        return Response(error_body("not_found", exc.detail), status_code=404, headers=hsts_headers(request))
     return _error_page(request, 404, None)
 
 

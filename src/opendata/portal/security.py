@@ -140,6 +140,14 @@ def hsts_header(max_age_seconds: int, include_subdomains: bool) -> str | None:
     return f"max-age={max_age_seconds}" + ("; includeSubDomains" if include_subdomains else "")
 
 
+def hsts_headers(request: Request) -> dict[str, str]:
+    """The HSTS header for responses made outside the middleware (unrouted paths)."""
+    plugin = request.app.state.get("opendata")
+    value = hsts_header(plugin.settings.hsts_max_age_seconds, plugin.settings.hsts_include_subdomains) \
+        if plugin is not None else None
+    return {"strict-transport-security": value} if value else {}
+
+
 class SecurityHeadersMiddleware:
     """Adds the CSP and its companions to every HTML (and SVG) response of the app, and
     Strict-Transport-Security (when configured) to every response."""
