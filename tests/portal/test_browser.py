@@ -118,6 +118,9 @@ def _register_enterprise(page: Any, base_url: str) -> None:
                             ("#r-phone", "020-38886666")]:
         page.fill(selector, value)
     page.click("form.form button[type=submit]")
+    # Registration answers neutrally and does not sign in: the new account signs in next.
+    assert page.url.startswith(f"{base_url}/login?notice=registration_received"), page.content()
+    sign_in(page, base_url, "hualian")
     assert page.url.startswith(f"{base_url}/workspace"), page.content()
 
 
