@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
 import signal
 import time
 
@@ -77,7 +78,6 @@ def test_serve_exits_non_zero_when_a_worker_cannot_start(tmp_path: Path, workers
 
 def test_serve_with_workers_exits_non_zero_after_a_worker_died(tmp_path: Path) -> None:
     import os
-    import re
 
     env = serve_env(f"sqlite:///{tmp_path / 'opendata.db'}", tmp_path / "data", catalogues="")
     served = start(env, tmp_path / "serve.log", "--workers", "2")
@@ -96,3 +96,17 @@ def test_serve_with_workers_exits_non_zero_after_a_worker_died(tmp_path: Path) -
         code = served.stop()
     assert code == 1, served.output()
     assert f"worker process {pids[0]} exited with status -9" in served.output()
+
+
+def test_three_demo_commands_at_once_on_a_fresh_database(tmp_path: Path, database_url: str) -> None:
+    import subprocess
+    import sys
+
+    env = serve_env(database_url, tmp_path / "data")
+    runs = [subprocess.Popen([sys.executable, "-m", "opendata", "demo"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True) for _ in range(3)]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    # They took turns: one created the catalogue, the others found it in place.
+    created = sorted(int(re.search(r"(\d+) created", out).group(1)) for out in outputs)  # type: ignore[union-attr]
+    assert created[:2] == [0, 0] and created[2] > 0, outputs
