@@ -138,3 +138,16 @@ def test_a_locked_account_is_not_told_apart_by_its_password(fast_client: TestCli
         _login(fast_client, "acme")
     right, wrong = _login(fast_client, "acme", PASSWORD), _login(fast_client, "acme")
     assert (right.status_code, right.json()["error"]["code"]) == (wrong.status_code, wrong.json()["error"]["code"])
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_than_the_free_failures(portal_settings: Settings) -> None:
+    """Twelve guesses at the same instant through two portals: each attempt is claimed
+    before its password is checked, so exactly five are checked and the rest wait."""
+    from tests.access.test_concurrency import _together
+
+    settings = portal_settings.replace(signin_backoff_base_seconds=60.0)
+    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+        register_enterprise(first, "acme", CREDIT_A)
+        responses = _together(*[(lambda c=(first if n % 2 else second): _login(c, "acme")) for n in range(12)])
+        codes = sorted(r.status_code for r in responses)
+        assert codes == [401] * 5 + [429] * 7, codes

@@ -95,16 +95,27 @@ def _throttled(subject: str, until: datetime, locked: bool, now: datetime) -> Ap
     return error
 
 
-def _claim_one(session: Session, policy: ThrottlePolicy, subject: str, now: datetime) -> AppError | None:
+def _allowed_at(policy: ThrottlePolicy, subject: str, failures: int, now: datetime) -> datetime | None:
+    """When the next attempt may come; None for at once (a timestamp would make a
+    concurrent attempt whose clock was read a moment earlier wait for nothing)."""
+    delay = policy.delay(subject, failures)
+    return now + timedelta(seconds=delay) if delay > 0 else None
+
+
+def _claim_one(session: Session, policy: ThrottlePolicy, subject: str) -> AppError | None:
     """Count one attempt for ``subject`` unless it must wait; the refusal if it must."""
-    for _ in range(8):  # a lost race means another attempt took the count: read again
+    # A lost race means another attempt took the count: read again. Each loss is another
+    # attempt's success, and at most the free failures succeed before the back-off, so this
+    # bound is never what stops a claim in practice.
+    for _ in range(64):
+        now = utcnow()
         row = session.execute(select(_TABLE).where(_TABLE.c.subject == subject)).first()
         if row is None:
             try:
                 with session.begin_nested():
                     session.execute(_TABLE.insert().values(
                         subject=subject, failures=1, last_failure_at=now,
-                        next_allowed_at=now + timedelta(seconds=policy.delay(subject, 1))))
+                        next_allowed_at=_allowed_at(policy, subject, 1, now)))
                 return None
             except IntegrityError:
                 continue
@@ -119,19 +130,19 @@ def _claim_one(session: Session, policy: ThrottlePolicy, subject: str, now: date
         claimed = session.execute(
             update(_TABLE).where(_TABLE.c.subject == subject, _TABLE.c.failures == row.failures)
             .values(failures=failures, last_failure_at=now,
-                    next_allowed_at=now + timedelta(seconds=policy.delay(subject, failures)))
+                    next_allowed_at=_allowed_at(policy, subject, failures, now))
         ).rowcount
         if claimed:
             return None
+    now = utcnow()
     return _throttled(subject, now + timedelta(seconds=1), False, now)
 
 
 def claim(session: Session, policy: ThrottlePolicy, subjects: list[str]) -> AppError | None:
     """Claim an attempt for every subject (the caller commits); the first refusal, if any.
     A refused attempt claims nothing: it does not lengthen anyone's wait."""
-    now = utcnow()
     for subject in subjects:
-        refusal = _claim_one(session, policy, subject, now)
+        refusal = _claim_one(session, policy, subject)
         if refusal is not None:
             session.rollback()
             return refusal
@@ -165,7 +176,7 @@ def record_success(session: Session, policy: ThrottlePolicy, account: str, addre
     if row is not None and row.failures > 0:
         failures = row.failures - 1
         session.execute(update(_TABLE).where(_TABLE.c.subject == address).values(
-            failures=failures, next_allowed_at=utcnow() + timedelta(seconds=policy.delay(address, failures))))
+            failures=failures, next_allowed_at=_allowed_at(policy, address, failures, utcnow())))
 
 
 def list_throttled(session: Session) -> list[SignInThrottle]:
