@@ -78,3 +78,23 @@ def test_keys_rotate_and_list(database: Database, database_url: str) -> None:
     listed = run(database_url, "keys", "list").output.splitlines()
     assert [line.split("\t")[2] for line in listed] == ["active", "retired, published"]
     assert _actions(database_url) == ["keys.rotate", "keys.rotate"]
+
+
+def test_users_unlock_and_disable_organisation(client, database_url: str) -> None:  # noqa: ANN001
+    """An operator lifts a lock even when every administrator is locked out, and
+    disables an organisation; both audited."""
+    from tests.access.helpers import register_enterprise
+
+    register_enterprise(client, "acme", CREDIT_A)
+    for _ in range(6):
+        client.post("/api/v1/auth/login", json={"username": "acme", "password": "not the password"})
+    assert client.post("/api/v1/auth/login", json={"username": "acme", "password": PASSWORD}).status_code == 429
+    unlocked = run(database_url, "users", "unlock", "account:acme")
+    assert unlocked.exit_code == 0 and "unlocked account:acme" in unlocked.output
+    assert client.post("/api/v1/auth/login", json={"username": "acme", "password": PASSWORD}).status_code == 200
+    assert run(database_url, "users", "unlock", "account:acme").exit_code == 1  # nothing to unlock now
+    disabled = run(database_url, "users", "disable-organisation", CREDIT_A.lower())
+    assert disabled.exit_code == 0 and CREDIT_A in disabled.output
+    assert client.post("/api/v1/auth/login", json={"username": "acme", "password": PASSWORD}).status_code == 403
+    actions = _actions(database_url)
+    assert actions.count("auth.unlock") == 1 and actions.count("organisation.disable") == 1

@@ -50,7 +50,7 @@ def _settings(ctx: click.Context):  # noqa: ANN202
 
 @click.group()
 def users() -> None:
-    """Accounts: create, list, disable."""
+    """Accounts: create, list, disable, unlock; disable an organisation."""
 
 
 @users.command("create")
@@ -124,6 +124,33 @@ def users_disable(ctx: click.Context, username: str) -> None:
         disable_user(session, username, _actor(), CLI_REQUEST)
         session.commit()
         click.echo(f"✓ disabled {username}; its sessions are ended")
+
+
+@users.command("unlock")
+@click.argument("subject")
+@click.pass_context
+def users_unlock(ctx: click.Context, subject: str) -> None:
+    """Lift a sign-in lock: account:<user name> or address:<ip> (also when every
+    administrator is locked out, which the HTTP unlock cannot help with)."""
+    from opendata.access.accounts import unlock_sign_in
+
+    with _session(ctx) as session:
+        unlock_sign_in(session, subject, _actor(), CLI_REQUEST)
+        session.commit()
+        click.echo(f"✓ unlocked {subject}")
+
+
+@users.command("disable-organisation")
+@click.argument("credit_code")
+@click.pass_context
+def users_disable_organisation(ctx: click.Context, credit_code: str) -> None:
+    """Disable an organisation: its people, its API clients and their live tokens."""
+    from opendata.access.accounts import disable_organisation
+
+    with _session(ctx) as session:
+        organisation = disable_organisation(session, credit_code, _actor(), CLI_REQUEST)
+        session.commit()
+        click.echo(f"✓ disabled organisation {organisation.credit_code} ({organisation.name}), its users and clients")
 
 
 # --- API clients --------------------------------------------------------------------------
