@@ -28,6 +28,9 @@ from opendata.settings import Settings
 from opendata.search.api import SynonymsController
 from opendata.search.index import index_unindexed_datasets
 from opendata.stats.api import StatsController
+from opendata.audit import keyfiles as audit_keyfiles
+from opendata.audit.checkpoints import Checkpointer
+from opendata.audit.keyfiles import KeyMaterial
 
 logger = logging.getLogger("opendata")
 
@@ -43,6 +46,9 @@ class OpenDataPlugin(InitPluginProtocol):
         prefix = self.settings.api_prefix if path_prefix is None else path_prefix
         self.path_prefix = "/" + prefix.strip("/") if prefix.strip("/") else "/"
         self.database = Database(self.settings.resolved_database_url, echo=False)
+        # The audit key, checkpoint key and KEK of this deployment (files read on first use).
+        self.audit_keys = audit_keyfiles.configure(self.database.url, KeyMaterial.from_settings(self.settings))
+        self.checkpointer: Checkpointer | None = None
         # Lazy: no worker process or obfuscator pool exists until the first computation.
         self.compute = ComputeRuntime(ComputeSettings.from_env())
 
@@ -94,6 +100,8 @@ class OpenDataPlugin(InitPluginProtocol):
             yield
         finally:
             await anyio.to_thread.run_sync(self.compute.close)  # joins workers and pool threads
+            if self.checkpointer is not None:
+                await anyio.to_thread.run_sync(self._stop_checkpoints)
             self.database.dispose()
             # Uploads whose requests the shutdown cancelled before they cleaned up.
             spool.sweep(self.settings.data_dir, own=True)
@@ -114,3 +122,23 @@ class OpenDataPlugin(InitPluginProtocol):
             if self.settings.load_catalogues_on_startup and self.settings.catalogues:
                 for line in load_catalogues_if_changed(self.database, self.settings):
                     logger.info(line)
+            self._prepare_keys()
+
+    def _prepare_keys(self) -> None:
+        """Seal signing keys left in the clear, sign a checkpoint of the chain as it is at
+        start (pinning its legacy records after an upgrade), and start the checkpointer."""
+        from opendata.access.keys import seal_stored_keys
+
+        with self.database.session() as session:
+            if sealed := seal_stored_keys(session):
+                logger.info("sealed %d token signing key(s) under the key-encryption key", sealed)
+            session.commit()
+        self.checkpointer = Checkpointer(self.database, self.audit_keys)
+        self.checkpointer.run_once()
+        self.checkpointer.start()
+
+    def _stop_checkpoints(self) -> None:
+        assert self.checkpointer is not None
+        self.checkpointer.stop()
+        self.checkpointer.run_once()  # the records since the last one
+        self.checkpointer = None

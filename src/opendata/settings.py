@@ -97,6 +97,14 @@ class Settings:
     # Strict-Transport-Security: off (0) by default, since the default address is http://.
     hsts_max_age_seconds: int = 0
     hsts_include_subdomains: bool = False
+    # The audit's keys outside the database (docs/security.md, "The audit's trust model"):
+    # 64 hex digits each; unset, they are files in <data dir>/keys/ created on first use (0600).
+    audit_key: str | None = field(default=None, repr=False)
+    kek: str | None = field(default=None, repr=False)
+    audit_signing_key_path: Path | None = None
+    audit_witness_dir: Path | None = None
+    audit_checkpoint_every_records: int = 1000
+    audit_checkpoint_every_seconds: float = 300.0
 
     _parsers = {
         "data_dir": Path,
@@ -127,6 +135,12 @@ class Settings:
         "signin_backoff_base_seconds": float,
         "signin_backoff_max_seconds": float,
         "hsts_include_subdomains": _parse_bool,
+        "audit_key": str,
+        "kek": str,
+        "audit_signing_key_path": Path,
+        "audit_witness_dir": Path,
+        "audit_checkpoint_every_records": int,
+        "audit_checkpoint_every_seconds": float,
         "serve_header_timeout_seconds": float,
         "serve_body_timeout_seconds": float,
         "serve_graceful_shutdown_seconds": float,

@@ -1,4 +1,4 @@
-"""The hash chain: appends, verification, tampering, append-only, concurrency, refusals."""
+"""The keyed hash chain: appends, verification, tampering, append-only, concurrency, refusals."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from opendata.audit.chain import record_hash, verify_chain
+from opendata.audit.chain import KEYED_SCHEME, record_hash, verify_chain
+from opendata.audit.keyfiles import KeyMaterial
 from opendata.audit.models import GENESIS_HASH, AuditRecord
 from opendata.audit.service import Actor, RequestInfo, append, refuse
 from opendata.catalogue.models import Publisher
@@ -39,14 +40,17 @@ def _drop_append_only_triggers(database: Database) -> None:
             connection.execute(text("DROP TRIGGER audit_records_no_delete"))
 
 
-def test_records_chain_from_genesis_and_verify(database: Database) -> None:
+def test_records_chain_from_genesis_and_verify(database: Database, audit_keys: KeyMaterial) -> None:
     _fill(database, 5)
     with database.session() as session:
         records = list(session.scalars(select(AuditRecord).order_by(AuditRecord.id)))
         assert [r.id for r in records] == [1, 2, 3, 4, 5]
         assert records[0].prev_hash == GENESIS_HASH
         assert all(b.prev_hash == a.hash for a, b in zip(records, records[1:]))
-        assert all(record_hash(r) == r.hash for r in records)  # survives the database round trip
+        assert all(r.scheme == KEYED_SCHEME for r in records)
+        # survives the database round trip, and needs the key
+        assert all(record_hash(r, audit_keys.hmac_key) == r.hash for r in records)
+        assert all(record_hash(r, b"\x00" * 32) != r.hash for r in records)
         report = verify_chain(session)
     assert report.intact and report.records == 5 and report.head_hash == records[-1].hash
 
@@ -84,13 +88,14 @@ def test_a_removed_record_is_named(database: Database) -> None:
     assert report.broken_id == 3 and "removed" in (report.problem or "")
 
 
-def test_a_rehashed_forgery_still_breaks_the_link_to_the_next_record(database: Database) -> None:
+def test_a_record_rehashed_with_the_key_still_breaks_the_link_to_the_next_record(
+        database: Database, audit_keys: KeyMaterial) -> None:
     _fill(database, 3)
     _drop_append_only_triggers(database)
     with database.session() as session:
         forged = session.get(AuditRecord, 2)
         forged.outcome = "refused"  # type: ignore[union-attr]
-        forged.hash = record_hash(forged)  # type: ignore[arg-type, union-attr]
+        forged.hash = record_hash(forged, audit_keys.hmac_key)  # type: ignore[arg-type, union-attr]
         session.commit()
         report = verify_chain(session)
     assert report.broken_id == 3 and "prev_hash" in (report.problem or "")

@@ -1,8 +1,12 @@
 """Token signing keys: kept in the database so every portal process shares them.
 
 ES256 (ECDSA P-256). The ``kid`` is the key's RFC 7638 JWK thumbprint. The private key is
-stored as PKCS#8 PEM, encrypted with ``Settings.signing_key_passphrase`` when one is set
-(else in the clear: then the database itself is the secret to guard).
+PKCS#8 PEM (itself encrypted with ``Settings.signing_key_passphrase`` when one is set),
+sealed with AES-256-GCM under the key-encryption key, which is outside the database
+(``OPENDATA_KEK`` or ``<data dir>/keys/kek.key``, audit/keyfiles.py): reading the database
+is not enough to mint tokens. The kid is the GCM associated data, so a sealed key cannot
+be moved to another row. Keys stored in the clear by earlier versions are sealed at the
+portal's start (``seal_stored_keys``).
 
 Rotation adds a new key and retires the old one; a retired key stays published in JWKS,
 and keeps verifying, for as long as a token it signed could still be alive. Each process
@@ -14,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import threading
 import time
 import weakref
@@ -22,13 +27,16 @@ from datetime import timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from jwt.algorithms import ECAlgorithm
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from opendata.access.models import SigningKey
+from opendata.audit.keyfiles import material_for
 from opendata.db import utcnow
 
 ALGORITHM = "ES256"
@@ -50,7 +58,46 @@ def public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:
     return {**jwk, "kid": thumbprint, "alg": ALGORITHM, "use": "sig"}
 
 
-def new_signing_key(passphrase: str | None) -> SigningKey:
+SEALED_PREFIX = "kek-aes256gcm:v1:"
+
+
+def _kek_id(kek: bytes) -> str:
+    return hashlib.sha256(b"opendata kek id\n" + kek).hexdigest()[:16]
+
+
+def seal(pem: str, kid: str, kek: bytes) -> str:
+    """``pem`` encrypted under ``kek``: ``kek-aes256gcm:v1:<kek id>:<nonce>:<ciphertext>``."""
+    nonce = os.urandom(12)
+    sealed = AESGCM(kek).encrypt(nonce, pem.encode("ascii"), kid.encode("ascii"))
+    return SEALED_PREFIX + ":".join((_kek_id(kek), _b64(nonce), _b64(sealed)))
+
+
+def unseal(stored: str, kid: str, kek: bytes) -> str:
+    if not stored.startswith(SEALED_PREFIX):
+        return stored  # written in the clear by an earlier version, not yet sealed
+    kek_id, nonce, sealed = stored[len(SEALED_PREFIX):].split(":")
+    if kek_id != _kek_id(kek):
+        raise RuntimeError(f"signing key {kid} is sealed under another key-encryption key "
+                           f"(id {kek_id}): set OPENDATA_KEK or use the data dir that holds keys/kek.key")
+    try:
+        return AESGCM(kek).decrypt(_unb64(nonce), _unb64(sealed), kid.encode("ascii")).decode("ascii")
+    except InvalidTag:
+        raise RuntimeError(f"signing key {kid}: the sealed private key was altered") from None
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _kek_of(session: Session | None) -> bytes:
+    if session is None:
+        raise RuntimeError("a sealed signing key needs its session (to find the key-encryption key)")
+    return material_for(session).kek
+
+
+def new_signing_key(passphrase: str | None, kek: bytes | None = None) -> SigningKey:
+    """A new key pair; its private key sealed under ``kek`` when given (every caller in the
+    portal passes it; unsealed keys are sealed by ``seal_stored_keys``)."""
     private_key = ec.generate_private_key(ec.SECP256R1())
     encryption = (
         serialization.BestAvailableEncryption(passphrase.encode("utf-8")) if passphrase
@@ -58,8 +105,19 @@ def new_signing_key(passphrase: str | None) -> SigningKey:
     )
     pem = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     jwk = public_jwk(private_key.public_key())
-    return SigningKey(kid=jwk["kid"], algorithm=ALGORITHM, private_key_pem=pem.decode("ascii"),
+    stored = seal(pem.decode("ascii"), jwk["kid"], kek) if kek else pem.decode("ascii")
+    return SigningKey(kid=jwk["kid"], algorithm=ALGORITHM, private_key_pem=stored,
                       encrypted=bool(passphrase), public_jwk=jwk, created_at=utcnow())
+
+
+def seal_stored_keys(session: Session) -> int:
+    """Seal every private key still stored in the clear; the caller commits. Returns how many."""
+    kek = _kek_of(session)
+    sealed = 0
+    for key in session.scalars(select(SigningKey).where(~SigningKey.private_key_pem.startswith(SEALED_PREFIX))):
+        key.private_key_pem = seal(key.private_key_pem, key.kid, kek)
+        sealed += 1
+    return sealed
 
 
 def publish_window(token_lifetime_seconds: int) -> timedelta:
@@ -82,7 +140,7 @@ def ensure_active_key(session: Session, passphrase: str | None) -> SigningKey:
     and use that one, so the deployment has exactly one active key."""
     key = active_key(session)
     if key is None:
-        key = new_signing_key(passphrase)
+        key = new_signing_key(passphrase, _kek_of(session))
         session.add(key)
         try:
             session.commit()
@@ -101,7 +159,8 @@ def rotate(session: Session, passphrase: str | None) -> tuple[SigningKey, list[S
     for key in retired:
         key.retired_at = now
     session.flush()  # the retirements first: at most one key is ever active (a unique index)
-    key = new_signing_key(passphrase)
+    seal_stored_keys(session)
+    key = new_signing_key(passphrase, _kek_of(session))
     session.add(key)
     session.flush()
     return key, retired
@@ -119,13 +178,18 @@ def jwks(session: Session, token_lifetime_seconds: int) -> dict[str, Any]:
     return {"keys": [key.public_jwk for key in published_keys(session, token_lifetime_seconds)]}
 
 
-def load_private_key(key: SigningKey, passphrase: str | None) -> ec.EllipticCurvePrivateKey:
+def load_private_key(key: SigningKey, passphrase: str | None, kek: bytes | None = None
+                     ) -> ec.EllipticCurvePrivateKey:
+    """The private key of ``key``; ``kek`` defaults to the one of the key's session."""
+    pem = key.private_key_pem
+    if pem.startswith(SEALED_PREFIX):
+        pem = unseal(pem, key.kid, kek or _kek_of(object_session(key)))
     if key.encrypted and not passphrase:
         raise RuntimeError(
             f"signing key {key.kid} is encrypted: set OPENDATA_SIGNING_KEY_PASSPHRASE to use it"
         )
     password = passphrase.encode("utf-8") if key.encrypted and passphrase else None
-    loaded = serialization.load_pem_private_key(key.private_key_pem.encode("ascii"), password=password)
+    loaded = serialization.load_pem_private_key(pem.encode("ascii"), password=password)
     if not isinstance(loaded, ec.EllipticCurvePrivateKey):
         raise RuntimeError(f"signing key {key.kid} is not an EC key")
     return loaded
@@ -179,7 +243,7 @@ class KeyRing:
         signer = self._signer
         if signer is None or time.monotonic() - signer.loaded_at > KEY_CACHE_SECONDS:
             key = ensure_active_key(session, passphrase)
-            signer = _Signer(key.kid, load_private_key(key, passphrase), time.monotonic())
+            signer = _Signer(key.kid, load_private_key(key, passphrase, _kek_of(session)), time.monotonic())
             self._signer = signer
         return signer.kid, signer.private_key
 

@@ -1,20 +1,23 @@
-"""``opendata audit ...``: check the audit chain."""
+"""``opendata audit ...``: verify the chain, sign checkpoints, prove and check inclusion."""
 
 from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 import click
 
 
 @click.group()
 def audit() -> None:
-    """The hash-chained audit trail."""
+    """The keyed, checkpointed audit trail."""
 
 
-@audit.command("verify")
-@click.pass_context
-def audit_verify(ctx: click.Context) -> None:
-    """Recompute the chain; name the first broken record and exit 1 if there is one."""
-    from opendata.audit.chain import verify_chain
+@contextmanager
+def _database(ctx: click.Context) -> Iterator[tuple[object, object]]:
+    from opendata.audit.keyfiles import material_for_url
     from opendata.db import Database
     from opendata.settings import Settings
 
@@ -22,13 +25,96 @@ def audit_verify(ctx: click.Context) -> None:
     database = Database(settings.resolved_database_url)
     database.migrate()
     try:
-        with database.session() as session:
-            report = verify_chain(session)
+        yield database, material_for_url(database.url)
     finally:
         database.dispose()
+
+
+def _public_key(path: Path | None, material):  # noqa: ANN001, ANN202
+    from opendata.audit.keyfiles import load_public_key
+
+    try:
+        return load_public_key(path) if path else material.public_key
+    except (OSError, ValueError) as exc:
+        raise click.UsageError(f"cannot read the public key: {exc}") from None
+
+
+@audit.command("verify")
+@click.option("--checkpoints", "files", type=click.Path(path_type=Path, dir_okay=False), multiple=True,
+              help="Checkpoint files to check against (default: the data dir's and the witness's).")
+@click.option("--public-key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Ed25519 public key (PEM) of the checkpoints (default: the data dir's key).")
+@click.pass_context
+def audit_verify(ctx: click.Context, files: tuple[Path, ...], public_key: Path | None) -> None:
+    """Check the chain with the audit key and against the signed checkpoints; exit 1 on any
+    rewritten record, truncation or bad checkpoint."""
+    from opendata.audit.verify import verify_audit
+
+    with _database(ctx) as (database, material):
+        key = _public_key(public_key, material)
+        with database.session() as session:  # type: ignore[attr-defined]
+            report = verify_audit(session, material, files=list(files) or None, public_key=key)
+    for note in report.notes:
+        click.echo(f"  note: {note}", err=True)
     if report.intact:
-        click.echo(f"✓ audit chain intact: {report.records} records, head {report.head_hash}")
+        click.echo(f"✓ audit chain intact: {report.records} records, head {report.head_hash}; "
+                   f"{report.checkpoints} signed checkpoint(s) match")
         return
-    click.echo(f"✗ audit chain broken at record #{report.broken_id}: {report.problem}", err=True)
-    click.echo(f"  {report.records} records before it verify; their head is {report.head_hash}", err=True)
+    click.echo(f"✗ audit chain broken at record #{report.first_broken_id}: {len(report.problems)} problem(s)",
+               err=True)
+    for problem in report.problems:
+        click.echo(f"  - {problem}", err=True)
     raise SystemExit(1)
+
+
+@audit.command("checkpoint")
+@click.pass_context
+def audit_checkpoint(ctx: click.Context) -> None:
+    """Sign the chain's head now (after verifying the records since the last checkpoint)."""
+    from opendata.audit.checkpoints import CheckpointRefused, make_checkpoint
+
+    with _database(ctx) as (database, material):
+        try:
+            checkpoint = make_checkpoint(database, material, force=True)  # type: ignore[arg-type]
+        except CheckpointRefused as exc:
+            click.echo(f"✗ no checkpoint signed: {exc}", err=True)
+            raise SystemExit(1) from None
+    assert checkpoint is not None
+    click.echo(f"✓ checkpoint signed: {checkpoint['tree_size']} records, root {checkpoint['root_hash']}, "
+               f"head {checkpoint['head_hash']}")
+
+
+@audit.command("prove")
+@click.argument("record_id", type=click.IntRange(min=1))
+@click.pass_context
+def audit_prove(ctx: click.Context, record_id: int) -> None:
+    """Print a Merkle inclusion proof (JSON) of a record against a signed checkpoint."""
+    from opendata.audit.proofs import ProofError, prove
+
+    with _database(ctx) as (database, material):
+        with database.session() as session:  # type: ignore[attr-defined]
+            try:
+                proof = prove(session, material, record_id)
+            except ProofError as exc:
+                click.echo(f"✗ {exc}", err=True)
+                raise SystemExit(1) from None
+    click.echo(json.dumps(proof, ensure_ascii=False, indent=2))
+
+
+@audit.command("check-proof")
+@click.argument("proof_file", type=click.File("r", encoding="utf-8"))
+@click.option("--public-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=True,
+              help="Ed25519 public key (PEM) of the checkpoints (<data dir>/keys/audit-checkpoint-ed25519.pem.pub).")
+def audit_check_proof(proof_file, public_key: Path) -> None:  # noqa: ANN001
+    """Check a proof from `opendata audit prove` offline (no database, no audit key)."""
+    from opendata.audit.keyfiles import load_public_key
+    from opendata.audit.proofs import ProofError, check_proof
+
+    try:
+        proof = json.load(proof_file)
+        check_proof(proof, load_public_key(public_key))
+    except (ValueError, ProofError) as exc:
+        click.echo(f"✗ proof does not hold: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"✓ record #{proof['record']['id']} is in the checkpoint of {proof['checkpoint']['timestamp']} "
+               f"({proof['tree_size']} records, root {proof['checkpoint']['root_hash']})")

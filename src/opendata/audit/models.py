@@ -13,9 +13,10 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditRecord(Base):
-    """One thing that happened. ``hash`` is SHA-256 over the canonical JSON of every
-    other column including ``prev_hash``, so changing, removing or reordering a record
-    breaks the chain from there on.
+    """One thing that happened. ``hash`` is an HMAC-SHA256 (key outside the database) over
+    the canonical JSON of every other column including ``prev_hash`` (``scheme`` says which
+    hash: audit/chain.py), so changing, removing or reordering a record breaks the chain
+    from there on, and nobody without the key can re-hash it.
 
     ``id`` is assigned by the appender (previous id + 1) under the chain lock rather
     than by a sequence: a gap or a duplicate would itself be a sign of tampering.
@@ -42,3 +43,5 @@ class AuditRecord(Base):
     # if an appender ever ran without the lock (its insert would fail instead).
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
+    # "sha256" for records written before migration 0011 (unkeyed), else "hmac-sha256".
+    scheme: Mapped[str] = mapped_column(String(16), server_default="sha256")

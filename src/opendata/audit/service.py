@@ -13,7 +13,8 @@ from typing import Any, NoReturn
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from opendata.audit.chain import canonical_json, values_hash
+from opendata.audit.chain import KEYED_SCHEME, canonical_json, values_hash
+from opendata.audit.keyfiles import material_for
 from opendata.audit.models import GENESIS_HASH, AuditRecord
 from opendata.db import utcnow
 from opendata.errors import AppError
@@ -96,11 +97,32 @@ def append(
         "details": canonical_json(details or {}), "method": request.method,
         "path": request.path[:1024] if request.path else None, "client_ip": request.client_ip,
         "user_agent": request.user_agent[:255] if request.user_agent else None,
-        "token_jti": request.token_jti, "prev_hash": prev_hash,
+        "token_jti": request.token_jti, "prev_hash": prev_hash, "scheme": KEYED_SCHEME,
     }
-    values["hash"] = values_hash(values)
+    material = material_for(session)
+    if head and not material.checked(session.get_bind().url):
+        _check_key_against_head(session, material.hmac_key, head.id)
+        material.mark_checked(session.get_bind().url)
+    values["hash"] = values_hash(values, material.hmac_key)
     session.execute(_INSERT, values)
+    if material.checkpoint_every_records > 0 and values["id"] % material.checkpoint_every_records == 0:
+        from opendata.audit.checkpoints import checkpoint_due
+
+        checkpoint_due(session.get_bind().url)  # the checkpointer thread signs once this commits
     return last_id + 1
+
+
+def _check_key_against_head(session: Session, key: bytes, head_id: int) -> None:
+    """Refuse to extend a keyed chain with another key (a process started with the wrong
+    data dir or OPENDATA_AUDIT_KEY): every record it wrote would later read as forged."""
+    from opendata.audit.chain import record_hash
+
+    record = session.get(AuditRecord, head_id)
+    if record is not None and record.scheme == KEYED_SCHEME and record_hash(record, key) != record.hash:
+        raise RuntimeError(
+            f"the audit key does not match audit record #{head_id}: this process has another data dir "
+            "or OPENDATA_AUDIT_KEY than the one that wrote the chain (or the record was altered; "
+            "run opendata audit verify)")
 
 
 def refuse(
