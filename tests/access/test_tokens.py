@@ -231,7 +231,10 @@ def test_signing_keys_can_be_encrypted_at_rest(portal_settings: Settings, databa
     database = Database(database_url)
     with database.session() as session:
         key = keys.active_key(session)
-        assert key is not None and key.encrypted and "ENCRYPTED PRIVATE KEY" in key.private_key_pem
+        assert key is not None and key.encrypted and key.private_key_pem.startswith(keys.SEALED_PREFIX)
+        # Inside the KEK's seal, the passphrase's PKCS#8 encryption.
+        kek = bytes.fromhex((settings.data_dir / "keys" / "kek.key").read_text())
+        assert "ENCRYPTED PRIVATE KEY" in keys.unseal(key.private_key_pem, key.kid, kek)
         with pytest.raises(RuntimeError, match="OPENDATA_SIGNING_KEY_PASSPHRASE"):
             keys.load_private_key(key, None)
         with pytest.raises(ValueError):

@@ -72,6 +72,13 @@ def test_csv_and_xlsx_exports(client: TestClient, licensed: Licensed) -> None:
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "unknown_format"
 
 
-def test_verify_endpoint(client: TestClient, licensed: Licensed) -> None:
+def test_verify_endpoint(client: TestClient, licensed: Licensed, portal_settings) -> None:
     body = client.get("/api/v1/audit/verify", headers=licensed.admin).json()
     assert body["intact"] is True and body["records"] > 5 and body["broken_id"] is None
+    assert body["checkpoints"] >= 1  # the one signed at start
+    # A checkpoint line forged in the data dir is reported over HTTP too.
+    path = portal_settings.data_dir / "audit-checkpoints.jsonl"
+    path.write_text(path.read_text() + path.read_text().splitlines()[0].replace('"tree_size":0', '"tree_size":99')
+                    + "\n")
+    body = client.get("/api/v1/audit/verify", headers=licensed.admin).json()
+    assert body["intact"] is False and any("bad signature" in p for p in body["problems"])

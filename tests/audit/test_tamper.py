@@ -254,3 +254,21 @@ def test_the_checkpointer_signs_every_n_records(database: Database, audit_keys: 
         assert 4 in sizes
     finally:
         checkpointer.stop()
+
+
+def test_the_portal_signs_at_start_and_at_shutdown(portal_settings: Settings, database_url: str) -> None:
+    from litestar.testing import TestClient
+
+    from opendata import create_app
+    from tests.access.helpers import licensed_enterprise
+
+    with TestClient(create_app(portal_settings)) as client:
+        path = portal_settings.data_dir / "audit-checkpoints.jsonl"
+        assert [json.loads(line)["tree_size"] for line in path.read_text().splitlines()] == [0]
+        licensed_enterprise(client, database_url)
+    database = Database(database_url)
+    with database.session() as session:
+        records = session.query(AuditRecord).count()
+    database.dispose()
+    last = json.loads(path.read_text().splitlines()[-1])
+    assert records > 5 and last["tree_size"] == records and last["legacy_records"] == 0

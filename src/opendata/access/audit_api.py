@@ -15,7 +15,8 @@ from litestar.params import FromQuery
 from litestar.response import Stream
 
 from opendata.access.principals import require_user
-from opendata.audit.chain import verify_chain
+from opendata.audit.keyfiles import material_for
+from opendata.audit.verify import verify_audit
 from opendata.audit.context import request_info
 from opendata.audit.models import AuditRecord
 from opendata.audit.search import AuditQuery, details_of, iter_matching, search
@@ -80,6 +81,10 @@ class ChainOut:
     head_hash: str
     broken_id: int | None
     problem: str | None
+    problems: list[str]
+    checkpoints: int
+    truncated: bool
+    notes: list[str]
 
 
 def _out(r: AuditRecord) -> AuditRecordOut:
@@ -137,8 +142,11 @@ class AuditController(Controller):
                      "Cache-Control": "no-store"},
         )
 
-    @get("/verify", summary="Recompute the audit chain (administrators)", sync_to_thread=True)
+    @get("/verify", summary="Check the keyed audit chain and its signed checkpoints (administrators)",
+         sync_to_thread=True)
     def verify(self, request: Request, db_session: DbSession) -> ChainOut:
         require_user(request, db_session, action="audit.verify", roles=("admin",))
-        report = verify_chain(db_session)
-        return ChainOut(report.intact, report.records, report.head_hash, report.broken_id, report.problem)
+        report = verify_audit(db_session, material_for(db_session))
+        return ChainOut(report.intact, report.records, report.head_hash, report.first_broken_id,
+                        report.problems[0] if report.problems else None, report.problems, report.checkpoints,
+                        report.truncated, report.notes)
