@@ -51,7 +51,7 @@ def test_the_private_key_column_holds_no_pem_and_tokens_survive_a_restart(
 def test_without_the_kek_the_database_alone_cannot_sign(portal_settings: Settings, database_url: str,
                                                        tmp_path: Path) -> None:
     with TestClient(create_app(portal_settings)) as client:
-        licensed_enterprise(client, database_url)
+        licensed_enterprise(client, database_url).token(client)
     database = Database(database_url)
     # What a reader of the database holds: the row, and a KEK of their own.
     configure(database_url, KeyMaterial.from_settings(portal_settings.replace(data_dir=tmp_path / "thief")))

@@ -272,3 +272,18 @@ def test_the_portal_signs_at_start_and_at_shutdown(portal_settings: Settings, da
     database.dispose()
     last = json.loads(path.read_text().splitlines()[-1])
     assert records > 5 and last["tree_size"] == records and last["legacy_records"] == 0
+
+
+def test_the_witness_copy_still_shows_truncation_when_the_local_file_is_gone(
+        database: Database, settings: Settings, audit_keys: KeyMaterial, tmp_path: Path) -> None:
+    audit_keys.witness_dir = tmp_path / "witness"
+    _fill(database, 5)
+    make_checkpoint(database, audit_keys)
+    witness = tmp_path / "witness" / "audit-checkpoints.jsonl"
+    assert witness.read_text() == audit_keys.checkpoint_file.read_text()
+    audit_keys.checkpoint_file.unlink()  # the data dir's copy removed along with the records
+    _drop_append_only_triggers(database)
+    with database.engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_records WHERE id > 2"))
+    report = _verify(database, audit_keys)
+    assert report.truncated and "covers 5 records, the database has 2" in report.problems[0]
