@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -249,7 +250,6 @@ def test_the_checkpointer_signs_every_n_records(database: Database, audit_keys: 
             if 4 in sizes:
                 break
             checkpointer.wake()
-            import time
             time.sleep(0.05)
         assert 4 in sizes
     finally:
@@ -287,3 +287,23 @@ def test_the_witness_copy_still_shows_truncation_when_the_local_file_is_gone(
         connection.execute(text("DELETE FROM audit_records WHERE id > 2"))
     report = _verify(database, audit_keys)
     assert report.truncated and "covers 5 records, the database has 2" in report.problems[0]
+
+
+def test_the_checkpointer_signs_every_t_seconds_when_the_chain_grew(database: Database,
+                                                                    audit_keys: KeyMaterial) -> None:
+    audit_keys.checkpoint_every_seconds = 0.1
+    checkpointer = Checkpointer(database, audit_keys)
+    checkpointer.start()
+    try:
+        _fill(database, 2)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            lines = audit_keys.checkpoint_file.read_text().splitlines() if audit_keys.checkpoint_file.exists() else []
+            if lines and json.loads(lines[-1])["tree_size"] == 2:
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)  # several periods more: nothing new, so no new line
+        sizes = [json.loads(line)["tree_size"] for line in audit_keys.checkpoint_file.read_text().splitlines()]
+        assert sizes[-1] == 2 and sizes.count(2) == 1
+    finally:
+        checkpointer.stop()
