@@ -38,7 +38,9 @@ def check_data_files(spec: CatalogueSpec) -> dict[tuple[str, str], int]:
                 continue
             path = Path(spec.folder) / resource.path
             try:
-                counts[(dataset.id, resource.id)] = check_file(path, resource.format, resource.fields)
+                counts[(dataset.id, resource.id)] = check_file(
+                    path, resource.format, resource.fields,
+                    missing_values=resource.effective_missing_values, primary_key=resource.primary_key)
             except IngestError as exc:
                 problems += problems_from(exc, dataset.id, resource.id)
     if problems:

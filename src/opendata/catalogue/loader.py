@@ -66,7 +66,8 @@ RESOURCE_COLUMNS = (
     "title_zh", "title_en", "description_zh", "description_en", "format", "path",
     "primary_key", "subject_key",
 )
-FIELD_COLUMNS = ("name", "title_zh", "title_en", "type", "unit", "description", "sensitivity", "mask")
+FIELD_COLUMNS = ("name", "title_zh", "title_en", "type", "unit", "description", "sensitivity", "mask",
+                 "missing_values", "constraints")
 
 
 def load_catalogue(
@@ -178,11 +179,18 @@ def _snapshot(item: Dataset | DatasetSpec, publisher: str, tags: list[str]) -> t
         tuple(getattr(item, c) for c in DATASET_COLUMNS),
         tuple(tags),
         tuple(
-            (r.id, tuple(getattr(r, c) for c in RESOURCE_COLUMNS),
+            (r.id, tuple(getattr(r, c) for c in RESOURCE_COLUMNS), _missing_of(r),
              tuple(tuple(getattr(f, c) for c in FIELD_COLUMNS) for f in r.fields))
             for r in item.resources
         ),
     )
+
+
+def _missing_of(resource: Resource | ResourceSpec) -> list[str] | None:
+    """The markers in force: stored resolved in the database, resolved from the spec."""
+    if isinstance(resource, ResourceSpec):
+        return resource.effective_missing_values
+    return resource.missing_values
 
 
 def _dataset_changed(dataset: Dataset, spec: DatasetSpec) -> bool:
@@ -212,6 +220,7 @@ def _apply_dataset(dataset: Dataset, spec: DatasetSpec) -> None:
 def _apply_resource(resource: Resource, spec: ResourceSpec) -> None:
     for column in RESOURCE_COLUMNS:
         setattr(resource, column, getattr(spec, column))
+    resource.missing_values = spec.effective_missing_values
     by_name = {f.name: f for f in resource.fields}
     fields = []
     for position, field_spec in enumerate(spec.fields):

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from opendata.catalogue import field_rules as rules
 from opendata.catalogue import vocabulary as vocab
 
 from opendata.catalogue.manifest_schema import (
@@ -76,6 +77,21 @@ class FieldSpec:
     description: str | None = None
     sensitivity: str = "L1"
     mask: str | None = None
+    missing_values: list[str] | None = None
+    required: bool | None = None
+    unique: bool | None = None
+    minimum: Any = None
+    maximum: Any = None
+    enum: list[Any] | None = None
+    pattern: str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+
+    @property
+    def constraints(self) -> dict[str, Any] | None:
+        """The declared constraints as the fields table stores them (None when none)."""
+        declared = {k: getattr(self, k) for k in rules.CONSTRAINT_KEYS if getattr(self, k) is not None}
+        return rules.json_safe(declared)
 
 
 @dataclass
@@ -89,7 +105,14 @@ class ResourceSpec:
     path: str | None = None
     primary_key: str | None = None
     subject_key: str | None = None
+    missing_values: list[str] | None = None
     fields: list[FieldSpec] = field(default_factory=list)
+    # The catalogue's markers, which apply where the resource names none of its own.
+    inherited_missing_values: list[str] | None = None
+
+    @property
+    def effective_missing_values(self) -> list[str] | None:
+        return self.missing_values if self.missing_values is not None else self.inherited_missing_values
 
     @property
     def is_tabular(self) -> bool:
@@ -140,6 +163,7 @@ class CatalogueSpec:
     title_en: str | None = None
     description_zh: str | None = None
     description_en: str | None = None
+    missing_values: list[str] | None = None
     publishers: list[PublisherSpec] = field(default_factory=list)
     datasets: list[DatasetSpec] = field(default_factory=list)
     folder: Path | None = None
@@ -296,6 +320,9 @@ def _read_catalogue(reader: _Reader, raw: dict[str, Any]) -> CatalogueSpec | Non
         reader.problem("the catalogue has no [[datasets]]")
     if head is None or not {"id", "title_zh"} <= head.keys():
         return None
+    for dataset in datasets:
+        for resource in dataset.resources:
+            resource.inherited_missing_values = head.get("missing_values")
     return CatalogueSpec(**head, publishers=publishers, datasets=datasets)
 
 
@@ -343,7 +370,11 @@ def _read_resource(reader: _Reader, raw: Any, where: dict[str, Any]) -> Resource
         field_where = {**where, "field": name if isinstance(name, str) else "?"}
         field_clean = reader.section(item, FIELD_KEYS, "[[datasets.resources.fields]]", **field_where)
         if field_clean and {"name", "title_zh", "type"} <= field_clean.keys():
-            fields.append(FieldSpec(**field_clean))
+            declared = {k: field_clean.pop(k) for k in rules.CONSTRAINT_KEYS if k in field_clean}
+            typed, problems = rules.canonical_constraints(field_clean["type"], declared)
+            for key, message in problems:
+                reader.problem(message, key=key, **field_where)
+            fields.append(FieldSpec(**field_clean, **typed))
     _no_duplicates(reader, [f.name for f in fields], "field", **where)
     if {"id", "title_zh", "format"} - clean.keys():
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Callable
 
+from opendata.catalogue import field_rules as rules
 from opendata.catalogue import vocabulary as vocab
 
 Checker = Callable[[Any], Any]
@@ -99,6 +100,7 @@ CATALOGUE_KEYS: dict[str, tuple[bool, Checker]] = {
     "title_en": (False, _text),
     "description_zh": (False, _text),
     "description_en": (False, _text),
+    "missing_values": (False, rules.markers),
 }
 PUBLISHER_KEYS: dict[str, tuple[bool, Checker]] = {
     "id": (True, _slug),
@@ -142,6 +144,7 @@ RESOURCE_KEYS: dict[str, tuple[bool, Checker]] = {
     "path": (False, _nonempty),
     "primary_key": (False, _field_name),
     "subject_key": (False, _field_name),
+    "missing_values": (False, rules.markers),
 }
 FIELD_KEYS: dict[str, tuple[bool, Checker]] = {
     "name": (True, _field_name),
@@ -152,4 +155,14 @@ FIELD_KEYS: dict[str, tuple[bool, Checker]] = {
     "description": (False, _text),
     "sensitivity": (False, _one_of(vocab.SENSITIVITY_BY_CODE, "sensitivity grade")),
     "mask": (False, _mask),
+    "missing_values": (False, rules.markers),
+    # Constraints; bounds and enum values are checked against the field's type afterwards.
+    "required": (False, rules.flag),
+    "unique": (False, rules.flag),
+    "minimum": (False, rules.scalar),
+    "maximum": (False, rules.scalar),
+    "enum": (False, rules.enum),
+    "pattern": (False, rules.pattern),
+    "min_length": (False, rules.count),
+    "max_length": (False, rules.count),
 }

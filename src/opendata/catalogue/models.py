@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from opendata.db import Base, UTCDateTime, utcnow
@@ -109,6 +109,8 @@ class Resource(Base):
     path: Mapped[str | None] = mapped_column(Text)
     primary_key: Mapped[str | None] = mapped_column(String(63))
     subject_key: Mapped[str | None] = mapped_column(String(63))
+    # Cell texts read as NULL at ingest (the resource's own, else the catalogue's); None: [""].
+    missing_values: Mapped[list[str] | None] = mapped_column(JSON)
     # Filled by the row store once the resource's rows are ingested.
     table_name: Mapped[str | None] = mapped_column(String(63))
     row_count: Mapped[int | None] = mapped_column(Integer)
@@ -143,6 +145,9 @@ class Field(Base):
     description: Mapped[str | None] = mapped_column(Text)
     sensitivity: Mapped[str] = mapped_column(String(4), default="L1")
     mask: Mapped[str | None] = mapped_column(String(32))
+    # The field's own markers (None: the resource's) and constraints (field_rules.CONSTRAINT_KEYS).
+    missing_values: Mapped[list[str] | None] = mapped_column(JSON)
+    constraints: Mapped[dict | None] = mapped_column(JSON)
 
     resource: Mapped[Resource] = relationship(back_populates="fields")
 

@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from opendata.catalogue.field_rules import RowRules
 from opendata.catalogue.models import Field, Resource
 from opendata.db import utcnow
 from opendata.formats import Column as FormatColumn
@@ -134,8 +135,12 @@ def _open_table(path: Path, fmt: str, columns: list[FormatColumn], limits: ReadL
     return read_csv(path, columns=columns, limits=limits)
 
 
-def file_digest(path: Path, fields: list[Field]) -> str:
-    digest = hashlib.sha256(repr([(f.name, f.type) for f in fields]).encode())
+def file_digest(path: Path, fields: list[Field], resource: Any = None) -> str:
+    # The rules are part of the digest: a new marker or constraint must reingest the file.
+    dictionary = [(f.name, f.type, f.missing_values, f.constraints) for f in fields]
+    if resource is not None:
+        dictionary.append((resource.primary_key, resource.missing_values))
+    digest = hashlib.sha256(repr(dictionary).encode())
     with open(path, "rb") as data:
         for block in iter(lambda: data.read(1 << 20), b""):
             digest.update(block)
@@ -159,8 +164,12 @@ class TypedRows:
     into one IngestError that names file, row, column, value and reason.
     """
 
-    def __init__(self, path: Path, fmt: str, fields: list[Any], limits: ReadLimits = DEFAULT_LIMITS) -> None:
+    def __init__(self, path: Path, fmt: str, fields: list[Any], limits: ReadLimits = DEFAULT_LIMITS, *,
+                 missing_values: list[str] | None = None, primary_key: str | None = None) -> None:
         self.path = path
+        self.fields = fields
+        self.missing_values = missing_values
+        self.primary_key = primary_key
         self.fmt = fmt
         self.limits = limits
         self.converter = RowConverter(format_columns(fields), max_cell_chars=limits.max_cell_chars)
@@ -175,21 +184,30 @@ class TypedRows:
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         source = None
+        file = str(self.path)
+        rules = RowRules(self.fields, self.missing_values, self.primary_key)
         try:
             source = _open_table(self.path, self.fmt, list(self.converter.columns), self.limits)
             self.encoding = getattr(source, "encoding", None)
             for record in source:
-                typed, problems = self.converter.convert(record.values, line=record.line, file=str(self.path))
+                typed, problems = self.converter.convert(rules.clean(record.values), line=record.line, file=file)
+                if not problems:
+                    problems = rules.check(typed, record.line, file)
                 if problems:
                     self._record(problems)
                     continue
                 self.rows += 1
                 if not self.error_count:
                     yield typed
+            if not self.error_count:
+                duplicates, count = rules.finish(file)
+                self.errors.extend(duplicates[: max(0, MAX_REPORTED_ERRORS - len(self.errors))])
+                self.error_count += count
         except FormatError as exc:
-            exc.file = exc.file or str(self.path)
+            exc.file = exc.file or file
             self._record([exc])
         finally:
+            rules.close()
             if source is not None and hasattr(source, "close"):
                 source.close()
 
@@ -198,9 +216,10 @@ class TypedRows:
             raise IngestError(self.errors, self.error_count, str(self.path))
 
 
-def check_file(path: Path, fmt: str, fields: list[Any], limits: ReadLimits = DEFAULT_LIMITS) -> int:
+def check_file(path: Path, fmt: str, fields: list[Any], limits: ReadLimits = DEFAULT_LIMITS, *,
+               missing_values: list[str] | None = None, primary_key: str | None = None) -> int:
     """Read and convert every row without storing anything; returns the row count."""
-    reader = TypedRows(path, fmt, fields, limits)
+    reader = TypedRows(path, fmt, fields, limits, missing_values=missing_values, primary_key=primary_key)
     for _ in reader:
         pass
     reader.raise_if_failed()
@@ -220,7 +239,7 @@ def ingest_file(
     """Replace ``resource``'s rows with the rows of ``path`` inside ``session``'s transaction."""
     fmt = (fmt or path.suffix.lstrip(".") or resource.format).lower()
     fields = list(resource.fields)
-    digest = file_digest(path, fields)
+    digest = file_digest(path, fields, resource)
     if not force and resource.table_name and resource.data_digest == digest:
         return IngestReport(resource.id, resource.row_count or 0, resource.table_name, skipped=True)
     session.flush()
@@ -228,7 +247,8 @@ def ingest_file(
     table = row_table(_next_table_name(session, resource), fields)
     table.create(connection)
     names = [f.name for f in fields]
-    reader = TypedRows(path, fmt, fields, limits)
+    reader = TypedRows(path, fmt, fields, limits, missing_values=resource.missing_values,
+                       primary_key=resource.primary_key)
     batch: list[dict[str, Any]] = []
     for typed in reader:
         batch.append(dict(zip(names, typed)))
