@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from litestar.testing import TestClient
 
+from tests.factories import write_catalogue
+from tests.portal.catalogue import PORTAL_DATA, write_portal_catalogue
 from tests.portal.helpers import make_staff, post_form, sign_in, text_of
 from tests.portal.test_publisher import tables
+
+
+@pytest.fixture
+def catalogue_dir(tmp_path: Path) -> Path:
+    """The portal catalogue with rules on the bus stops: markers and constraints."""
+    folder = write_portal_catalogue(tmp_path / "portal")
+    import tomllib
+
+    raw = tomllib.loads((folder / "catalogue.toml").read_text(encoding="utf-8"))
+    stops = raw["datasets"][0]["resources"][0]
+    stops["missing_values"] = ["", "NA", "—"]
+    fields = {f["name"]: f for f in stops["fields"]}
+    fields["lines"].update(minimum=0, maximum=99)
+    fields["district"].update(required=True)
+    return write_catalogue(folder, raw, PORTAL_DATA)
 
 
 def upload(client: TestClient, content: bytes, name: str = "stops.csv"):
@@ -34,3 +54,20 @@ def test_an_upload_with_a_duplicate_primary_key_is_refused_and_changes_nothing(
     assert stop_ids(client) == before_ids == ["S001", "S002", "S003"]
     empty_key = upload(client, "stop_id,name,district,lines\n,一站,天河区,1\n".encode())
     assert empty_key.status_code == 400 and stop_ids(client) == before_ids
+
+
+def test_an_upload_reads_markers_as_null_and_checks_constraints(client: TestClient, database_url: str) -> None:
+    make_staff(database_url, "clerk", "publisher", "gz-transport")
+    sign_in(client, "clerk")
+    broken = "stop_id,name,district,lines\nN1,一站,天河区,-1\nN2,二站,NA,2\nN3,三站,海珠区,100\n"
+    response = upload(client, broken.encode())
+    assert response.status_code == 400
+    report = response.text.split('data-testid="ingest-errors"')[1].split("</table>")[0]
+    rows = [text_of(r).split() for r in report.split("<tr>")[2:]]
+    assert [r[:2] for r in rows] == [["2", "lines"], ["3", "district"], ["4", "lines"]]
+    assert "取值不符合字段约束" in report and "必填字段为空" in report and "below the minimum 0" in report
+    assert stop_ids(client) == ["S001", "S002", "S003"]
+    fine = "stop_id,name,district,lines\nN1,一站,天河区,NA\nN2,—,越秀区,2\n"
+    assert upload(client, fine.encode()).status_code == 303
+    items = client.get("/api/v1/datasets/bus-stops/resources/stops/rows").json()["items"]
+    assert [(i["stop_id"], i["name"], i["lines"]) for i in items] == [("N1", "一站", None), ("N2", None, 2)]

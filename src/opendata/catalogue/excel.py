@@ -45,6 +45,8 @@ GUIDE = [
     ("sensitivity", "L1 公开 | L2 内部 | L3 敏感 | L4 高度敏感"),
     ("mask", "keep_first:N | keep_last:N | keep_first_last:N:M | hash | drop"),
     ("type", "string | integer | decimal | number | boolean | date | datetime"),
+    ("missing_values", "缺失值标记，英文分号分隔，如 ;NA;— / missing-value markers separated by ';'"),
+    ("constraints", "required | unique | minimum | maximum | enum（分号分隔 / ';'-separated） | pattern | min_length | max_length"),
 ]
 
 
@@ -56,7 +58,7 @@ def write_workbook(spec: CatalogueSpec, path: Path) -> Path:
     head.append(["key", "value"])
     for key in CATALOGUE_KEYS:
         if key in raw["catalogue"]:
-            head.append([key, raw["catalogue"][key]])
+            head.append([key, _cell(raw["catalogue"][key])])
     rows: dict[str, list[dict[str, Any]]] = {
         "publishers": raw["publishers"],
         "datasets": raw["datasets"],
