@@ -194,6 +194,31 @@ def catalogue_import(workbook: Path, out_dir: Path, force: bool) -> None:
         click.echo(f"  note: data files not in {out_dir} yet: {', '.join(missing)}")
 
 
+@catalogue.command("infer")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the proposal to this file instead of standard output.")
+def catalogue_infer(files: tuple[Path, ...], out_file: Path | None) -> None:
+    """Propose a manifest (types, titles, keys, missing markers) from CSV or XLSX files."""
+    from opendata.catalogue.infer import infer_file, manifest_toml
+    from opendata.formats import FormatError
+
+    bars = ProgressBars()
+    try:
+        proposals = [infer_file(path, progress=bars, label=f"reading {path.name}"[:28]) for path in files]
+    except FormatError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        bars.close()
+    # Paths as typed stay relative to where the manifest will be (run it in the catalogue folder).
+    text = manifest_toml(proposals, [path.name if path.is_absolute() else path.as_posix() for path in files])
+    if out_file is None:
+        click.echo(text, nl=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        click.echo(f"✓ wrote {out_file} ({len(proposals)} tables)", err=True)
+
+
 @main.command()
 @click.option("--serve", "then_serve", is_flag=True, help="Start the portal afterwards.")
 @click.pass_context

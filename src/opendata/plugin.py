@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from opendata.access.routes import ACCESS_HANDLERS
 from opendata.catalogue.api import CatalogueController
 from opendata.catalogue.data_api import DataController
+from opendata.catalogue.infer_api import InferController
 from opendata.compute.api import COMPUTE_HANDLERS
 from opendata.compute.runtime import ComputeRuntime, ComputeSettings
 from opendata import spool
@@ -54,7 +55,7 @@ class OpenDataPlugin(InitPluginProtocol):
 
     def route_handlers(self) -> list:
         return [CatalogueController, SynonymsController, DataController, StatsController, *ACCESS_HANDLERS,
-                *COMPUTE_HANDLERS, *INTEROP_HANDLERS]
+                *COMPUTE_HANDLERS, *INTEROP_HANDLERS, InferController]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         router = Router(

@@ -3,16 +3,14 @@
 Declared in a manifest (checked by ``canonical_constraints`` so a bad rule is reported
 with its key), stored with each field as JSON, and applied at every ingest by
 ``RowRules``: markers turn into NULL before a cell is typed, constraints are checked on
-the typed value, and ``unique`` and primary-key columns are spooled into a temporary
-SQLite file that finds duplicates on disk, so memory stays flat whatever the file size.
+the typed value, and ``unique`` and primary-key columns are spooled into SQLite's
+temporary database, which finds duplicates on disk, so memory stays flat whatever the file size.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -198,11 +196,11 @@ class DuplicateFinder:
 
     def __init__(self, names: Sequence[str]) -> None:
         self.names = list(names)
-        handle, self.path = tempfile.mkstemp(prefix="opendata-unique-", suffix=".sqlite")
-        os.close(handle)
-        self.db = sqlite3.connect(self.path)
-        self.db.execute("PRAGMA journal_mode=OFF")
-        self.db.execute("PRAGMA synchronous=OFF")
+        # "" is SQLite's private temporary database: pages beyond the cache spill to a file
+        # that SQLite unlinks as it opens it, so even a killed process leaves nothing behind.
+        self.db = sqlite3.connect("")
+        self.db.execute("PRAGMA cache_size=-8192")  # KiB: memory stays flat, the rest is on disk
+        self.db.execute("PRAGMA temp_store=FILE")
         self.db.execute("CREATE TABLE k (col INTEGER, value TEXT, line INTEGER)")
         self.pending: list[tuple[int, str, int]] = []
 
@@ -214,6 +212,11 @@ class DuplicateFinder:
     def _flush(self) -> None:
         self.db.executemany("INSERT INTO k VALUES (?, ?, ?)", self.pending)
         self.pending.clear()
+
+    def duplicated_columns(self) -> set[int]:
+        self._flush()
+        return {col for (col,) in self.db.execute(
+            "SELECT DISTINCT col FROM (SELECT col FROM k GROUP BY col, value HAVING count(*) > 1)")}
 
     def duplicates(self, file: str | None, why: dict[int, str]) -> tuple[list[FormatError], int]:
         self._flush()
@@ -238,11 +241,6 @@ class DuplicateFinder:
 
     def close(self) -> None:
         self.db.close()
-        for suffix in ("", "-journal"):
-            try:
-                os.unlink(self.path + suffix)
-            except FileNotFoundError:
-                pass
 
 
 def effective_markers(field: Any, resource_markers: Iterable[str] | None) -> frozenset[str]:
