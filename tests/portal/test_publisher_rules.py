@@ -71,3 +71,21 @@ def test_an_upload_reads_markers_as_null_and_checks_constraints(client: TestClie
     assert upload(client, fine.encode()).status_code == 303
     items = client.get("/api/v1/datasets/bus-stops/resources/stops/rows").json()["items"]
     assert [(i["stop_id"], i["name"], i["lines"]) for i in items] == [("N1", "一站", None), ("N2", None, 2)]
+
+
+def test_the_workspace_proposes_a_data_dictionary_for_a_new_table(client: TestClient, database_url: str) -> None:
+    anonymous = post_form(client, "/publisher/infer", files={"file": ("a.csv", b"a\n1\n", "text/csv")})
+    assert anonymous.status_code in (303, 401, 403)
+    make_staff(database_url, "clerk", "publisher", "gz-transport")
+    sign_in(client, "clerk")
+    assert 'action="/publisher/infer"' in client.get("/publisher").text
+    csv = "线路编号,线路名称 / Line name,票价 / Fare\n0001,一号线,2\n0002,二号线,NA\n".encode("gb18030")
+    response = post_form(client, "/publisher/infer", files={"file": ("lines.csv", csv, "text/csv")})
+    assert response.status_code == 200, response.text
+    page = text_of(response.text)
+    assert "lines.csv" in page and "2 行" in page and "gb18030" in page and "NA" in page
+    assert "line_name" in page and "线路名称 / Line name" in page
+    manifest = response.text.split('data-testid="infer-manifest">')[1].split("</pre>")[0]
+    assert "primary_key = &#34;field_1&#34;" in manifest or 'primary_key = "field_1"' in manifest
+    bad = post_form(client, "/publisher/infer", files={"file": ("lines.pdf", b"%PDF", "application/pdf")})
+    assert bad.status_code == 400 and "只支持 .csv 和 .xlsx 文件" in bad.text
