@@ -1,14 +1,14 @@
 """missing-value markers (resources, fields) and field constraints
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0011
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0013'
-down_revision = '0008'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
