@@ -18,6 +18,11 @@ from tests.factories import write_catalogue
 if TYPE_CHECKING:
     from litestar.testing import TestClient
 
+# Every test portal proves against the committed ring-Pedersen parameters instead of
+# generating its own (two safe primes: ~10 s per database).
+os.environ.setdefault("OPENDATA_COMPUTE_PARAMETERS_FILE",
+                      str(Path(__file__).parent / "compute" / "proofs" / "fixtures" / "ring_pedersen_2048.json"))
+
 POSTGRES_URL = os.environ.get(
     "OPENDATA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 import httpx
 
+from opendata.client_compute import ComputeMethods
+
 if TYPE_CHECKING:
     from decimal import Decimal
 
@@ -80,7 +82,7 @@ def _params(values: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-class OpenDataClient:
+class OpenDataClient(ComputeMethods):
     """A client for one portal. Use it as a context manager, or call close()."""
 
     def __init__(
@@ -106,6 +108,7 @@ class OpenDataClient:
         self._token: str | None = None
         self._token_renew_at = 0.0
         self.key = key
+        self._proof_setup: dict[str, Any] | None = None
         self._field_types: dict[tuple[str, str | None], tuple[str, dict[str, str]]] = {}
 
     # -- plumbing --------------------------------------------------------------------------
@@ -269,117 +272,3 @@ class OpenDataClient:
                 os.unlink(temporary)
                 raise
         return target
-
-    # -- compute: usable but invisible (数据可用不可见) --------------------------------------
-    # The key holder (p and q) lives only in this process: requests carry the public key,
-    # ciphertexts and plaintext metadata, never the private key.
-
-    @staticmethod
-    def generate_keypair(bits: int = 2048) -> "KeyHolder":
-        """A fresh Paillier key holder (~0.1-3 s at 2048 bits). Keep it secret: save it with
-        save_key() only to a place as safe as a password store."""
-        from opendata.compute.keyholder import generate_keypair
-
-        return generate_keypair(bits)
-
-    @staticmethod
-    def save_key(key: "KeyHolder", path: str | os.PathLike[str]) -> Path:
-        """Write the key holder (including p and q) as JSON, readable by its owner only."""
-        import json
-
-        target = Path(path)
-        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            json.dump(key.to_dict(), out)
-        os.chmod(target, 0o600)  # also when the file existed with wider permissions
-        return target
-
-    @staticmethod
-    def load_key(path: str | os.PathLike[str]) -> "KeyHolder":
-        import json
-
-        from opendata.compute.keyholder import KeyHolder
-
-        return KeyHolder.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
-
-    def _key(self) -> "KeyHolder":
-        if self.key is None:
-            raise ValueError("this client has no key: pass key=OpenDataClient.generate_keypair() (or load_key)")
-        return self.key
-
-    def register_key(self) -> dict[str, Any]:
-        """Register the public half of ``key`` for your organisation (idempotent)."""
-        return self._post("/api/v1/compute/keys", {"public_key": self._key().public_key_dict()})
-
-    def _claim_fields(self, dataset_id: str, resource_id: str | None) -> tuple[str, dict[str, str]]:
-        """(resource id, field -> type) of the resource a verification reads, from the catalogue."""
-        cached = self._field_types.get((dataset_id, resource_id))
-        if cached is None:
-            resources = self.dataset(dataset_id)["resources"]
-            if resource_id is None:
-                keyed = [r for r in resources if r.get("subject_key")]
-                if len(keyed) != 1:
-                    raise ValueError(f"dataset {dataset_id!r} has {len(keyed)} resources with a subject key: "
-                                     "name the resource")
-                resource = keyed[0]
-            else:
-                resource = next((r for r in resources if r["id"] == resource_id), None)
-                if resource is None:
-                    raise ValueError(f"dataset {dataset_id!r} has no resource {resource_id!r}")
-            cached = resource["id"], {f["name"]: f["type"] for f in resource["fields"]}
-            self._field_types[(dataset_id, resource_id)] = cached
-        return cached
-
-    def verify(self, dataset_id: str, subject: str, claims: Mapping[str, Any], *,
-               where: Mapping[str, Any] | None = None, resource_id: str | None = None) -> dict[str, bool]:
-        """Does each claimed value equal the subject's stored one? ``{field: True/False}``.
-
-        Values are compared exactly (8500 equals 8500.00, not 8500.4); strings and dates too.
-        A subject without a matching row answers False for every field -- unless your licence
-        reveals "not found", then OpenDataError 404 subject_not_found is raised."""
-        from opendata.compute.values import NUMERIC_TYPES, claim_integer, claim_scale
-
-        key = self._key()
-        resource, types = self._claim_fields(dataset_id, resource_id)
-        body_claims = {}
-        for name, value in claims.items():
-            if name not in types:
-                raise ValueError(f"{dataset_id}/{resource} has no field {name!r}")
-            if types[name] == "boolean" and isinstance(value, str):  # from a command line
-                value = {"true": True, "false": False}.get(value.strip().lower(), value)
-            scale = claim_scale(value) if types[name] in NUMERIC_TYPES else 0
-            body_claims[name] = {"ciphertext": str(key.encrypt_int(claim_integer(value, types[name], scale))),
-                                 "scale": scale}
-        body: dict[str, Any] = {"dataset": dataset_id, "resource": resource, "subject": subject,
-                                "key_id": key.public_key.key_id, "claims": body_claims}
-        if where:
-            body["where"] = dict(where)
-        answer = self._post("/api/v1/compute/verify", body)
-        return key.verification_results(answer["results"])
-
-    def register_model(self, name: str, features: Sequence[Mapping[str, Any]], weights: Sequence[Any],
-                       bias: Any, score_scale: int) -> int:
-        """Register a linear model: plaintext ``features`` (each ``{"dataset", "field", "scale",
-        ...}``, see docs/compute.md), weights and bias encrypted here. Returns the model id;
-        it scores once an administrator has approved its features."""
-        key = self._key()
-        scales = [int(f.get("scale", 0)) for f in features]
-        enc_weights, enc_bias = key.encrypt_model(list(weights), bias, scales, score_scale)
-        answer = self._post("/api/v1/compute/models", {
-            "name": name, "key_id": key.public_key.key_id, "features": [dict(f) for f in features],
-            "score_scale": score_scale, "enc_weights": [str(w) for w in enc_weights], "enc_bias": str(enc_bias),
-        })
-        return int(answer["id"])
-
-    def model(self, model_id: int) -> dict[str, Any]:
-        return self._get(f"/api/v1/compute/models/{int(model_id)}")
-
-    def score(self, model_id: int, subjects: Sequence[str]) -> dict[str, "Decimal"]:
-        """``{subject: w.x + b}``, decrypted here. Subjects the licence reports as not found
-        (only if its policy reveals that) are left out."""
-        key = self._key()
-        answer = self._post(f"/api/v1/compute/models/{int(model_id)}/score", {"subjects": list(subjects)})
-        if answer["key_id"] != key.public_key.key_id:
-            raise ValueError(f"model {model_id} is encrypted under key {answer['key_id']}, not this client's key")
-        scale = int(answer["score_scale"])
-        return {subject: key.decrypt(c, scale) for subject, c in answer["scores"].items()}

@@ -58,3 +58,36 @@ def tuned(runtime: ComputeRuntime, **settings: int) -> Any:
     previous = runtime.settings
     runtime.settings = replace(previous, **settings)
     return previous
+
+
+def forged_in_slack(key: Any, value: int, bound_bits: int, purpose: str) -> tuple[str, dict]:
+    """Enc(value) with a range proof for ``bound_bits`` even when |value| is above the bound:
+    the prover's algorithm run without its own bound check, as a cheat would. It verifies
+    whenever e * value stays inside the mask's slack (|value| < ~2^(bound + 128)); beyond that
+    it cannot."""
+    from gmpy2 import mpz
+
+    from opendata.compute.proofs import randomness_of
+    from opendata.compute.proofs.ranges import range_attempt
+    from tests.compute.proving import context, published_params
+
+    n = int(key.public_key.n)
+    ciphertext = int(key.private_key.raw_encrypt(value % n))
+    rho = randomness_of(int(key.private_key.p), int(key.private_key.q), ciphertext)
+    proof, _ = range_attempt(mpz(n), mpz(ciphertext), mpz(value), mpz(rho), bound_bits, published_params(),
+                             context(key, purpose))
+    return str(ciphertext), proof
+
+
+def malicious_model(key: Any, features: list[dict[str, Any]], weights: list[int], *, threshold: int | None = None,
+                    thresholds: list[int] | None = None, weight_bits: int = 64, bias_bits: int = 96) -> dict[str, Any]:
+    """A decision (or banded) model body with weights of the attacker's choosing, at scale 0."""
+    chosen = [threshold] if thresholds is None else thresholds
+    enc_w = [forged_in_slack(key, w, weight_bits, "model-input") for w in weights]
+    enc_b = forged_in_slack(key, 0, bias_bits, "model-input")
+    enc_t = [forged_in_slack(key, t, bias_bits, "model-input") for t in chosen]
+    return {"name": "探测模型", "key_id": key.public_key.key_id, "features": features, "score_scale": 0,
+            "output_mode": "decision" if len(chosen) == 1 else "banded",
+            "enc_weights": [c for c, _ in enc_w], "enc_bias": enc_b[0], "enc_thresholds": [c for c, _ in enc_t],
+            "weight_bits": weight_bits, "bias_bits": bias_bits,
+            "proofs": {"weights": [p for _, p in enc_w], "bias": enc_b[1], "thresholds": [p for _, p in enc_t]}}

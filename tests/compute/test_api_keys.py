@@ -9,6 +9,7 @@ from opendata.compute.keyholder import generate_keypair
 from opendata.compute.paillier import PublicKey, generate_private_key
 from tests.access.helpers import assert_refused_and_audited, make_staff, sign_in
 from tests.compute.calls import KEYS, audit_records, claim, details, verify, verify_body
+from tests.compute.proving import key_registration
 from tests.compute.world import World
 
 
@@ -69,7 +70,8 @@ def test_registering_again_is_idempotent_and_keys_belong_to_the_organisation(wor
 
 def test_a_registration_is_audited(world: World) -> None:
     fresh = generate_keypair(2048)
-    response = world.client.post(KEYS, json={"public_key": fresh.public_key_dict()}, headers=world.rival.session)
+    response = world.client.post(KEYS, json=key_registration(world.client, world.rival.session, fresh),
+                                 headers=world.rival.session)
     assert response.status_code == 201, response.text
     assert response.json()["bits"] == 2048 and response.json()["kid"] == fresh.public_key.key_id
     record = audit_records(world.database_url, "compute.key.register", 1)[0]
@@ -81,7 +83,8 @@ def test_a_revoked_key_computes_no_more(world: World) -> None:
     fresh = generate_keypair(2048)
     rival_licence = world.licence(world.rival)
     headers = rival_licence.headers(world.client)
-    assert world.client.post(KEYS, json={"public_key": fresh.public_key_dict()}, headers=headers).status_code == 201
+    assert world.client.post(KEYS, json=key_registration(world.client, headers, fresh),
+                             headers=headers).status_code == 201
     foreign = world.client.post(f"{KEYS}/{fresh.public_key.key_id}/revoke", headers=world.bank.session)
     assert_refused_and_audited(foreign, 404, "key_not_found", world.database_url, "compute.key.revoke")
     revoked = world.client.post(f"{KEYS}/{fresh.public_key.key_id}/revoke", headers=headers)
@@ -91,7 +94,7 @@ def test_a_revoked_key_computes_no_more(world: World) -> None:
                        where={"month": person["month"]})
     assert_refused_and_audited(verify(world.client, headers, body), 409, "key_revoked", world.database_url,
                                "compute.verify")
-    again = world.client.post(KEYS, json={"public_key": fresh.public_key_dict()}, headers=headers)
+    again = world.client.post(KEYS, json=key_registration(world.client, headers, fresh), headers=headers)
     assert_refused_and_audited(again, 409, "key_revoked", world.database_url, "compute.key.register")
 
 

@@ -12,10 +12,10 @@ from sqlalchemy import update
 from opendata.compute.features import canonical
 from opendata.compute.models import ComputeModel
 from opendata.compute.paillier import PublicKey
-from opendata.compute.protocols import model_digest
+from opendata.compute.model_registry import mode_digest
 from opendata.db import Database
 from tests.access.helpers import assert_refused_and_audited
-from tests.compute.calls import MODELS, audit_records, details, model_body
+from tests.compute.calls import MODELS, approval, audit_records, details, model_body, secret_model_body
 from tests.compute.sme_model import BIAS, FEATURES, SCORE_SCALE, WEIGHTS, expected_scores, firms
 from tests.compute.world import World
 
@@ -29,7 +29,7 @@ def approved_model(world: World, headers: dict[str, str]) -> int:
     created = register(world, headers)
     assert created.status_code == 201, created.text
     model_id = created.json()["id"]
-    decided = world.client.post(f"{MODELS}/{model_id}/approve", json={"reason": "特征均在授权范围内"},
+    decided = world.client.post(f"{MODELS}/{model_id}/approve", json=approval(),
                                 headers=world.admin)
     assert decided.status_code == 200, decided.text
     return model_id
@@ -60,15 +60,16 @@ def test_scores_equal_the_plaintext_model_on_the_demo_rows(world: World) -> None
 
 def test_a_registered_model_is_pending_and_pinned_by_its_digest(world: World) -> None:
     headers = world.main.headers(world.client)
-    body = model_body(world.bank.key, FEATURES, WEIGHTS, BIAS, SCORE_SCALE)
+    body = secret_model_body(world.bank.key, FEATURES, [1, 2, 3, 4, 5], 7, [100], score_scale=SCORE_SCALE)
     created = world.client.post(MODELS, json=body, headers=headers)
     assert created.status_code == 201, created.text
     model = created.json()
     assert model["state"] == "pending" and "enc_weights" not in model
+    assert (model["output_mode"], model["thresholds"], model["weight_bits"]) == ("decision", 1, 64)
     assert [f["resource"] for f in model["features"]] == ["ratings", "ratings", "headcounts", "penalties", "penalties"]
-    digest = model_digest(PublicKey(world.bank.key.public_key.n), [int(w) for w in body["enc_weights"]],
-                          int(body["enc_bias"]), [canonical(f) for f in model["features"]],
-                          [f["scale"] for f in model["features"]], SCORE_SCALE)
+    digest = mode_digest(PublicKey(world.bank.key.public_key.n), [canonical(f) for f in model["features"]],
+                         [f["scale"] for f in model["features"]], SCORE_SCALE, body["enc_weights"], body["enc_bias"],
+                         "decision", body["enc_thresholds"], 64, 96, None)
     assert model["digest"] == digest  # the key holder can check what the administrator will approve
     unapproved = score(world, headers, model["id"], firms(world)[:2])
     assert_refused_and_audited(unapproved, 409, "model_not_approved", world.database_url, "compute.score")
@@ -76,6 +77,16 @@ def test_a_registered_model_is_pending_and_pinned_by_its_digest(world: World) ->
     assert model["id"] in [m["id"] for m in pending]
     record = audit_records(world.database_url, "compute.model.register", 1)[0]
     assert details(record)["digest"] == model["digest"]
+
+
+def test_a_reviewed_model_shows_the_administrator_its_plaintext_weights(world: World) -> None:
+    created = register(world, world.main.headers(world.client))
+    assert created.status_code == 201, created.text
+    seen = world.client.get(f"{MODELS}/{created.json()['id']}", headers=world.admin).json()
+    assert seen["output_mode"] == "reviewed" and seen["leakage_bits_per_subject"] is None
+    assert seen["reviewed_weights"] == {"weights": [str(w) for w in WEIGHTS], "bias": str(BIAS)}
+    record = audit_records(world.database_url, "compute.model.register", 1)[0]
+    assert details(record)["weights"] == seen["reviewed_weights"]
 
 
 def test_only_administrators_decide_and_only_once(world: World) -> None:
@@ -92,10 +103,21 @@ def test_only_administrators_decide_and_only_once(world: World) -> None:
     assert rejected.json()["decision_reason"] == "处罚金额特征超出用途"
     record = audit_records(world.database_url, "compute.model.reject", 1)[0]
     assert record.actor == "user:admin" and details(record)["reason"] == "处罚金额特征超出用途"
-    twice = world.client.post(f"{MODELS}/{model_id}/approve", json={"reason": "改批"}, headers=world.admin)
+    twice = world.client.post(f"{MODELS}/{model_id}/approve", json=approval(reason="改批"), headers=world.admin)
     assert_refused_and_audited(twice, 409, "invalid_transition", world.database_url, "compute.model.approve")
     refused = score(world, headers, model_id, firms(world)[:1])
     assert_refused_and_audited(refused, 409, "model_not_approved", world.database_url, "compute.score")
+
+
+def test_the_administrator_grants_exactly_the_output_mode_the_model_was_built_for(world: World) -> None:
+    model_id = register(world, world.main.headers(world.client)).json()["id"]
+    unnamed = world.client.post(f"{MODELS}/{model_id}/approve", json={"reason": "同意"}, headers=world.admin)
+    assert_refused_and_audited(unnamed, 400, "missing_field", world.database_url, "compute.model.approve")
+    other = world.client.post(f"{MODELS}/{model_id}/approve", json=approval("decision"), headers=world.admin)
+    assert_refused_and_audited(other, 409, "output_mode_mismatch", world.database_url, "compute.model.approve")
+    granted = world.client.post(f"{MODELS}/{model_id}/approve", json=approval("reviewed"), headers=world.admin)
+    assert granted.status_code == 200 and granted.json()["output_mode"] == "reviewed"
+    assert details(audit_records(world.database_url, "compute.model.approve", 1)[0])["output_mode"] == "reviewed"
 
 
 def test_a_scoring_request_cannot_bring_its_own_weights(world: World) -> None:
@@ -126,12 +148,24 @@ def test_features_are_checked_against_catalogue_and_licence(world: World, change
 
 def test_model_bodies_are_checked(world: World) -> None:
     headers = world.main.headers(world.client)
-    body = model_body(world.bank.key, FEATURES, WEIGHTS, BIAS, SCORE_SCALE)
-    for change, code in [({"enc_weights": body["enc_weights"][:-1]}, "feature_count_mismatch"),
-                         ({"enc_bias": "0"}, "ciphertext_out_of_range"),
-                         ({"score_scale": 0}, "scale_invalid"),
-                         ({"key_id": world.rival.kid}, "key_not_found"),
-                         ({"features": []}, "invalid_features")]:
+    reviewed = model_body(world.bank.key, FEATURES, WEIGHTS, BIAS, SCORE_SCALE)
+    secret = secret_model_body(world.bank.key, FEATURES, [1, 2, 3, 4, 5], 7, [100], score_scale=SCORE_SCALE)
+    for body, change, code in [
+        (reviewed, {"weights": reviewed["weights"][:-1]}, "feature_count_mismatch"),
+        (reviewed, {"weights": ["0.00001"] + reviewed["weights"][1:]}, "invalid_weight"),  # finer than its scale
+        (reviewed, {"weights": [str(2**70)] + reviewed["weights"][1:]}, "invalid_weight"),
+        (reviewed, {"enc_weights": secret["enc_weights"]}, "unexpected_field"),
+        (reviewed, {"output_mode": "exact"}, "invalid_output_mode"),
+        (secret, {"enc_weights": secret["enc_weights"][:-1]}, "feature_count_mismatch"),
+        (secret, {"enc_bias": "0"}, "ciphertext_out_of_range"),
+        (secret, {"enc_thresholds": secret["enc_thresholds"] * 2}, "invalid_thresholds"),
+        (secret, {"output_mode": "banded"}, "invalid_thresholds"),
+        (secret, {"weight_bits": 65}, "invalid_bound"),
+        (secret, {"weights": WEIGHTS}, "unexpected_field"),
+        (reviewed, {"score_scale": 0}, "scale_invalid"),
+        (reviewed, {"key_id": world.rival.kid}, "key_not_found"),
+        (reviewed, {"features": []}, "invalid_features"),
+    ]:
         response = world.client.post(MODELS, json={**body, **change}, headers=headers)
         status = 404 if code == "key_not_found" else 400
         assert_refused_and_audited(response, status, code, world.database_url, "compute.model.register")
@@ -166,11 +200,11 @@ def test_models_are_private_to_their_licence_and_organisation(world: World) -> N
 def test_a_model_changed_after_approval_is_refused(world: World) -> None:
     headers = world.main.headers(world.client)
     model_id = approved_model(world, headers)
-    swapped = model_body(world.bank.key, FEATURES, ["1"] * len(FEATURES), BIAS, SCORE_SCALE)
     database = Database(world.database_url)
     with database.transaction() as session:  # someone with database access swaps the weights
+        stored = session.get(ComputeModel, model_id).enc_weights
         session.execute(update(ComputeModel).where(ComputeModel.id == model_id)
-                        .values(enc_weights=swapped["enc_weights"]))
+                        .values(enc_weights=list(reversed(stored))))
     database.dispose()
     response = score(world, headers, model_id, firms(world)[:1])
     assert_refused_and_audited(response, 409, "model_integrity", world.database_url, "compute.score")

@@ -155,8 +155,8 @@ def test_bad_requests_are_refused_with_a_code_and_audited(world: World, change: 
 def test_fields_and_scales_are_checked(world: World, field: str, value: str, field_type: str, scale: int,
                                        code: str) -> None:
     person = applicant(world)
-    ciphertext = claim(world.bank.key, value, field_type, 0)["ciphertext"]
-    body = verify_body(world.bank.key, person["id_number"], {field: {"ciphertext": ciphertext, "scale": scale}},
+    body = verify_body(world.bank.key, person["id_number"], {field: {**claim(world.bank.key, value, field_type, 0),
+                                                                     "scale": scale}},
                        where={"month": person["month"]})
     response = verify(world.client, world.main.headers(world.client), body)
     assert_refused_and_audited(response, 403 if code == "field_not_licensed" else 400, code, world.database_url,
@@ -175,10 +175,11 @@ def test_invalid_ciphertexts_are_refused_before_any_row_is_read(world: World) ->
     n = world.bank.key.public_key.n
     cases = {"0": "ciphertext_out_of_range", str(n * n): "ciphertext_out_of_range",
              str(n * 12345): "ciphertext_not_unit", "12ab": "not_decimal", "9" * 5000: "not_decimal"}
+    proved = claim(world.bank.key, "1.00", "decimal", 2)
     for subject in (person["id_number"], UNKNOWN_PERSON):  # the same refusal whether or not it exists
         for ciphertext, code in cases.items():
             body = verify_body(world.bank.key, subject,
-                               {"contribution_base": {"ciphertext": ciphertext, "scale": 2}},
+                               {"contribution_base": {**proved, "ciphertext": ciphertext}},
                                where={"month": person["month"]})
             response = verify(world.client, world.main.headers(world.client), body)
             assert_refused_and_audited(response, 400, code, world.database_url, "compute.verify")

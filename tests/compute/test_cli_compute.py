@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from opendata.cli import main
-from tests.compute.calls import audit_records, details
+from tests.compute.calls import approval, audit_records, details
 from tests.compute.sme_model import BIAS, FEATURES, SCORE_SCALE, WEIGHTS, expected_scores, firms
 from tests.compute.world import World
 
@@ -57,7 +57,7 @@ def test_register_verify_and_score_from_the_shell(world: World, portal: str, key
     code, output = run(world, portal, key_file, "register-model", str(spec))
     assert code == 0, output
     model_id = int(output.split()[2])
-    world.client.post(f"/api/v1/compute/models/{model_id}/approve", json={"reason": "同意"}, headers=world.admin)
+    world.client.post(f"/api/v1/compute/models/{model_id}/approve", json=approval(), headers=world.admin)
     subjects = firms(world)[:5]
     code, output = run(world, portal, key_file, "score", "--model", str(model_id), "--json", *subjects)
     assert code == 0, output

@@ -13,6 +13,7 @@ import pytest
 from opendata.client import OpenDataClient, OpenDataError
 from opendata.compute.keyholder import KeyHolder
 from tests.compute.sme_model import BIAS, FEATURES, SCORE_SCALE, WEIGHTS, expected_scores, firms
+from tests.compute.calls import approval
 from tests.compute.world import World
 
 
@@ -66,7 +67,7 @@ def test_verify_register_and_score_without_ever_sending_the_private_key(world: W
                          where={"month": person["month"]}) == {"contribution_base": False}
         model_id = od.register_model("小微企业授信评分", FEATURES, WEIGHTS, BIAS, SCORE_SCALE)
         assert od.model(model_id)["state"] == "pending"
-        approved = world.client.post(f"/api/v1/compute/models/{model_id}/approve", json={"reason": "同意"},
+        approved = world.client.post(f"/api/v1/compute/models/{model_id}/approve", json=approval(),
                                      headers=world.admin)
         assert approved.status_code == 200, approved.text
         subjects = firms(world)

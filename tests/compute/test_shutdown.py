@@ -33,6 +33,7 @@ def test_a_busy_server_stops_within_five_seconds(world: World) -> None:
     port = free_port()
     env = {**os.environ, "OPENDATA_DATABASE_URL": world.database_url, "OPENDATA_DATA_DIR": str(world.settings.data_dir),
            "OPENDATA_SECURE_COOKIES": "false", "OPENDATA_LOAD_CATALOGUES_ON_STARTUP": "false",
+           "OPENDATA_TOKEN_ISSUER": world.settings.issuer,  # one portal: proofs name it
            "OPENDATA_COMPUTE_OBFUSCATOR_CAPACITY": "1000000",
            "OPENDATA_COMPUTE_WORKERS": "2", "OPENDATA_COMPUTE_MAX_SCORE_BATCH": "5000"}
     model_id = approved_model(world, world.main.headers(world.client))

@@ -10,6 +10,7 @@ from opendata.compute.paillier import PublicKey
 from tests.access.helpers import assert_refused_and_audited
 from tests.portal import helpers as portal
 from tests.compute.attacks import credit_code, many_prime_modulus, public_key, tuned
+from tests.compute.proving import key_registration
 from tests.compute.calls import KEYS, audit_records, details, verify, verify_body
 from tests.compute.test_api_verify import UNKNOWN_PERSON, applicant, base_claim
 from tests.compute.world import World, make_organisation
@@ -50,17 +51,19 @@ def test_sixteen_large_keys_neither_register_nor_start_pools(world: World) -> No
     also passed) and filled an obfuscator pool for each at registration."""
     org = make_organisation(world.client, "prober", credit_code(1), generate_keypair(2048))
     runtime = world.client.app.state["opendata"].compute
+    honest = key_registration(world.client, org.session, org.key)["proof"]  # replayed: proves another n
     previous = tuned(runtime, key_registrations_per_hour=6, max_active_keys=3)
     try:
-        answers = [world.client.post(KEYS, json={"public_key": public_key(many_prime_modulus(32, 128))},
-                                     headers=org.session) for _ in range(16)]
+        answers = [world.client.post(KEYS, json={"public_key": public_key(many_prime_modulus(32, 128)),
+                                                 "proof": honest}, headers=org.session) for _ in range(16)]
     finally:
         runtime.settings = previous
     statuses = [a.status_code for a in answers]
-    assert statuses[3:6] == [409] * 3 and statuses[6:] == [429] * 10, statuses
+    assert statuses[:6] == [400] * 6 and statuses[6:] == [429] * 10, statuses
+    assert {a.json()["error"]["code"] for a in answers[:6]} == {"key_proof_invalid"}
     assert {a.json()["error"]["code"] for a in answers[6:]} == {"key_registration_rate_limited"}
     assert answers[-1].headers["retry-after"] == "3600"
-    assert len(world.client.get(KEYS, headers=org.session).json()) <= 3
+    assert world.client.get(KEYS, headers=org.session).json() == []
     kids = [PublicKey(int(json.loads(a.request.content)["public_key"]["n"])).key_id for a in answers]
     assert not any(runtime.pool_started(kid) for kid in kids)
 
@@ -72,16 +75,19 @@ def test_active_keys_are_capped_and_pools_start_on_first_use_only(world: World) 
     previous = tuned(runtime, max_active_keys=3)
     try:
         for key in keys[:3]:
-            created = world.client.post(KEYS, json={"public_key": key.public_key_dict()}, headers=org.session)
+            created = world.client.post(KEYS, json=key_registration(world.client, org.session, key),
+                                        headers=org.session)
             assert created.status_code == 201, created.text
             assert not runtime.pool_started(key.public_key.key_id)  # filled on first use, not now
-        fourth = world.client.post(KEYS, json={"public_key": keys[3].public_key_dict()}, headers=org.session)
+        fourth = world.client.post(KEYS, json=key_registration(world.client, org.session, keys[3]),
+                                   headers=org.session)
         assert_refused_and_audited(fourth, 409, "too_many_keys", world.database_url, "compute.key.register")
         again = world.client.post(KEYS, json={"public_key": keys[0].public_key_dict()}, headers=org.session)
-        assert again.status_code == 200  # a known key is answered, whatever the cap
+        # a known, proven key is answered without a proof, whatever the cap
+        assert again.status_code == 200
         revoked = world.client.post(f"{KEYS}/{keys[0].public_key.key_id}/revoke", headers=org.session)
         assert revoked.status_code == 200
-        assert world.client.post(KEYS, json={"public_key": keys[3].public_key_dict()},
+        assert world.client.post(KEYS, json=key_registration(world.client, org.session, keys[3]),
                                  headers=org.session).status_code == 201
     finally:
         runtime.settings = previous

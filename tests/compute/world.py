@@ -19,6 +19,7 @@ import tomli_w
 from litestar.testing import TestClient
 
 from opendata.compute.keyholder import KeyHolder
+from tests.compute.proving import key_registration
 from opendata.settings import Settings, demo_catalogue_path
 from tests.access.helpers import CREDIT_A, CREDIT_B, basic, bearer, make_staff, register_enterprise, sign_in
 
@@ -167,8 +168,8 @@ def make_organisation(client: TestClient, username: str, credit_code: str, key: 
 
 
 def register_key(client: TestClient, org: Organisation, licence: Licence) -> None:
-    response = client.post("/api/v1/compute/keys", json={"public_key": org.key.public_key_dict()},
-                           headers=licence.headers(client))
+    headers = licence.headers(client)
+    response = client.post("/api/v1/compute/keys", json=key_registration(client, headers, org.key), headers=headers)
     assert response.status_code in (200, 201), response.text
 
 

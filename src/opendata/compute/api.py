@@ -26,14 +26,14 @@ from litestar.params import FromPath, QueryParameter, RawBody
 from opendata.access import licences
 from opendata.access.principals import SESSION_TOKEN_PREFIX, bearer_token, require_user
 from opendata.audit.context import request_info
-from opendata.compute import ComputeError, model_registry, policy, protocols, public_keys, service
+from opendata.compute import ComputeError, model_registry, parameters, policy, protocols, public_keys, service
 from opendata.compute.callers import Refusals, audited, authenticate, owner_of, require_grant
 from opendata.compute.models import MODEL_STATES
 from opendata.compute.runtime import runtime_of
 from opendata.compute.usage import organisation_records
 from opendata.compute.schemas import (
-    KeyOut, ModelOut, PolicyOut, ScoreOut, VerifyOut, key_out, model_out, parse_json, parse_model, parse_policy,
-    parse_reason,
+    KeyOut, ModelOut, PolicyOut, ScoreOut, VerifyOut, key_out, model_out, parse_approval, parse_json, parse_model,
+    parse_policy, parse_reason,
 )
 from opendata.deps import AppDatabase, AppSettings, DbSession
 from opendata.errors import AppError, bad_request
@@ -57,6 +57,7 @@ async def _compute(request: Request, database: AppDatabase, job: Any, action: st
     except ComputeError as exc:
         error = bad_request(exc.code, str(exc))
     await anyio.to_thread.run_sync(partial(service.record_failure, database, job.caller, action, target, error))
+    error.audited = True  # type: ignore[attr-defined]  # record_failure did: no second record
     raise error
 
 
@@ -74,13 +75,22 @@ class ComputeController(Controller):
         refusals = Refusals(db_session, request_info(request), "compute.key.register")
         owner = owner_of(request, db_session, settings, bearer_token(request), refusals)
         with audited(refusals):
-            key = public_keys.parse_public_key(parse_json(body), runtime.settings)
+            key, proof = public_keys.parse_public_key(parse_json(body), runtime.settings)
             refusals.target = f"compute-key:{key.key_id}"
-            row, created = public_keys.admit_key(db_session, owner.organisation_id, key, runtime.settings,
-                                                 actor=owner.actor, request=owner.request)
+            row, created = public_keys.admit_key(db_session, owner.organisation_id, key, proof, runtime.settings,
+                                                 settings, actor=owner.actor, request=owner.request)
         db_session.commit()
         # No obfuscator pool is started here: it is filled on the key's first computation.
         return Response(key_out(row), status_code=201 if created else 200)
+
+    @get("/parameters", summary="What a key holder proves against: the portal's ring-Pedersen parameters "
+         "(with their proof), the portal and organisation names bound into every proof, the bounds",
+         sync_to_thread=True)
+    def proof_parameters(self, request: Request, db_session: DbSession, settings: AppSettings) -> dict[str, Any]:
+        refusals = Refusals(db_session, request_info(request), "compute.parameters.read")
+        owner = owner_of(request, db_session, settings, bearer_token(request), refusals)
+        params = parameters.ring_pedersen(db_session)
+        return parameters.published(settings, params, owner.organisation_id)
 
     @get("/keys", summary="Your organisation's registered keys", sync_to_thread=True)
     def list_keys(self, request: Request, db_session: DbSession, settings: AppSettings) -> list[KeyOut]:
@@ -125,7 +135,7 @@ class ComputeController(Controller):
                 return await protocols.verify_claims_async(
                     job.public_key, job.claims, job.actual, runtime.pool_for(job.public_key),
                     executor=runtime.executor, reveal_not_found=job.reveal_not_found,
-                    max_fields=runtime.settings.max_verify_fields)
+                    max_fields=runtime.settings.max_verify_fields, checks=job.checks)
             except protocols.SubjectNotFoundError:
                 return None
 
@@ -143,10 +153,10 @@ class ComputeController(Controller):
             partial(service.prepare_scoring, database, settings, runtime, incoming, model_id))
         started = time.perf_counter()
 
-        async def work() -> list[int]:
+        async def work() -> list[Any]:
             return await protocols.score_batch_async(
                 job.public_key, job.enc_weights, job.enc_bias, job.rows, runtime.pool_for(job.public_key),
-                executor=runtime.executor, max_subjects=runtime.settings.max_score_batch)
+                executor=runtime.executor, max_subjects=runtime.settings.max_score_batch, blinding=job.blinding)
 
         results = await _compute(request, database, job, "compute.score", f"model:{model_id}", work)
         return await anyio.to_thread.run_sync(
@@ -170,7 +180,7 @@ class ComputeController(Controller):
                 require_grant(refusals, caller, feature.source.dataset_id, feature.licensed_fields)
             row = model_registry.register(db_session, data, features, public_key, licence_id=caller.licence_id,
                                           organisation_id=caller.organisation_id, actor=caller.actor,
-                                          info=caller.request)
+                                          info=caller.request, portal_settings=settings)
         db_session.commit()
         return model_out(row)
 
@@ -252,9 +262,11 @@ def _decide(request: Request, session: DbSession, model_id: int, body: bytes, de
     principal = require_user(request, session, action=action, roles=ADMINS, target=target)
     refusals = Refusals(session, request_info(request), action, target, principal.actor)
     with audited(refusals):
-        reason = parse_reason(parse_json(body))
+        body_json = parse_json(body)
+        reason, mode = parse_approval(body_json) if decision == "approve" else (parse_reason(body_json), None)
         row = model_registry.get_model(session, model_id)
-        model_registry.decide(session, row, decision, reason, actor=principal.actor, info=refusals.request)
+        model_registry.decide(session, row, decision, reason, actor=principal.actor, info=refusals.request,
+                              output_mode=mode)
     session.commit()
     return model_out(row)
 

@@ -34,10 +34,18 @@ from opendata.compute.encoding import (
     to_residue,
 )
 from opendata.compute.paillier import (
+    DEFAULT_MAX_KEY_BITS,
     DEFAULT_MIN_KEY_BITS,
     PrivateKey,
     PublicKey,
-    generate_private_key,
+    validate_public_key,
+)
+from opendata.compute.proofs import (
+    RingPedersenParams,
+    generate_blum_primes,
+    prove_key,
+    prove_range,
+    randomness_of,
 )
 
 Number = int | float | Decimal | str
@@ -56,7 +64,32 @@ class KeyHolder:
     # --- keys --------------------------------------------------------------------------------
     @classmethod
     def generate(cls, bits: int = DEFAULT_MIN_KEY_BITS, **options: Any) -> KeyHolder:
-        return cls(generate_private_key(bits, min_bits=min(bits, DEFAULT_MIN_KEY_BITS)), **options)
+        """A Paillier-Blum key (p, q = 3 mod 4): the only kind whose proof (Pi^mod) exists."""
+        p, q = generate_blum_primes(bits)
+        public = validate_public_key(p * q, min_bits=min(bits, DEFAULT_MIN_KEY_BITS),
+                                     max_bits=max(bits, DEFAULT_MAX_KEY_BITS))
+        return cls(PrivateKey(public, p, q), **options)
+
+    @property
+    def is_blum(self) -> bool:
+        """Whether the key can be proved (keys made before proofs usually cannot)."""
+        return self.private_key.p % 4 == 3 and self.private_key.q % 4 == 3
+
+    # --- proofs (compute/proofs; the context comes from GET /api/v1/compute/parameters) --------
+    def prove_key(self, params: RingPedersenParams, context: bytes) -> dict:
+        """Pi^mod + Pi^fac for this key (~0.3 s at 2048 bits). Raises ProofError for a key
+        that is not a Paillier-Blum modulus: generate a new one."""
+        return prove_key(int(self.private_key.p), int(self.private_key.q), params, context)
+
+    def encrypt_proved(self, value: int, bound_bits: int, params: RingPedersenParams,
+                       context: bytes) -> tuple[str, dict]:
+        """(Enc(value), its range proof that |value| < 2^bound_bits), value a signed integer."""
+        ciphertext = self.encrypt_int(value)
+        p, q = int(self.private_key.p), int(self.private_key.q)
+        rho = randomness_of(p, q, ciphertext)
+        proof = prove_range(int(self.public_key.n), ciphertext, value, rho, bound_bits, params, context,
+                            factors=(p, q))
+        return str(ciphertext), proof
 
     @property
     def public_key(self) -> PublicKey:
@@ -122,6 +155,15 @@ class KeyHolder:
     def decrypt_scores(self, ciphertexts: Sequence[int | str], score_scale: int) -> list[Decimal]:
         return [self.decrypt(c, score_scale) for c in ciphertexts]
 
+    def decision(self, c: int | str) -> bool:
+        """Decision-mode result: True when the score is at or above the threshold. The server
+        blinds the difference as rho*d + rho' with |.| < n/8: a residue below n/2 is >= 0."""
+        return self.decrypt_residue(c) < self.public_key.n // 2
+
+    def band(self, ciphertexts: Sequence[int | str]) -> int:
+        """Banded-mode result: how many thresholds the score reaches (0..k)."""
+        return sum(self.decision(c) for c in ciphertexts)
+
     def is_match(self, c: int | str) -> bool:
         """Verification result: plaintext 0 means the claim equals the server's value."""
         return self.decrypt_residue(c) == 0
@@ -134,7 +176,7 @@ class KeyHolder:
 
 
 def generate_keypair(bits: int = DEFAULT_MIN_KEY_BITS, **options: Any) -> KeyHolder:
-    """A fresh key holder with an exactly ``bits``-bit modulus (~0.1 s at 2048 bits)."""
+    """A fresh key holder with an exactly ``bits``-bit Paillier-Blum modulus (~0.2 s at 2048 bits)."""
     return KeyHolder.generate(bits, **options)
 
 

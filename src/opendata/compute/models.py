@@ -35,9 +35,20 @@ class ComputeKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(127))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When the key's proof of well-formedness (compute/key_proofs.py) was verified. None:
+    # When the key's proof of well-formedness (compute/public_keys.py) was verified. None:
     # registered before proofs were required; such a key computes nothing until proved.
     proven_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ComputeParameter(Base):
+    """The portal's proof parameters by name (compute/parameters.py), with their private
+    factors: never served, only their public form is."""
+
+    __tablename__ = "compute_parameters"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    private_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ComputeKeyAttempt(Base):

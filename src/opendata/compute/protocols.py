@@ -41,6 +41,7 @@ from gmpy2 import mpz
 
 from opendata.compute import ComputeError
 from opendata.compute.encoding import to_residue
+from opendata.compute.inputs import Blinding, ProofCheck, run_checks
 from opendata.compute.multiexp import (
     DEFAULT_EXPONENT_BITS,
     DEFAULT_TABLE_BUDGET_BYTES,
@@ -131,8 +132,12 @@ def verify_claims(
 
 
 def _verify_worker(
-    n: int, claims: dict[str, int], actual_values: dict[str, int | None] | None, obfuscators: list[int], max_int: int | None
+    n: int, claims: dict[str, int], actual_values: dict[str, int | None] | None, obfuscators: list[int],
+    max_int: int | None, checks: ProofCheck | None = None, reveal_not_found: bool = False,
 ) -> dict[str, int]:
+    run_checks(n, checks)  # the claims' range proofs, before anything is computed on them
+    if actual_values is None and reveal_not_found:
+        raise SubjectNotFoundError("no such subject")  # told only after the proofs verified
     public_key = PublicKey(n)  # validated by the parent
     masks = [mpz(v) for v in obfuscators] + public_key.obfuscators(len(claims) - len(obfuscators))
     return _verify_validated(public_key, {f: mpz(c) for f, c in claims.items()}, actual_values, masks, max_int)
@@ -148,16 +153,19 @@ async def verify_claims_async(
     reveal_not_found: bool = False,
     max_fields: int = MAX_VERIFY_FIELDS,
     max_int: int | None = None,
+    checks: ProofCheck | None = None,
 ) -> dict[str, int]:
-    """:func:`verify_claims` run in ``executor`` (a process pool); the event loop only validates."""
+    """:func:`verify_claims` run in ``executor`` (a process pool); the event loop only validates.
+    ``checks``: range proofs the worker verifies first (ComputeError range_proof_invalid)."""
     claims = _check_verify_request(public_key, enc_claims, max_fields)
-    if actual_values is None and reveal_not_found:
+    if actual_values is None and reveal_not_found and checks is None:
         raise SubjectNotFoundError("no such subject")
     masks = _available_obfuscators(obfuscators, len(claims), public_key)
     actual = None if actual_values is None else dict(actual_values)
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(
-        executor, _verify_worker, int(public_key.n), {f: int(c) for f, c in claims.items()}, actual, masks, max_int
+        executor, _verify_worker, int(public_key.n), {f: int(c) for f, c in claims.items()}, actual, masks, max_int,
+        checks, reveal_not_found,
     )
 
 
@@ -174,7 +182,7 @@ def _available_obfuscators(source: Obfuscators, count: int, public_key: PublicKe
 
 
 # --- scoring --------------------------------------------------------------------------------
-def _length_prefixed(*parts: bytes) -> bytes:
+def length_prefixed(*parts: bytes) -> bytes:
     return b"".join(len(p).to_bytes(8, "big") + p for p in parts)
 
 
@@ -193,13 +201,13 @@ def model_digest(
     """sha256 (hex) over a canonical, length-prefixed encoding of everything that defines a model:
     n, the encrypted weights and bias (fixed width, big-endian), feature names (UTF-8) and scales."""
     width = (public_key.n_squared.bit_length() + 7) // 8
-    body = _length_prefixed(
+    body = length_prefixed(
         b"opendata/linear-model/v1",
         _int_bytes(public_key.n, (public_key.bits + 7) // 8),
-        _length_prefixed(*(_int_bytes(w, width) for w in enc_weights)),
+        length_prefixed(*(_int_bytes(w, width) for w in enc_weights)),
         _int_bytes(enc_bias, width),
-        _length_prefixed(*(str(f).encode("utf-8") for f in features)),
-        _length_prefixed(*(str(int(s)).encode("ascii") for s in feature_scales)),
+        length_prefixed(*(str(f).encode("utf-8") for f in features)),
+        length_prefixed(*(str(int(s)).encode("ascii") for s in feature_scales)),
         str(int(score_scale)).encode("ascii"),
     )
     return hashlib.sha256(body).hexdigest()
@@ -207,7 +215,7 @@ def model_digest(
 
 def _table_key(n: int, enc_weights: Sequence[int], exponent_bits: int, window_bits: int) -> str:
     width = (int(n).bit_length() * 2 + 7) // 8
-    body = _length_prefixed(
+    body = length_prefixed(
         int(n).to_bytes(width, "big"), *(_int_bytes(w, width) for w in enc_weights), f"{exponent_bits}/{window_bits}".encode()
     )
     return hashlib.sha256(body).hexdigest()
@@ -250,14 +258,19 @@ def _score_rows(
     window_bits: int,
     rows: Sequence[Sequence[int]],
     obfuscators: Sequence[int],
-) -> list[int]:
-    """Worker body (module level so it pickles): Enc(w.x + b) * s^n for each row."""
+    blinding: Blinding | None = None,
+) -> list[Any]:
+    """Worker body (module level so it pickles): Enc(w.x + b) * s^n for each row, or with
+    ``blinding`` the row's blinded threshold comparisons (a list per row)."""
     public_key = PublicKey(n)
     n2 = public_key.n_squared
-    masks = [mpz(v) for v in obfuscators] + public_key.obfuscators(len(rows) - len(obfuscators))
+    needed = len(rows) * (1 if blinding is None else blinding.per_row)
+    masks = [mpz(v) for v in obfuscators] + public_key.obfuscators(needed - len(obfuscators))
     multiexp = _multiexp_for(key, n2, enc_weights, len(rows), exponent_bits, window_bits)
-    # Folding bias and obfuscator into the accumulator saves one reduction per subject.
     bias = mpz(enc_bias)
+    if blinding is not None:
+        return blinding.apply(public_key.n, n2, [multiexp(row, bias) for row in rows], masks)
+    # Folding bias and obfuscator into the accumulator saves one reduction per subject.
     return [int(multiexp(row, bias * mask % n2)) for row, mask in zip(rows, masks, strict=True)]
 
 
@@ -306,8 +319,10 @@ def score_batch(
     exponent_bits: int = DEFAULT_EXPONENT_BITS,
     window_bits: int | None = None,
     max_subjects: int = MAX_SCORE_SUBJECTS,
-) -> list[int]:
-    """Obfuscated Enc(w.x + b) per row, in row order. Blocks until done.
+    blinding: Blinding | None = None,
+) -> list[Any]:
+    """Obfuscated Enc(w.x + b) per row, in row order (with ``blinding``: a list of blinded
+    threshold comparisons per row, inputs.Blinding). Blocks until done.
 
     ``feature_rows[i][j]`` is subject i's fixed-point integer for feature j (|x| < 2^exponent_bits).
     With ``executor`` (see :func:`create_process_pool`) the rows are split across its workers;
@@ -317,14 +332,16 @@ def score_batch(
         public_key, enc_weights, enc_bias, feature_rows, exponent_bits, window_bits, max_subjects
     )
     count = len(feature_rows)
+    k = 1 if blinding is None else blinding.per_row
     if executor is None:
-        masks = obfuscators_for(obfuscators, count, public_key)
-        return _score_rows(int(public_key.n), weights, bias, key, exponent_bits, window, feature_rows, masks)
-    masks = _available_obfuscators(obfuscators, count, public_key)
+        masks = obfuscators_for(obfuscators, count * k, public_key)
+        return _score_rows(int(public_key.n), weights, bias, key, exponent_bits, window, feature_rows, masks,
+                           blinding)
+    masks = _available_obfuscators(obfuscators, count * k, public_key)
     futures = [
         executor.submit(
             _score_rows, int(public_key.n), weights, bias, key, exponent_bits, window,
-            [list(r) for r in feature_rows[a:b]], masks[a:b],
+            [list(r) for r in feature_rows[a:b]], masks[a * k:b * k], blinding,
         )
         for a, b in _chunks(count, _worker_count(executor))
     ]
@@ -342,20 +359,22 @@ async def score_batch_async(
     exponent_bits: int = DEFAULT_EXPONENT_BITS,
     window_bits: int | None = None,
     max_subjects: int = MAX_SCORE_SUBJECTS,
-) -> list[int]:
+    blinding: Blinding | None = None,
+) -> list[Any]:
     """:func:`score_batch` for an asyncio server: validation runs in a thread, arithmetic in
     ``executor``'s processes (``None``: the loop's default executor, i.e. threads)."""
     weights, bias, key, window = await asyncio.to_thread(
         _prepare_scoring, public_key, enc_weights, enc_bias, feature_rows, exponent_bits, window_bits, max_subjects
     )
     count = len(feature_rows)
-    masks = _available_obfuscators(obfuscators, count, public_key)
+    k = 1 if blinding is None else blinding.per_row
+    masks = _available_obfuscators(obfuscators, count * k, public_key)
     loop = asyncio.get_running_loop()
     workers = _worker_count(executor) if executor is not None else 1
     futures = [
         loop.run_in_executor(
             executor, _score_rows, int(public_key.n), weights, bias, key, exponent_bits, window,
-            [list(r) for r in feature_rows[a:b]], masks[a:b],
+            [list(r) for r in feature_rows[a:b]], masks[a * k:b * k], blinding,
         )
         for a, b in _chunks(count, workers)
     ]

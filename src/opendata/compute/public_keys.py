@@ -1,4 +1,11 @@
-"""Enterprises' Paillier public keys: registration (validated by the core), listing, revocation.
+"""Enterprises' Paillier public keys: registration (validated by the core and *proved* well
+formed), listing, revocation.
+
+A key is registered with a zero-knowledge proof (Pi^mod + Pi^fac, compute/proofs) that its
+modulus is a Paillier-Blum modulus of two large primes, bound to this portal, the
+organisation and the key id: without one, 400 ``key_proof_invalid`` (audited). A key
+registered before proofs existed (``proven_at`` NULL) computes nothing until its owner
+registers it again with a proof.
 
 A key belongs to the organisation that registered it; only that organisation's clients may
 compute with it. The same modulus cannot be registered by two organisations (it would let
@@ -16,28 +23,49 @@ from sqlalchemy.orm import Session
 from opendata.audit.service import Actor, RequestInfo, append
 from opendata.compute import ComputeError
 from opendata.compute.models import ComputeKey, ComputeKeyAttempt
+from opendata.compute import parameters
 from opendata.compute.paillier import PublicKey
+from opendata.compute.proofs import KEY_PROOF_INVALID, ProofError, verify_key
 from opendata.compute.runtime import ComputeSettings
 from opendata.db import utcnow
 from opendata.errors import AppError, bad_request
 
 
-def parse_public_key(body: Any, settings: ComputeSettings) -> PublicKey:
-    """``{"public_key": {"kty": "paillier", "n": "...", "kid": "..."}}`` -> a validated key.
+def parse_public_key(body: Any, settings: ComputeSettings) -> tuple[PublicKey, Any]:
+    """``{"public_key": {"kty": "paillier", "n": "...", "kid": "..."}, "proof": {...}}`` ->
+    (a validated key, its proof, not yet checked: see ``check_key_proof``).
 
-    Every check is the core's (paillier.validate_public_key): size first (so a huge n costs
-    nothing), then odd, not a square, no prime factor below 10^6, not prime, kid matches n.
+    The core's checks come first (paillier.validate_public_key): size (so a huge n costs
+    nothing), odd, not a square, no prime factor below 10^6, not prime, kid matches n.
     """
-    if not isinstance(body, dict) or set(body) - {"public_key"} or not isinstance(body.get("public_key"), dict):
-        raise bad_request("invalid_body", 'send {"public_key": {"kty": "paillier", "n": "<decimal>"}}')
+    if not isinstance(body, dict) or set(body) - {"public_key", "proof"} or not isinstance(body.get("public_key"), dict):
+        raise bad_request("invalid_body", 'send {"public_key": {"kty": "paillier", "n": "<decimal>"}, '
+                          '"proof": {...}} (the SDK and `opendata compute register-key` make the proof)')
     try:
-        return PublicKey.from_dict(body["public_key"], min_bits=settings.min_key_bits, max_bits=settings.max_key_bits)
+        key = PublicKey.from_dict(body["public_key"], min_bits=settings.min_key_bits, max_bits=settings.max_key_bits)
     except ComputeError as error:
+        raise bad_request(error.code, str(error)) from None
+    return key, body.get("proof")
+
+
+def check_key_proof(session: Session, portal_settings: Any, organisation_id: int, key: PublicKey,
+                    proof: Any) -> None:
+    """400 ``key_proof_invalid`` unless ``proof`` proves ``key`` well formed for this portal,
+    this organisation and this key id (~0.4 s of CPU at 2048 bits)."""
+    if proof is None:
+        raise bad_request(KEY_PROOF_INVALID, "a key needs its proof of well-formedness (\"proof\"): "
+                          "GET /api/v1/compute/parameters, then prove with the SDK or the CLI")
+    params = parameters.ring_pedersen(session)
+    context = parameters.context(portal_settings, organisation_id, key.key_id, parameters.KEY_REGISTRATION)
+    try:
+        verify_key(int(key.n), proof, params, context)
+    except ProofError as error:
         raise bad_request(error.code, str(error)) from None
 
 
 def register_key(session: Session, organisation_id: int, key: PublicKey, *, actor: Actor,
                  request: RequestInfo) -> tuple[ComputeKey, bool]:
+    """Store a key whose proof has been checked."""
     """Store the key for the organisation (in the caller's transaction, audited).
 
     Returns (row, created): registering the same key again is not an error, so a client
@@ -45,8 +73,9 @@ def register_key(session: Session, organisation_id: int, key: PublicKey, *, acto
     row = known_key(session, organisation_id, key)
     if row is not None:
         return row, False
+    now = utcnow()
     row = ComputeKey(kid=key.key_id, organisation_id=organisation_id, n=str(key.n), bits=key.bits,
-                     created_at=utcnow(), created_by=actor.name)
+                     created_at=now, created_by=actor.name, proven_at=now)
     session.add(row)
     session.flush()
     append(session, actor=actor, action="compute.key.register", target=f"compute-key:{key.key_id}",
@@ -100,15 +129,22 @@ def known_key(session: Session, organisation_id: int, key: PublicKey) -> Compute
     return row
 
 
-def admit_key(session: Session, organisation_id: int, key: PublicKey, settings: ComputeSettings, *,
-              actor: Actor, request: RequestInfo) -> tuple[ComputeKey, bool]:
-    """Register a key for the API and the portal alike: a known key is answered at once;
-    a new one passes the limits, is counted as an attempt (committed), then stored.
+def admit_key(session: Session, organisation_id: int, key: PublicKey, proof: Any, settings: ComputeSettings,
+              portal_settings: Any, *, actor: Actor, request: RequestInfo) -> tuple[ComputeKey, bool]:
+    """Register a key for the API and the portal alike: a known, proven key is answered at
+    once; a new one passes the limits, is counted as an attempt (committed), has its proof
+    checked, then is stored. A known key registered before proofs is proved now.
     Returns (row, created); the caller commits."""
     known = known_key(session, organisation_id, key)
-    if known is not None:
+    if known is not None and known.proven_at is not None:
         return known, False
     check_registration_limits(session, organisation_id, settings)
+    check_key_proof(session, portal_settings, organisation_id, key, proof)
+    if known is not None:
+        known.proven_at = utcnow()
+        append(session, actor=actor, action="compute.key.prove", target=f"compute-key:{key.key_id}",
+               details={"bits": key.bits, "organisation": organisation_id}, request=request)
+        return known, False
     return register_key(session, organisation_id, key, actor=actor, request=request)
 
 
@@ -128,6 +164,9 @@ def own_key(session: Session, organisation_id: int, kid: Any, *, usable: bool = 
         raise AppError(404, "key_not_found", f"no registered key {kid[:40]!r} of your organisation")
     if usable and row.revoked_at is not None:
         raise AppError(409, "key_revoked", f"key {kid} was revoked")
+    if usable and row.proven_at is None:
+        raise AppError(409, "key_not_proven", f"key {kid} was registered before key proofs: register it again "
+                       "with its proof (the SDK's register_key does) before computing with it")
     return row
 
 

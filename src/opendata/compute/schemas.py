@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from opendata.compute.models import ComputeKey, ComputeModel
+from opendata.compute.model_inputs import REVIEWED, ReviewedWeights, SecretInputs, parse_reviewed, parse_secret
+from opendata.compute.models import OUTPUT_MODES, ComputeKey, ComputeModel
 from opendata.errors import bad_request
 
 AGGREGATES = ("value", "count", "sum")
@@ -60,6 +61,7 @@ def _text(value: Any, what: str, limit: int) -> str:
 class Claim:
     ciphertext: str
     scale: Any  # checked against the field's type once the field is known
+    proof: Any  # its range proof (compute/inputs.py), checked by the worker
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,14 @@ def parse_verify(body: Any, max_fields: int) -> VerifyRequest:
     claims = data["claims"]
     if not isinstance(claims, dict) or not 0 < len(claims) <= max_fields:
         raise bad_request("invalid_claims", f"claims maps 1 to {max_fields} field names to "
-                          '{"ciphertext": "<decimal>", "scale": <int>}')
+                          '{"ciphertext": "<decimal>", "scale": <int>, "proof": {...}}')
     parsed = {}
     for name, claim in claims.items():
-        item = members(claim, f"the claim on {name!r}", ("ciphertext",), ("scale",))
-        parsed[name] = Claim(_ciphertext(item["ciphertext"], f"the claim on {name!r}"), item.get("scale", 0))
+        item = members(claim, f"the claim on {name!r}", ("ciphertext",), ("scale", "proof"))
+        if "proof" not in item:
+            raise bad_request("range_proof_invalid", f"the claim on {name!r} needs its range proof (\"proof\")")
+        parsed[name] = Claim(_ciphertext(item["ciphertext"], f"the claim on {name!r}"), item.get("scale", 0),
+                             item["proof"])
     return VerifyRequest(data["dataset"], data.get("resource"), data["subject"], data.get("where"),
                          data["key_id"], parsed)
 
@@ -106,8 +111,9 @@ class ModelRequest:
     key_id: Any
     features: list[FeatureIn]
     score_scale: Any
-    enc_weights: list[str]
-    enc_bias: str
+    output_mode: str
+    reviewed: ReviewedWeights | None  # reviewed mode: plaintext weights, encrypted by the server
+    secret: SecretInputs | None  # decision / banded: encrypted, range-proved inputs
 
 
 def parse_feature(raw: Any, index: int) -> FeatureIn:
@@ -122,18 +128,31 @@ def parse_feature(raw: Any, index: int) -> FeatureIn:
                      data.get("scale", 0), data.get("default", 0), data.get("map"))
 
 
+MODEL_MEMBERS = ("name", "key_id", "features", "score_scale", "output_mode")
+REVIEWED_MEMBERS = ("weights", "bias")
+SECRET_MEMBERS = ("enc_weights", "enc_bias", "enc_thresholds", "weight_bits", "bias_bits", "proofs")
+
+
 def parse_model(body: Any, max_features: int) -> ModelRequest:
-    data = members(body, "a model", ("name", "key_id", "features", "score_scale", "enc_weights", "enc_bias"))
-    features, weights = data["features"], data["enc_weights"]
+    """A model for one output mode (compute/model_inputs.py): ``reviewed`` brings plaintext
+    ``weights`` and ``bias``; ``decision`` / ``banded`` bring range-proved ciphertexts."""
+    data = members(body, "a model", MODEL_MEMBERS, (*REVIEWED_MEMBERS, *SECRET_MEMBERS))
+    mode = data["output_mode"]
+    if mode not in OUTPUT_MODES:
+        raise bad_request("invalid_output_mode", f"output_mode is one of {', '.join(OUTPUT_MODES)}")
+    allowed = REVIEWED_MEMBERS if mode == REVIEWED else SECRET_MEMBERS
+    foreign = sorted(set(data) - set(MODEL_MEMBERS) - set(allowed))
+    if foreign:
+        raise bad_request("unexpected_field", f"a {mode} model has no member(s) {', '.join(map(repr, foreign))}")
+    features = data["features"]
     if not isinstance(features, list) or not 0 < len(features) <= max_features:
         raise bad_request("invalid_features", f"features is a list of 1 to {max_features} features")
-    if not isinstance(weights, list) or len(weights) != len(features):
-        raise bad_request("feature_count_mismatch", "enc_weights has one ciphertext per feature")
+    parsed = [parse_feature(f, i) for i, f in enumerate(features)]
     return ModelRequest(
-        name=_text(data["name"], "name", MAX_NAME_CHARS), key_id=data["key_id"],
-        features=[parse_feature(f, i) for i, f in enumerate(features)], score_scale=data["score_scale"],
-        enc_weights=[_ciphertext(w, f"enc_weights[{i}]") for i, w in enumerate(weights)],
-        enc_bias=_ciphertext(data["enc_bias"], "enc_bias"),
+        name=_text(data["name"], "name", MAX_NAME_CHARS), key_id=data["key_id"], features=parsed,
+        score_scale=data["score_scale"], output_mode=mode,
+        reviewed=parse_reviewed(data, len(parsed)) if mode == REVIEWED else None,
+        secret=parse_secret(data, mode, len(parsed)) if mode != REVIEWED else None,
     )
 
 
@@ -152,6 +171,14 @@ def parse_score(body: Any, max_batch: int) -> list[Any]:
 def parse_reason(body: Any) -> str:
     data = members(body, "a decision", ("reason",))
     return _text(data["reason"], "reason", MAX_REASON_CHARS)
+
+
+def parse_approval(body: Any) -> tuple[str, str]:
+    """(reason, output_mode): approving names the output mode the administrator grants."""
+    data = members(body, "an approval", ("reason", "output_mode"))
+    if data["output_mode"] not in OUTPUT_MODES:
+        raise bad_request("invalid_output_mode", f"output_mode is one of {', '.join(OUTPUT_MODES)}")
+    return _text(data["reason"], "reason", MAX_REASON_CHARS), data["output_mode"]
 
 
 def parse_policy(body: Any) -> tuple[bool, Any, bool]:
@@ -198,12 +225,24 @@ class ModelOut:
     decided_at: datetime | None
     decided_by: str | None
     decision_reason: str | None
+    # None: registered before output modes; it cannot score (register it again).
+    output_mode: str | None = None
+    thresholds: int = 0
+    weight_bits: int | None = None
+    bias_bits: int | None = None
+    # reviewed mode: the plaintext weights the administrator reads ({"weights", "bias"}).
+    reviewed_weights: dict[str, Any] | None = None
+    # What one result can tell about one subject, at most (docs/security/compute-threat-model.md).
+    leakage_bits_per_subject: float | None = None
 
 
-def model_out(row: ComputeModel) -> ModelOut:
+def model_out(row: ComputeModel, key_bits: int | None = None) -> ModelOut:
+    from opendata.compute.model_registry import leakage_of
+
     return ModelOut(row.id, row.name, row.licence_id, row.key_id, row.state, list(row.features), row.score_scale,
                     row.digest, row.created_at, row.created_by, row.decided_at, row.decided_by,
-                    row.decision_reason)
+                    row.decision_reason, row.output_mode, len(row.enc_thresholds or ()), row.weight_bits,
+                    row.bias_bits, row.plain_weights, leakage_of(row, key_bits))
 
 
 @dataclass
@@ -231,12 +270,18 @@ class VerifyOut:
 
 @dataclass
 class ScoreOut:
-    """``scores[subject]`` decrypts to w.x + b at ``score_scale``. ``not_found`` lists the
+    """By the model's output mode: ``scores[subject]`` decrypts to w.x + b at ``score_scale``
+    (reviewed); ``decisions[subject]`` decrypts to a residue below n/2 exactly when the score
+    is at or above the threshold (decision); ``bands[subject]`` is a shuffled list, one per
+    threshold, whose count of such residues is the band (banded). ``not_found`` lists the
     subjects without any row, and is present only when the licence's policy reveals it."""
 
     model_id: int
     key_id: str
     score_scale: int
-    scores: dict[str, str]
+    output_mode: str
     reference: int
+    scores: dict[str, str] | None = field(default=None)
+    decisions: dict[str, str] | None = field(default=None)
+    bands: dict[str, list[str]] | None = field(default=None)
     not_found: list[str] | None = field(default=None)

@@ -25,7 +25,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from opendata.audit.service import RequestInfo, append
-from opendata.compute import probing
+from opendata.compute import parameters, probing
+from opendata.compute.inputs import CLAIM_BOUND_BITS, Blinding, ProofCheck
+from opendata.compute.model_inputs import BANDED, DECISION, REVIEWED
 from opendata.compute.callers import ComputeCaller, Refusals, audited, authenticate, charge, check_quota, require_grant
 from opendata.compute.features import Feature, check_subjects, feature_matrix, from_stored
 from opendata.compute.model_registry import get_model, stored_digest
@@ -85,6 +87,7 @@ def _check_authorised(session: Session, refusals: Refusals, licence_id: int, sub
 @dataclass(frozen=True)
 class VerificationJob:
     caller: ComputeCaller
+    checks: ProofCheck
     dataset_id: str
     resource_id: str
     public_key: PublicKey
@@ -113,8 +116,8 @@ def _claim_scales(source: SubjectSource, claims: dict[str, Any]) -> dict[str, in
     return scales
 
 
-def _verification(session: Session, database: Database, runtime: ComputeRuntime, caller: ComputeCaller,
-                  refusals: Refusals, body: bytes) -> VerificationJob:
+def _verification(session: Session, database: Database, settings: Settings, runtime: ComputeRuntime,
+                  caller: ComputeCaller, refusals: Refusals, body: bytes) -> VerificationJob:
     request = parse_verify(parse_json(body), runtime.settings.max_verify_fields)
     source = source_for(session, request.dataset, request.resource)
     refusals.target = f"dataset:{source.dataset_id}"
@@ -130,6 +133,11 @@ def _verification(session: Session, database: Database, runtime: ComputeRuntime,
     claims = {name: claim.ciphertext for name, claim in request.claims.items()}
     for ciphertext in claims.values():
         public_key.validate_ciphertext(ciphertext)  # before any row is read: no oracle
+    checks = ProofCheck(
+        parameters.ring_pedersen(session),
+        parameters.context(settings, caller.organisation_id, key_row.kid, parameters.VERIFY_CLAIM),
+        [(claim.ciphertext, claim.proof, CLAIM_BOUND_BITS) for claim in request.claims.values()],
+        [f"the claim on {name!r}" for name in request.claims])
     check_quota(refusals, caller, 1)
     digests = [subject_digest(secret, request.subject)]
     caps = runtime.settings.caps
@@ -144,7 +152,7 @@ def _verification(session: Session, database: Database, runtime: ComputeRuntime,
         "subjects": digests, "found": row is not None,
         "inputs": digest({"claims": claims, "where": request.where or {}, "subject": request.subject}, secret),
     }
-    return VerificationJob(caller, source.dataset_id, source.resource_id, public_key, claims, actual,
+    return VerificationJob(caller, checks, source.dataset_id, source.resource_id, public_key, claims, actual,
                            policy.reveal_not_found, details, caps, digests, probed)
 
 
@@ -154,7 +162,7 @@ def prepare_verification(database: Database, settings: Settings, runtime: Comput
         refusals = Refusals(session, incoming.info, "compute.verify")
         caller = authenticate(session, settings, incoming.raw_token, refusals)
         with audited(refusals):
-            return _verification(session, database, runtime, caller, refusals, incoming.body)
+            return _verification(session, database, settings, runtime, caller, refusals, incoming.body)
 
 
 def finish_verification(database: Database, job: VerificationJob, results: dict[str, int] | None,
@@ -181,6 +189,8 @@ def finish_verification(database: Database, job: VerificationJob, results: dict[
 @dataclass(frozen=True)
 class ScoringJob:
     caller: ComputeCaller
+    output_mode: str
+    blinding: Blinding | None  # decision / banded: how results are blinded (inputs.py)
     model_id: int
     public_key: PublicKey
     score_scale: int
@@ -204,6 +214,9 @@ def _usable_model(session: Session, runtime: ComputeRuntime, caller: ComputeCall
                        f"model {model_id} is registered under licence {row.licence_id}: use a token of that licence")
     if row.state != "approved":
         raise AppError(409, "model_not_approved", f"model {model_id} is {row.state}: only approved models score")
+    if row.output_mode is None:
+        raise AppError(409, "model_outdated", f"model {model_id} was registered before output modes (its weights "
+                       "were never reviewed nor bounded): register it again")
     key_row = own_key(session, caller.organisation_id, row.key_id)
     public_key = runtime.public_key(key_row.kid, key_row.n)
     if stored_digest(public_key, row) != row.digest:
@@ -236,7 +249,10 @@ def _scoring(session: Session, database: Database, runtime: ComputeRuntime, call
         "subjects": digests, "found": len(found),
         "inputs": digest({"model": row.digest, "subjects": subjects}, secret),
     }
-    return ScoringJob(caller, model_id, public_key, row.score_scale, list(row.enc_weights), row.enc_bias,
+    blinding = None if row.output_mode == REVIEWED else Blinding.for_model(
+        public_key.n, row.enc_thresholds, len(features), row.weight_bits, row.bias_bits)
+    return ScoringJob(caller, row.output_mode, blinding, model_id, public_key, row.score_scale, list(row.enc_weights),
+                      row.enc_bias,
                       [s for s, _ in scored], [x for _, x in scored],
                       [s for s in subjects if s not in found] if reveal else None, len(subjects), details,
                       caps, digests, probed)
@@ -251,20 +267,27 @@ def prepare_scoring(database: Database, settings: Settings, runtime: ComputeRunt
             return _scoring(session, database, runtime, caller, refusals, model_id, incoming.body)
 
 
-def finish_scoring(database: Database, job: ScoringJob, results: list[int], seconds: float) -> ScoreOut:
+def finish_scoring(database: Database, job: ScoringJob, results: list[Any], seconds: float) -> ScoreOut:
     """Charge one unit per subject asked for (found or not) and audit."""
-    scores = {subject: str(value) for subject, value in zip(job.subjects, results, strict=True)}
+    if job.blinding is None:
+        outputs: dict[str, Any] = {s: str(v) for s, v in zip(job.subjects, results, strict=True)}
+    elif job.output_mode == DECISION:
+        outputs = {s: str(v[0]) for s, v in zip(job.subjects, results, strict=True)}
+    else:
+        outputs = {s: [str(c) for c in v] for s, v in zip(job.subjects, results, strict=True)}
     with database.session() as session:
         refusals = _refusals_after(job.caller, session, "compute.score", f"model:{job.model_id}")
         used = charge(refusals, job.caller, job.requested)
         probing.charge(session, job.caps, job.caller.licence_id, job.digests, (), job.probed,
                        actor=job.caller.actor, request=job.caller.request, action="compute.score")
         reference = append(session, actor=job.caller.actor, action="compute.score", target=refusals.target,
-                           details={**job.details, "outputs": digest(scores), "duration_ms": round(seconds * 1e3, 1),
-                                    "compute_used_today": used},
+                           details={**job.details, "output_mode": job.output_mode, "outputs": digest(outputs),
+                                    "duration_ms": round(seconds * 1e3, 1), "compute_used_today": used},
                            request=job.caller.request)
         session.commit()
-    return ScoreOut(job.model_id, job.public_key.key_id, job.score_scale, scores, reference, job.not_found)
+    by_mode = {REVIEWED: "scores", DECISION: "decisions", BANDED: "bands"}[job.output_mode]
+    return ScoreOut(job.model_id, job.public_key.key_id, job.score_scale, job.output_mode, reference,
+                    not_found=job.not_found, **{by_mode: outputs})
 
 
 def record_failure(database: Database, caller: ComputeCaller, action: str, target: str, error: AppError) -> None:
