@@ -3,6 +3,7 @@ the proof that no request it sends carries the private key."""
 
 from __future__ import annotations
 
+import json
 import math
 import stat
 from pathlib import Path
@@ -120,3 +121,33 @@ def test_a_saved_key_is_readable_by_its_owner_only_and_loads_back(tmp_path: Path
     loaded = OpenDataClient.load_key(path)
     assert loaded.public_key == sdk_key.public_key
     assert loaded.decrypt_int(sdk_key.encrypt_int(-42)) == -42
+
+
+def test_secret_weights_give_decisions_and_bands_through_the_sdk(world: World, portal: str,
+                                                                sdk_key: KeyHolder) -> None:
+    """The walk-through's model with its weights kept secret (range-proved): the SDK returns
+    whether each firm reaches the threshold, or its band -- and never a score."""
+    recorder = RecordingTransport()
+    subjects = firms(world)
+    scores = expected_scores(world, subjects)
+    ordered = sorted(scores.values())
+    threshold = ordered[len(ordered) // 2]
+    bands = [ordered[len(ordered) // 4], threshold, ordered[3 * len(ordered) // 4]]
+    with bank_client(world, portal, sdk_key, recorder) as od:
+        od.register_key()
+        decision = od.register_model("授信门槛", FEATURES, WEIGHTS, BIAS, SCORE_SCALE, output_mode="decision",
+                                     thresholds=[threshold], weight_bits=40, bias_bits=64)
+        banded = od.register_model("授信分档", FEATURES, WEIGHTS, BIAS, SCORE_SCALE, output_mode="banded",
+                                   thresholds=bands, weight_bits=40, bias_bits=64)
+        assert od.model(decision)["reviewed_weights"] is None  # the weights never left this process
+        for model_id, mode in ((decision, "decision"), (banded, "banded")):
+            approved = world.client.post(f"/api/v1/compute/models/{model_id}/approve", json=approval(mode),
+                                         headers=world.admin)
+            assert approved.status_code == 200, approved.text
+        assert od.score(decision, subjects) == {s: scores[s] >= threshold for s in subjects}
+        assert od.score(banded, subjects) == {s: sum(scores[s] >= t for t in bands) for s in subjects}
+    for secret in secrets_of(sdk_key):
+        assert all(secret.encode() not in body for *_, body in recorder.sent)
+    registrations = [json.loads(body) for method, url, _, body in recorder.sent
+                     if method == "POST" and httpx.URL(url).path == "/api/v1/compute/models"]
+    assert registrations and all("weights" not in r and "bias" not in r for r in registrations)

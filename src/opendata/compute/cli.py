@@ -93,9 +93,18 @@ def keygen(out: Path, bits: int, force: bool) -> None:
 @compute.command("register-key")
 @_portal_options
 def register_key(**options: Any) -> None:
-    """Register the key file's public key for your organisation (idempotent)."""
+    """Register the key file's public key with its proof of well-formedness (made here,
+    against the portal's published parameters) for your organisation (idempotent)."""
+    from opendata.compute.proofs import ProofError
+
     with _Client(options) as sdk:
-        answer = sdk.register_key()
+        if not sdk._key().is_blum:
+            raise click.ClickException("this key file predates key proofs (its primes are not 3 mod 4) and cannot "
+                                       "be proved: generate a new one with `opendata compute keygen --force`")
+        try:
+            answer = sdk.register_key()
+        except ProofError as error:
+            raise click.ClickException(f"the key could not be proved: {error}") from None
     click.echo(f"✓ key {answer['kid']} ({answer['bits']} bits) registered")
 
 
@@ -129,15 +138,20 @@ def verify(dataset: str, resource: str | None, subject: str, claims: tuple[str, 
 @click.argument("spec", type=click.File("r", encoding="utf-8"))
 def register_model(spec: Any, **options: Any) -> None:
     """Register a linear model from a JSON file: {"name", "features", "weights", "bias",
-    "score_scale"}. The weights are encrypted here; it scores once approved."""
+    "score_scale", "output_mode"} and, for "decision" / "banded", "thresholds" (and optionally
+    "weight_bits", "bias_bits"). Secret weights are encrypted and range-proved here;
+    "reviewed" weights go to the administrator in plaintext. It scores once approved."""
     try:
         model = json.load(spec)
         arguments = (model["name"], model["features"], model["weights"], model["bias"], int(model["score_scale"]))
+        mode = model.get("output_mode", "reviewed")
+        extra = {"output_mode": mode, "thresholds": list(model.get("thresholds", []))}
+        extra.update({k: int(model[k]) for k in ("weight_bits", "bias_bits") if k in model})
     except (ValueError, KeyError, TypeError) as error:
         raise click.BadParameter(f"not a model specification: {error}", param_hint="SPEC") from None
     with _Client(options) as sdk:
-        model_id = sdk.register_model(*arguments)
-    click.echo(f"✓ model {model_id} registered; it scores once an administrator approves its features")
+        model_id = sdk.register_model(*arguments, **extra)
+    click.echo(f"✓ model {model_id} registered ({mode}); it scores once an administrator approves it")
 
 
 def _subjects(values: tuple[str, ...], source: Any) -> Iterator[str]:
@@ -153,7 +167,8 @@ def _subjects(values: tuple[str, ...], source: Any) -> Iterator[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print {subject: score} as JSON.")
 @click.argument("subjects", nargs=-1)
 def score(model_id: int, subjects_file: Any, as_json: bool, subjects: tuple[str, ...], **options: Any) -> None:
-    """Score subjects with an approved model; the scores are decrypted here."""
+    """Score subjects with an approved model, decrypted here: the score (reviewed), whether
+    it reaches the threshold (decision), or the band 0..k (banded)."""
     wanted = list(_subjects(subjects, subjects_file))
     if not wanted:
         raise click.UsageError("name at least one subject (arguments or --subjects-file)")

@@ -81,6 +81,16 @@ class KeyHolder:
         that is not a Paillier-Blum modulus: generate a new one."""
         return prove_key(int(self.private_key.p), int(self.private_key.q), params, context)
 
+    def registration_body(self, parameters: Mapping[str, Any]) -> dict[str, Any]:
+        """The body of a key registration, from the portal's published ``parameters`` (GET
+        /api/v1/compute/parameters): the public key and its proof, never p or q."""
+        from opendata.compute.proofs import proof_context
+
+        params = RingPedersenParams.from_json(parameters["ring_pedersen"])  # checks Pi^prm
+        context = proof_context(str(parameters["portal"]), str(parameters["organisation"]), self.public_key.key_id,
+                                "key-registration")
+        return {"public_key": self.public_key_dict(), "proof": self.prove_key(params, context)}
+
     def encrypt_proved(self, value: int, bound_bits: int, params: RingPedersenParams,
                        context: bytes) -> tuple[str, dict]:
         """(Enc(value), its range proof that |value| < 2^bound_bits), value a signed integer."""

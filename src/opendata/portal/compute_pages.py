@@ -4,7 +4,9 @@
   machine), see them, revoke them, and follow their models: which features, which state,
   the administrator's reason.
 - Administrators decide on models (approve or reject, always with a reason), judging the
-  features: the weights are ciphertexts nobody but the owner can read.
+  features and the output mode: a reviewed model's plaintext weights are shown; a decision
+  or banded model's weights stay ciphertexts, range-proved, with the bound on what a result
+  can reveal.
 
 Models themselves are registered with the SDK (``OpenDataClient.register_model``): their
 weights are encrypted with the owner's key on the owner's machine, and the API checks
@@ -24,13 +26,14 @@ from opendata.audit.context import request_info
 from opendata.compute import model_registry, public_keys
 from opendata.compute.models import MODEL_STATES
 from opendata.compute.runtime import runtime_of
-from opendata.deps import DbSession
+from opendata.deps import AppSettings, DbSession
 from opendata.errors import AppError, bad_request
 from opendata.portal import forms
 from opendata.portal.forms import FormData, FormError
 from opendata.portal.page import Page, PortalPage
 
-MAX_KEY_TEXT = 20_000
+# A 2048-bit key with its proof is ~110 KB of JSON (80 rounds of Pi^mod); 4096 bits, twice that.
+MAX_KEY_TEXT = 400_000
 DECISIONS = ("approve", "reject")
 
 
@@ -49,8 +52,9 @@ def compute_page(page: Page) -> Response:
 
 
 def key_body(text: str) -> Any:
-    """The pasted key as the API takes it: ``{"public_key": {...}}``; the bare key object
-    (what ``KeyHolder.public_key_dict()`` prints) is accepted too."""
+    """The pasted key as the API takes it: ``{"public_key": {...}, "proof": {...}}``, what
+    ``KeyHolder.registration_body(parameters)`` prints; a bare key object is taken as the
+    public key (and then refused for its missing proof, with that message)."""
     if not text:
         raise FormError("missing_key", "paste your public key (JSON)")
     try:
@@ -63,15 +67,15 @@ def key_body(text: str) -> Any:
 
 
 @post("/workspace/compute/keys", name="portal-compute-key-register", sync_to_thread=True)
-def register_key(page: Page, db_session: DbSession, data: FormData) -> Response:
+def register_key(page: Page, db_session: DbSession, settings: AppSettings, data: FormData) -> Response:
     principal = page.require("enterprise", action="portal.compute.key.register")
     organisation_id = principal.user.organisation_id
     text = forms.text(data, "public_key", MAX_KEY_TEXT)
     try:
-        settings = runtime_of(page.request).settings
-        key = public_keys.parse_public_key(key_body(text), settings)
-        _row, created = public_keys.admit_key(db_session, organisation_id, key, settings, actor=principal.actor,
-                                              request=request_info(page.request))
+        limits = runtime_of(page.request).settings
+        key, proof = public_keys.parse_public_key(key_body(text), limits)
+        _row, created = public_keys.admit_key(db_session, organisation_id, key, proof, limits, settings,
+                                              actor=principal.actor, request=request_info(page.request))
         db_session.commit()
     except AppError as error:
         db_session.rollback()
@@ -92,7 +96,8 @@ def revoke_key(page: Page, db_session: DbSession, kid: FromPath[str]) -> Respons
 def _models_page(page: PortalPage, state: str | None, *, error: str | None = None, failed: int | None = None,
                  status: int = 200) -> Response:
     return page.render("admin/models.html", status=status, nav="admin", state=state, states=MODEL_STATES,
-                       models=model_registry.list_models(page.session, state=state), error=error, failed=failed)
+                       models=model_registry.list_models(page.session, state=state), error=error, failed=failed,
+                       leakage=model_registry.leakage_of)
 
 
 @get("/admin/models", name="portal-admin-models", sync_to_thread=True)
@@ -113,8 +118,9 @@ def decide_model(page: Page, db_session: DbSession, model_id: FromPath[int], dat
         if not reason:
             raise bad_request("missing_reason", "every decision needs a reason the enterprise will see")
         row = model_registry.get_model(db_session, model_id)
+        mode = (forms.text(data, "output_mode", 16) or None) if decision == "approve" else None
         model_registry.decide(db_session, row, decision, reason, actor=principal.actor,
-                              info=request_info(page.request))
+                              info=request_info(page.request), output_mode=mode)
         db_session.commit()
     except AppError as error:
         db_session.rollback()

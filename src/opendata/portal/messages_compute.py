@@ -28,5 +28,11 @@ COMPUTE_MESSAGES: dict[str, tuple[str, str]] = {
     "output_mode.banded": ("仅分档", "Bands only"),
     "output_mode.none": ("未定（需重新登记）", "None (register again)"),
     "compute.proven": ("已证明", "Proven"),
+    "compute.parameters": ("下载证明参数（JSON）", "Download the proof parameters (JSON)"),
+    "compute.weight": ("明文权重", "Plaintext weight"),
+    "compute.bias": ("偏置", "Bias"),
+    "compute.bounds": ("已证明的界：|w| < 2^{w}，|b|、|t| < 2^{b}；阈值 {k} 个", "Proved bounds: |w| < 2^{w}, |b|, |t| < 2^{b}; {k} threshold(s)"),
+    "compute.leakage": ("每次结果对每个主体至多泄露 {bits} 比特", "At most {bits} bits about each subject per result"),
+    "compute.grants_mode": ("批准即授予该输出方式：", "Approving grants this output mode: "),
     "compute.unproven": ("未证明（不可用）", "Unproven (unusable)"),
 }
