@@ -80,3 +80,16 @@ def test_subject_digest_finds_the_subject_in_the_audit_trail(world: World, porta
     assert result.exit_code == 0, result.output
     digest = result.output.split()[1]
     assert details(audit_records(world.database_url, "compute.verify", 1)[0])["subjects"] == [digest]
+
+
+def test_operators_see_and_export_the_proof_parameters(world: World, tmp_path) -> None:
+    from opendata.compute.proofs import RingPedersenParams
+    from tests.compute.proving import published_params
+
+    out = tmp_path / "parameters.json"
+    result = CliRunner().invoke(main, ["compute", "parameters", "--public", str(out)],
+                                env={"OPENDATA_DATABASE_URL": world.database_url})
+    assert result.exit_code == 0, result.output
+    assert "2048 bits" in result.output and "fingerprint" in result.output
+    published = json.loads(out.read_text())
+    assert "p" not in published and RingPedersenParams.from_json(published) == published_params()

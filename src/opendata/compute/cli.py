@@ -175,10 +175,40 @@ def score(model_id: int, subjects_file: Any, as_json: bool, subjects: tuple[str,
     with _Client(options) as sdk:
         scores = sdk.score(model_id, wanted)
     if as_json:
-        click.echo(json.dumps({s: str(v) for s, v in scores.items()}, ensure_ascii=False))
+        click.echo(json.dumps({s: v if isinstance(v, bool | int) else str(v) for s, v in scores.items()},
+                              ensure_ascii=False))
         return
     for subject in wanted:
         click.echo(f"{subject}\t{scores[subject] if subject in scores else 'not found'}")
+
+
+@compute.command("parameters")
+@click.option("--public", "public_out", type=click.File("w", encoding="utf-8"),
+              help="Also write the published form (no factors) to this file ('-': stdout).")
+@click.pass_context
+def parameters_command(ctx: click.Context, public_out: Any) -> None:
+    """(Operators) The portal's proof parameters: created now if this installation has none
+    (two safe primes, ~10 s), or imported from OPENDATA_COMPUTE_PARAMETERS_FILE."""
+    import hashlib
+
+    from opendata.compute.parameters import ring_pedersen
+    from opendata.db import Database
+    from opendata.settings import Settings
+
+    settings = ctx.find_object(Settings) or Settings.from_env()
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    try:
+        with database.session() as session:
+            params = ring_pedersen(session)
+    finally:
+        database.dispose()
+    published = params.to_json()
+    fingerprint = hashlib.sha256(json.dumps(published, sort_keys=True).encode()).hexdigest()[:32]
+    click.echo(f"✓ ring-Pedersen parameters, {int(published['n']).bit_length()} bits, fingerprint {fingerprint}; "
+               f"proofs name the portal {settings.issuer!r}", err=public_out is not None and public_out.name == "<stdout>")
+    if public_out is not None:
+        json.dump(published, public_out)
 
 
 @compute.command("subject-digest")
