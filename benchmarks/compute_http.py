@@ -45,6 +45,7 @@ except ModuleNotFoundError:  # a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from opendata.client import OpenDataClient  # noqa: E402
+from opendata.compute.inputs import CLAIM_BOUND_BITS  # noqa: E402
 from opendata.compute.values import claim_integer  # noqa: E402
 from opendata.settings import demo_catalogue_path  # noqa: E402
 
@@ -138,10 +139,11 @@ def verification_bodies(od: OpenDataClient, count: int) -> list[dict]:
     bodies = []
     for index in range(count):
         person = persons[index % len(persons)]
-        ciphertext = key.encrypt_int(claim_integer(person["contribution_base"], "decimal", 2))
+        ciphertext, proof = od._proved(claim_integer(person["contribution_base"], "decimal", 2), CLAIM_BOUND_BITS,
+                                       "verify-claim")
         bodies.append({"dataset": "personal-social-insurance", "subject": person["id_number"],
                        "where": {"month": person["month"]}, "key_id": key.public_key.key_id,
-                       "claims": {"contribution_base": {"ciphertext": str(ciphertext), "scale": 2}}})
+                       "claims": {"contribution_base": {"ciphertext": ciphertext, "scale": 2, "proof": proof}}})
     return bodies
 
 
@@ -232,7 +234,7 @@ def main() -> None:
 
                 model_id = od.register_model("SME loan score", SME_FEATURES, ["0.5", "12", "0.25", "-30", "-0.001"],
                                              "100", 5)
-                ok(httpx.post(f"{base}/api/v1/compute/models/{model_id}/approve", json={"reason": "benchmark"},
+                ok(httpx.post(f"{base}/api/v1/compute/models/{model_id}/approve", json={"reason": "benchmark", "output_mode": "reviewed"},
                               headers=admin))
                 firms = [r["credit_code"] for r in od.rows("enterprise-registrations", "registrations",
                                                            fields=["credit_code"])]
