@@ -1,7 +1,7 @@
 """compute proof parameters: the portal's ring-Pedersen modulus and its factors
 
 Revision ID: 0010
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-02 14:20:00
 
 The parameters are generated (or imported from OPENDATA_COMPUTE_PARAMETERS_FILE) on first
@@ -15,7 +15,7 @@ import opendata.db
 
 
 revision = '0010'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
