@@ -78,7 +78,8 @@ class ComputeController(Controller):
             key, proof = public_keys.parse_public_key(parse_json(body), runtime.settings)
             refusals.target = f"compute-key:{key.key_id}"
             row, created = public_keys.admit_key(db_session, owner.organisation_id, key, proof, runtime.settings,
-                                                 settings, actor=owner.actor, request=owner.request)
+                                                 settings, actor=owner.actor, request=owner.request,
+                                                 executor=runtime.executor)
         db_session.commit()
         # No obfuscator pool is started here: it is filled on the key's first computation.
         return Response(key_out(row), status_code=201 if created else 200)

@@ -75,7 +75,8 @@ def register_key(page: Page, db_session: DbSession, settings: AppSettings, data:
         limits = runtime_of(page.request).settings
         key, proof = public_keys.parse_public_key(key_body(text), limits)
         _row, created = public_keys.admit_key(db_session, organisation_id, key, proof, limits, settings,
-                                              actor=principal.actor, request=request_info(page.request))
+                                              actor=principal.actor, request=request_info(page.request),
+                                              executor=runtime_of(page.request).executor)
         db_session.commit()
     except AppError as error:
         db_session.rollback()
