@@ -89,3 +89,17 @@ def test_the_workspace_proposes_a_data_dictionary_for_a_new_table(client: TestCl
     assert "primary_key = &#34;field_1&#34;" in manifest or 'primary_key = "field_1"' in manifest
     bad = post_form(client, "/publisher/infer", files={"file": ("lines.pdf", b"%PDF", "application/pdf")})
     assert bad.status_code == 400 and "只支持 .csv 和 .xlsx 文件" in bad.text
+
+
+def test_the_rules_are_published_in_the_api_and_the_data_package(client: TestClient) -> None:
+    resource = client.get("/api/v1/datasets/bus-stops").json()["resources"][0]
+    assert resource["missing_values"] == ["", "NA", "—"]
+    fields = {f["name"]: f for f in resource["fields"]}
+    assert fields["lines"]["constraints"] == {"minimum": 0, "maximum": 99}
+    assert fields["district"]["constraints"] == {"required": True} and fields["name"]["constraints"] is None
+    package = client.get("/dataset/bus-stops/datapackage.json").json()
+    schema = {f["name"]: f for f in package["resources"][0]["schema"]["fields"]}
+    assert schema["lines"]["constraints"] == {"minimum": 0, "maximum": 99}
+    assert schema["stop_id"]["constraints"] == {"required": True, "unique": True}
+    # The served CSV writes NULL as an empty cell, whatever the markers of the ingested file.
+    assert package["resources"][0]["schema"]["missingValues"] == [""]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from opendata.catalogue import vocabulary as vocab
 from opendata.catalogue.models import Dataset, Field, Publisher, Resource
@@ -52,6 +53,9 @@ class FieldOut:
     description: str | None
     sensitivity: Label
     mask: str | None
+    # The dictionary's rules at ingest (docs/catalogue-format.md): None when none declared.
+    missing_values: list[str] | None = None
+    constraints: dict[str, Any] | None = None
 
 
 @dataclass
@@ -97,6 +101,8 @@ class ResourceOut:
     media_type: str | None = None
     byte_size: int | None = None
     checksum: ChecksumOut | None = None
+    # Cell texts read as NULL at ingest (None: only the empty cell).
+    missing_values: list[str] | None = None
 
 
 @dataclass
@@ -171,7 +177,7 @@ def field_out(f: Field) -> FieldOut:
         name=f.name, title_zh=f.title_zh, title_en=f.title_en, type=f.type, unit=f.unit,
         description=f.description,
         sensitivity=Label.of(vocab.SENSITIVITY_BY_CODE.get(f.sensitivity), f.sensitivity),
-        mask=f.mask,
+        mask=f.mask, missing_values=f.missing_values, constraints=f.constraints,
     )
 
 
@@ -180,7 +186,7 @@ def resource_out(r: Resource) -> ResourceOut:
         id=r.id, title_zh=r.title_zh, title_en=r.title_en, description_zh=r.description_zh,
         description_en=r.description_en, format=r.format, tabular=r.is_tabular,
         primary_key=r.primary_key, subject_key=r.subject_key, row_count=r.row_count,
-        ingested_at=r.ingested_at, fields=[field_out(f) for f in r.fields],
+        ingested_at=r.ingested_at, fields=[field_out(f) for f in r.fields], missing_values=r.missing_values,
     )
 
 

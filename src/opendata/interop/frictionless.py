@@ -27,6 +27,16 @@ FIELD_TYPES = {"string": "string", "integer": "integer", "decimal": "number", "n
                "boolean": "boolean", "date": "date", "datetime": "datetime"}
 
 
+# The dictionary's constraints in Table Schema's spelling; a masked field is served as
+# other text, so its constraints (a pattern, a length) would not hold and are left out.
+_CONSTRAINT_NAMES = {"required": "required", "unique": "unique", "minimum": "minimum", "maximum": "maximum",
+                     "enum": "enum", "pattern": "pattern", "min_length": "minLength", "max_length": "maxLength"}
+
+
+def _constraints(declared: dict[str, Any] | None) -> dict[str, Any]:
+    return {_CONSTRAINT_NAMES[k]: v for k, v in (declared or {}).items() if k in _CONSTRAINT_NAMES}
+
+
 def table_schema(session: Session, resource: Resource) -> dict[str, Any]:
     fields = []
     for served in served_fields(resource.fields, instance_secret(session, MASKING_SECRET)):
@@ -38,8 +48,11 @@ def table_schema(session: Session, resource: Resource) -> dict[str, Any]:
             out["description"] = f.description
         if served.served_type == "boolean":
             out["trueValues"], out["falseValues"] = ["true"], ["false"]
+        constraints = _constraints(f.constraints) if served.served_type == f.type else {}
         if f.name == resource.primary_key:
-            out["constraints"] = {"required": True, "unique": True}
+            constraints.update(required=True, unique=True)
+        if constraints:
+            out["constraints"] = constraints
         fields.append(out)
     schema: dict[str, Any] = {"$schema": SCHEMA_PROFILE, "fields": fields, "missingValues": [""]}
     if resource.primary_key and any(f["name"] == resource.primary_key for f in fields):
