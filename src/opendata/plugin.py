@@ -10,6 +10,7 @@ import anyio.to_thread
 from litestar import Litestar, Router
 from litestar.config.app import AppConfig
 from litestar.di import Provide
+from litestar.exceptions import MethodNotAllowedException
 from litestar.middleware import DefineMiddleware
 from litestar.plugins import InitPluginProtocol
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from opendata.compute.runtime import ComputeRuntime, ComputeSettings
 from opendata import spool
 from opendata.db import Database
 from opendata.errors import EXCEPTION_HANDLERS
+from opendata import httpconv
 from opendata.interop.routes import INTEROP_HANDLERS
 from opendata.input_guard import API_EXCEPTION_HANDLERS, InputGuardMiddleware
 from opendata.settings import Settings
@@ -71,6 +73,8 @@ class OpenDataPlugin(InitPluginProtocol):
             request_max_body_size=self.max_body_bytes,
         )
         app_config.route_handlers.append(router)
+        # Routing answers 405 before any router's handlers apply: it needs an app-level one.
+        app_config.exception_handlers.setdefault(MethodNotAllowedException, httpconv.method_not_allowed)
         app_config.lifespan.append(self.lifespan)
         app_config.state["opendata"] = self
         return app_config
@@ -95,7 +99,10 @@ class OpenDataPlugin(InitPluginProtocol):
         return self.database
 
     @asynccontextmanager
-    async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        # HEAD, CORS and compression sit in front of the router (opendata.httpconv); the
+        # application object exists only now, so they are put in place here, once.
+        httpconv.install(app)
         await anyio.to_thread.run_sync(self.prepare)
         try:
             yield

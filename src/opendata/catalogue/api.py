@@ -6,27 +6,35 @@ exists and what they may apply for.
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
 from typing import Annotated
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, Response, get
 
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from opendata.catalogue import search, service
+from opendata.catalogue.http_meta import describedby, metadata_validators
 from opendata.catalogue.licences import LICENCE_BY_ID, LICENCES
 from opendata.catalogue.metadata import LicenceText, full_dataset_out, licence_text, request_api_root
 from opendata.catalogue.schemas import DatasetOut, DomainOut, PublisherOut, SearchResponse
 from opendata.deps import AppDatabase, AppSettings, DbSession
 from opendata.errors import not_found
+from opendata.httpconv.conditional import link_header, not_modified_response
+from opendata.httpconv.middleware import CORS_OPT
 from opendata.stats.service import count_use
 
 
 class CatalogueController(Controller):
     path = "/api/v1"
     tags = ["catalogue"]
+    # Public, anonymous metadata: readable by a page of any origin (opendata.httpconv).
+    opt = {CORS_OPT: "open"}
 
     @get("/datasets", summary="Search the catalogue", sync_to_thread=True)
     def search_datasets(
         self,
+        request: Request,
         db_session: DbSession,
         settings: AppSettings,
         q: Annotated[str, QueryParameter(description="Words to find; Chinese substrings work")] = "",
@@ -42,21 +50,36 @@ class CatalogueController(Controller):
         ] = "relevance",
         page: FromQuery[int] = 1,
         page_size: FromQuery[int] = 20,
-    ) -> SearchResponse:
+    ) -> Response[SearchResponse]:
         query = search.SearchQuery(
             q=q, domain=domain or [], publisher=publisher or [], open_level=open_level or [],
             tag=tag or [], format=format or [], sort=sort, page=page, page_size=page_size,
         )
         search.validate(query, settings.search_page_size_max, settings.query_max_filters)
-        return search.search_datasets(db_session, query)
+        result = search.search_datasets(db_session, query)
+        headers = {}
+        if result.page * result.page_size < result.total:
+            params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+            params.append(("page", str(result.page + 1)))
+            headers["Link"] = link_header([(f"{request.url.path}?{urlencode(params)}", "next", None)])
+        return Response(result, headers=headers)
 
     @get("/datasets/{dataset_id:str}", summary="A dataset's full metadata", sync_to_thread=True)
     def dataset(
         self, request: Request, db_session: DbSession, database: AppDatabase, dataset_id: FromPath[str]
-    ) -> DatasetOut:
-        dataset = full_dataset_out(db_session, request_api_root(request), service.get_dataset(db_session, dataset_id))
+    ) -> Response[DatasetOut]:
+        """Weak ETag and Last-Modified (If-None-Match / If-Modified-Since: 304); Link to
+        the DCAT-AP and Data Package documents (rel="describedby")."""
+        root = request_api_root(request)
+        dataset = service.get_dataset(db_session, dataset_id)
+        out = full_dataset_out(db_session, root, dataset)
+        validators = metadata_validators(dataset, out)
+        headers = {**validators.headers(), "Link": describedby(root, dataset)}
+        # A revalidated copy is still a view: the client shows the dataset again.
         count_use(database.engine, dataset_id, "view")
-        return dataset
+        if validators.not_modified(request):
+            return not_modified_response(validators, {"Link": headers["Link"]})  # type: ignore[return-value]
+        return Response(out, headers=headers)
 
     @get("/publishers", summary="Publisher departments with dataset counts", sync_to_thread=True)
     def publishers(self, db_session: DbSession) -> list[PublisherOut]:
