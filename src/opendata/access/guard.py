@@ -85,6 +85,7 @@ def _asked_explicitly(request: Request) -> bool:
 def authorize_data(
     request: Request, session: Session, dataset: Dataset, operation: str, fields: list[str],
     *, fields_explicit: bool | None = None, credentials: str | None = None, also_named: Iterable[str] = (),
+    probe: bool = False,
 ) -> Grant:
     """Allow or refuse ``operation`` on ``dataset`` for ``fields`` (the fields asked for).
 
@@ -95,6 +96,10 @@ def authorize_data(
     refused with 403 field_not_licensed, never silently dropped. ``also_named``: the
     fields the request names elsewhere (its filters and sort keys), which must be granted
     too; they are checked here, before any charge, so such a refusal costs nothing.
+
+    ``probe``: a HEAD request. Every check runs (and every refusal is audited) exactly as
+    for the GET, the quota included, but nothing is charged and no success is recorded:
+    no row or byte is served.
     """
     if operation not in OPERATIONS:
         raise ValueError(f"unknown operation {operation!r}")
@@ -137,6 +142,10 @@ def authorize_data(
         if remaining <= 0:
             refusal.raise_error(quotas.quota_exceeded(kind, limit))
         return replace(grant, rows_per_day=limit, rows_remaining=remaining)
+    if probe:
+        if state.used >= limit:
+            refusal.raise_error(quotas.quota_exceeded(kind, limit))
+        return grant
     # A download or a computation is charged one unit when it is authorised.
     day = utcnow().date()
     used = quotas.charge(session, token.licence_id, kind, 1, limit, day)

@@ -20,6 +20,10 @@ from sqlalchemy.orm import Session
 
 from opendata.access.guard import Grant, authorize_data, record_rows_served
 from opendata.catalogue.download_accounting import CountedRows, settled_download
+from opendata.catalogue.download_http import (
+    PRIVATE, canonical_size, download_validators, is_open, rows_validators,
+)
+from opendata.catalogue.metadata import request_api_root
 from opendata.audit.service import Actor, RequestInfo, refuse
 from opendata.catalogue import rowquery, service
 from opendata.catalogue.masking import ServedField, row_masker, served_fields
@@ -30,6 +34,10 @@ from opendata.deps import AppDatabase, AppSettings, DbSession
 from opendata.errors import AppError, bad_request
 from opendata.formats import Column, FormatError, get_exporter
 from opendata.formats.json_export import row_encoder
+from opendata.httpconv.conditional import (
+    RangeNotSatisfiable, byte_slice, link_header, not_modified_response, requested_range,
+)
+from opendata.httpconv.middleware import CORS_OPT, allow_cors, is_head
 from opendata.secrets import instance_secret
 from opendata.settings import Settings
 from opendata.stats.service import count_use
@@ -52,7 +60,7 @@ def _tabular_resource(session: Session, dataset_id: str, resource_id: str) -> tu
 
 def _prepare(
     request: Request, session: Session, dataset_id: str, resource_id: str, operation: str,
-    settings: Settings, *, paginated: bool,
+    settings: Settings, *, paginated: bool, probe: bool = False,
 ) -> tuple[Dataset, Resource, list[ServedField], rowquery.RowQuery, Grant]:
     """Validate the query, then authorise it, then narrow it to the licensed fields.
 
@@ -71,7 +79,7 @@ def _prepare(
     # Filter and sort fields are checked by the guard itself, before it charges anything.
     named = [f.field for f in query.filters] + [k.field for k in query.sort]
     grant = authorize_data(request, session, dataset, operation, requested or [f.name for f in resource.fields],
-                           also_named=named)
+                           also_named=named, probe=probe)
     served = narrow_to_grant(session, dataset, operation, grant, served, query, requested)
     return dataset, resource, served, query, grant
 
@@ -135,15 +143,24 @@ def content_disposition(filename: str, fallback: str) -> str:
 class DataController(Controller):
     path = "/api/v1/datasets/{dataset_id:str}/resources/{resource_id:str}"
     tags = ["data"]
+    # Cross-origin readable only when the handler says so: open (unconditional) data.
+    opt = {CORS_OPT: "open-data"}
 
     @get("/rows", summary="Query rows: fields, filters, sort, keyset pages", sync_to_thread=True)
     def rows(
         self, request: Request, db_session: DbSession, database: AppDatabase, settings: AppSettings,
         dataset_id: FromPath[str], resource_id: FromPath[str],
     ) -> Response[bytes]:
+        head = is_head(request)
         dataset, resource, served, query, grant = _prepare(
-            request, db_session, dataset_id, resource_id, "query", settings, paginated=True
+            request, db_session, dataset_id, resource_id, "query", settings, paginated=True, probe=head
         )
+        if is_open(dataset):
+            allow_cors(request)
+        elif head:
+            # Licensed: checked like the GET, but no row is read or charged.
+            db_session.commit()
+            return Stream(iter(()), media_type="application/json", headers=PRIVATE)  # type: ignore[return-value]
         table = resource_table(resource)
         width = len(query.fields)
         page, more = rowquery.read_page(db_session, rowquery.page_statement(table, query), query.limit, width,
@@ -160,11 +177,12 @@ class DataController(Controller):
                      "relation": "gte" if counted > rowquery.COUNT_CAP else "eq"}
         else:
             total = {"value": resource.row_count or 0, "relation": "eq"}
-        count_use(db_session, dataset.id, "rows_query")
+        if not head:
+            count_use(db_session, dataset.id, "rows_query")
         record_rows_served(db_session, grant, len(items))
         db_session.commit()
         encode = row_encoder(_columns(served, query.fields))
-        head = {
+        page_head = {
             "dataset": dataset.id,
             "resource": resource.id,
             "fields": [_field_json(f) for f in _served_out(served, query.fields)],
@@ -173,39 +191,77 @@ class DataController(Controller):
             "next": next_cursor,
             "links": {"next": _next_link(request, next_cursor)},
         }
-        body = json.dumps(head, ensure_ascii=False)[:-1] + ',"items":[' + ",".join(map(encode, items)) + "]}"
-        return Response(body.encode("utf-8"), media_type="application/json")
+        text = json.dumps(page_head, ensure_ascii=False)[:-1] + ',"items":[' + ",".join(map(encode, items)) + "]}"
+        body = text.encode("utf-8")
+        headers = {}
+        if next_cursor is not None:
+            headers["Link"] = link_header([(page_head["links"]["next"], "next", None)])
+        if not is_open(dataset):
+            return Response(body, media_type="application/json", headers={**headers, **PRIVATE})
+        validators = rows_validators(dataset, body)
+        if validators.not_modified(request):
+            return not_modified_response(validators, headers)
+        return Response(body, media_type="application/json", headers={**headers, **validators.headers()})
 
     @get("/download", summary="Download (streamed): csv, xlsx, json or ndjson", sync_to_thread=True)
     def download(
         self, request: Request, db_session: DbSession, database: AppDatabase, settings: AppSettings,
         dataset_id: FromPath[str], resource_id: FromPath[str],
     ) -> Stream:
+        """Open data: ETag, Last-Modified, 304; Range and Content-Length on the canonical
+        CSV (opendata.catalogue.download_http). HEAD: the GET's headers, no export run."""
         fmt = request.query_params.get("format", "csv")
         try:
             exporter = get_exporter(fmt)
         except FormatError as exc:
             raise bad_request(exc.code, exc.message) from None
         options = _export_options(exporter.name, request, settings)
+        head = is_head(request)
         dataset, resource, served, query, grant = _prepare(
-            request, db_session, dataset_id, resource_id, "download", settings, paginated=False
+            request, db_session, dataset_id, resource_id, "download", settings, paginated=False, probe=head
         )
-        # Commits what preparing wrote (a masking secret created on first use) and ends
-        # the transaction before rows stream out on a connection of their own.
-        db_session.commit()
-        rows = CountedRows(stream_rows(database.engine, resource, query, _in_order(served, query.fields)))
-        chunks = exporter(_columns(served, query.fields), rows, **options)
-        chunks = settled_download(chunks, rows, database, grant, dataset.id, exporter.name)
         stem = f"{dataset.title_zh}-{resource.title_zh}"
         headers = {
             "Content-Disposition": content_disposition(
                 exporter.filename(stem), exporter.filename(f"{dataset.id}_{resource.id}")
             ),
-            "Cache-Control": "no-store" if dataset.open_level != "unconditional" else "public, max-age=60",
+            "Cache-Control": "no-store" if not is_open(dataset) else "public, max-age=60",
             "X-Content-Type-Options": "nosniff",
+            "Accept-Ranges": "none",
+            "Link": link_header([(f"{request_api_root(request)}/api/v1/datasets/{dataset.id}", "describedby",
+                                  "application/json")]),
         }
         # Litestar appends the charset for text types itself.
         media_type = exporter.media_type.split(";")[0]
+        wanted = None
+        if is_open(dataset):
+            allow_cors(request)
+            validators = download_validators(request, dataset, resource, exporter.name)
+            headers.update(validators.headers())
+            size = canonical_size(request, db_session, resource, exporter.name)
+            if validators.not_modified(request):
+                db_session.commit()
+                return not_modified_response(validators, {"Cache-Control": headers["Cache-Control"]})  # type: ignore[return-value]
+            if size is not None:
+                headers["Accept-Ranges"] = "bytes"
+                try:
+                    wanted = requested_range(request, validators.etag or "", size)
+                except RangeNotSatisfiable:
+                    raise AppError(416, "range_not_satisfiable", f"the file has {size} bytes",
+                                   headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"}) from None
+                headers["Content-Length"] = str(wanted.length if wanted else size)
+        # Commits what preparing wrote (a masking secret created on first use) and ends
+        # the transaction before rows stream out on a connection of their own.
+        db_session.commit()
+        if head:
+            return Stream(iter(()), media_type=media_type, headers=headers,
+                          status_code=206 if wanted else 200)
+        rows = CountedRows(stream_rows(database.engine, resource, query, _in_order(served, query.fields)))
+        chunks = exporter(_columns(served, query.fields), rows, **options)
+        chunks = settled_download(chunks, rows, database, grant, dataset.id, exporter.name)
+        if wanted is not None:
+            headers["Content-Range"] = wanted.content_range()
+            return Stream(byte_slice(chunks, wanted), media_type=media_type, headers=headers, status_code=206)
         return Stream(chunks, media_type=media_type, headers=headers)
 
 

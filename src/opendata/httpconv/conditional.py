@@ -149,7 +149,7 @@ def requested_range(request: Request, etag: str, size: int) -> ByteRange | None:
                 raise RangeNotSatisfiable
             return ByteRange(max(0, size - suffix), size - 1, size) if size else _unsatisfiable()
         start = int(first)
-        end = int(last) if last else size - 1
+        end = int(last) if last else max(start, size - 1)
     except ValueError:
         return None
     if start < 0 or end < start:

@@ -22,6 +22,8 @@ from opendata.interop.dcat import DcatContext, add_catalogue, add_concept, add_d
 from opendata.interop.dcat_ns import vocabulary_graph
 from opendata.interop.links import Links, request_links
 from opendata.stats.popularity import usage_totals
+from opendata.httpconv.conditional import link_header
+from opendata.httpconv.middleware import CORS_OPT
 
 FORMATS = {"jsonld": ("json-ld", "application/ld+json"), "ttl": ("turtle", "text/turtle"),
            "rdf": ("xml", "application/rdf+xml")}
@@ -115,29 +117,36 @@ def _catalogue(request: Request, session: Session, settings, extension: str, pag
         raise bad_request("invalid_page_size", f"page_size must be between 1 and {MAX_PAGE_SIZE}")
     links = request_links(request)
     ctx = catalogue_page(session, links, settings.catalogue_operator, page, page_size, links.dcat(None, extension))
-    return serialize(ctx, extension)
+    response = serialize(ctx, extension)
+    following = next(ctx.graph.objects(None, v.HYDRA.next), None)
+    if following is not None:  # the Hydra paging, also as an RFC 8288 header
+        response.headers["Link"] = link_header([(str(following), "next", None)])
+    return response
 
 
-@get("/catalog.jsonld", summary="DCAT-AP 3 catalogue (JSON-LD), paged", tags=["dcat"], sync_to_thread=True)
+@get("/catalog.jsonld", summary="DCAT-AP 3 catalogue (JSON-LD), paged", tags=["dcat"],
+     opt={CORS_OPT: "open"}, sync_to_thread=True)
 def catalogue_jsonld(request: Request, db_session: DbSession, settings: AppSettings,
                      page: FromQuery[int] = 1, page_size: FromQuery[int] = DEFAULT_PAGE_SIZE) -> Response[bytes]:
     return _catalogue(request, db_session, settings, "jsonld", page, page_size)
 
 
-@get("/catalog.ttl", summary="DCAT-AP 3 catalogue (Turtle), paged", tags=["dcat"], sync_to_thread=True)
+@get("/catalog.ttl", summary="DCAT-AP 3 catalogue (Turtle), paged", tags=["dcat"],
+     opt={CORS_OPT: "open"}, sync_to_thread=True)
 def catalogue_turtle(request: Request, db_session: DbSession, settings: AppSettings,
                      page: FromQuery[int] = 1, page_size: FromQuery[int] = DEFAULT_PAGE_SIZE) -> Response[bytes]:
     return _catalogue(request, db_session, settings, "ttl", page, page_size)
 
 
-@get("/catalog.rdf", summary="DCAT-AP 3 catalogue (RDF/XML), paged", tags=["dcat"], sync_to_thread=True)
+@get("/catalog.rdf", summary="DCAT-AP 3 catalogue (RDF/XML), paged", tags=["dcat"],
+     opt={CORS_OPT: "open"}, sync_to_thread=True)
 def catalogue_rdfxml(request: Request, db_session: DbSession, settings: AppSettings,
                      page: FromQuery[int] = 1, page_size: FromQuery[int] = DEFAULT_PAGE_SIZE) -> Response[bytes]:
     return _catalogue(request, db_session, settings, "rdf", page, page_size)
 
 
 @get("/dataset/{name:str}", summary="One dataset in DCAT-AP 3: {id}.jsonld, {id}.ttl or {id}.rdf",
-     tags=["dcat"], sync_to_thread=True)
+     tags=["dcat"], opt={CORS_OPT: "open"}, sync_to_thread=True)
 def dataset_dcat(request: Request, db_session: DbSession, settings: AppSettings,
                  name: FromPath[str]) -> Response[bytes] | Redirect:
     dataset_id, dot, extension = name.rpartition(".")
@@ -154,6 +163,7 @@ def dataset_dcat(request: Request, db_session: DbSession, settings: AppSettings,
 
 
 @get("/ns", summary="The opendata RDF vocabulary (our DCAT extension terms), Turtle", tags=["dcat"],
+     opt={CORS_OPT: "open"},
      sync_to_thread=False)
 def namespace_document(request: Request) -> Response[bytes]:
     graph: Graph = vocabulary_graph(request_links(request).api)

@@ -19,6 +19,7 @@ from opendata.catalogue.models import Dataset, Resource
 from opendata.deps import DbSession
 from opendata.interop.links import Links, request_links
 from opendata.secrets import instance_secret
+from opendata.httpconv.middleware import CORS_OPT
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 RESOURCE_PROFILE = "https://datapackage.org/profiles/2.0/dataresource.json"
@@ -88,7 +89,7 @@ def data_package(session: Session, links: Links, dataset: Dataset) -> dict[str, 
 
 
 @get("/dataset/{dataset_id:str}/datapackage.json", summary="Frictionless Data Package v2 of a dataset",
-     tags=["frictionless"], sync_to_thread=True)
+     tags=["frictionless"], opt={CORS_OPT: "open"}, sync_to_thread=True)
 def datapackage(request: Request, db_session: DbSession, dataset_id: FromPath[str]) -> Response[dict[str, Any]]:
     dataset = service.get_dataset(db_session, dataset_id)
     body = data_package(db_session, request_links(request), dataset)

@@ -1,0 +1,65 @@
+"""HTTP validators, ranges and HEAD of the rows and download endpoints.
+
+Only unconditionally open data gets validators, CORS and ranges: its bytes are the same
+for every client. Licensed data (conditional) differs per licence (its fields) and is
+charged per request, so it is ``Cache-Control: private, no-store``, has no ETag and no
+ranges, and is never readable cross-origin.
+
+Download validators: a download of open data is a pure function of the row table's
+generation (its table name changes on every reingest; its data digest), the dataset's
+metadata (``updated_at``: field types and masks), the format, the query string and this
+software's version. CSV, JSON and NDJSON are byte-for-byte reproducible from those, so
+their ETag is strong. XLSX is not (the workbook records when it was written), so its ETag
+is weak and it is never served in ranges.
+
+Ranges and Content-Length: on the canonical CSV (``download?format=csv`` with no other
+parameter: the ``download_url`` of the metadata, DCAT and the Data Package), whose size
+and SHA-256 the catalogue already computes (opendata.catalogue.distribution). Any other
+download is generated as it streams, its length unknown until its end: ``Accept-Ranges:
+none``, chunked. A range is served by generating the CSV and sending only the asked bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from opendata import __version__
+from opendata.catalogue.distribution import csv_digest
+from opendata.catalogue.http_meta import last_modified
+from opendata.catalogue.models import Dataset, Resource
+from opendata.httpconv.conditional import Validators, strong_etag, weak_etag
+
+REPRODUCIBLE_FORMATS = ("csv", "json", "ndjson")
+PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+def is_open(dataset: Dataset) -> bool:
+    return dataset.open_level == "unconditional"
+
+
+def query_key(request: Request) -> str:
+    return "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
+
+
+def download_validators(request: Request, dataset: Dataset, resource: Resource, fmt: str) -> Validators:
+    parts = ("download", resource.table_name, resource.data_digest, dataset.updated_at.isoformat(), fmt,
+             query_key(request), __version__)
+    etag = strong_etag(*parts) if fmt in REPRODUCIBLE_FORMATS else weak_etag(*parts)
+    return Validators(etag, last_modified(dataset))
+
+
+def canonical_size(request: Request, session: Any, resource: Resource, fmt: str) -> int | None:
+    """The byte length of the canonical CSV download, None for any other download."""
+    params = list(request.query_params.multi_items())
+    if fmt != "csv" or any(key != "format" for key, _ in params):
+        return None
+    digest = csv_digest(session, resource)
+    return digest.byte_size if digest else None
+
+
+def rows_validators(dataset: Dataset, body: bytes) -> Validators:
+    from opendata.httpconv.conditional import body_etag
+
+    return Validators(body_etag(body), last_modified(dataset))
