@@ -7,6 +7,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Tag
 
 from opendata import __version__
+from opendata.api_docs import LocalSwaggerPlugin, assets_router
 from opendata.plugin import OpenDataPlugin
 from opendata.portal import PortalPlugin
 from opendata.settings import Settings
@@ -38,13 +39,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings if settings is not None else Settings.from_env()
     plugin = OpenDataPlugin(settings, path_prefix=settings.api_prefix or "/")
     return Litestar(
-        route_handlers=[api_index, healthz],
+        route_handlers=[api_index, healthz, assets_router()],
         plugins=[plugin, PortalPlugin(plugin)],
         openapi_config=OpenAPIConfig(
             title="opendata",
             version=__version__,
             description="Public-data open platform and authorised-operations marketplace.",
             path="/schema",
+            # Our own page and assets: the CDN ones are blocked by the CSP (opendata.api_docs).
+            render_plugins=[LocalSwaggerPlugin()],
             tags=[Tag(name="catalogue", description="Datasets, publishers and domains")],
         ),
         debug=settings.debug,

@@ -24,7 +24,7 @@ from opendata.compute.runtime import ComputeRuntime, ComputeSettings
 from opendata import spool
 from opendata.db import Database
 from opendata.errors import EXCEPTION_HANDLERS
-from opendata import httpconv
+from opendata import httpconv, openapi_doc
 from opendata.interop.routes import INTEROP_HANDLERS
 from opendata.input_guard import API_EXCEPTION_HANDLERS, InputGuardMiddleware
 from opendata.settings import Settings
@@ -103,6 +103,7 @@ class OpenDataPlugin(InitPluginProtocol):
         # HEAD, CORS and compression sit in front of the router (opendata.httpconv); the
         # application object exists only now, so they are put in place here, once.
         httpconv.install(app)
+        self.correct_openapi(app)
         await anyio.to_thread.run_sync(self.prepare)
         try:
             yield
@@ -113,6 +114,18 @@ class OpenDataPlugin(InitPluginProtocol):
             self.database.dispose()
             # Uploads whose requests the shutdown cancelled before they cleaned up.
             spool.sweep(self.settings.data_dir, own=True)
+
+    def correct_openapi(self, app: Litestar) -> None:
+        """Fix the generated OpenAPI document where it lies (opendata.openapi_doc): in
+        place, in the plugin's cache, so that /schema/openapi.json and the docs serve it."""
+        from litestar._openapi.plugin import OpenAPIPlugin  # no public accessor in Litestar 2
+
+        try:
+            openapi = app.plugins.get(OpenAPIPlugin)
+        except KeyError:
+            return  # the host application has no OpenAPI document
+        prefix = "" if self.path_prefix == "/" else self.path_prefix
+        openapi_doc.correct(openapi.provide_openapi_schema(), prefix)
 
     def prepare(self) -> None:
         """Migrate the schema and load the configured catalogues that changed.

@@ -36,6 +36,9 @@ def test_head_answers_like_get_without_a_body(portal: Portal) -> None:
         for name in SAME:
             assert head.headers.get(name) == got.headers.get(name), (path, name)
     assert portal.http.head("/api/v1/datasets/no-such").status_code == 404
+    streamed = portal.http.head(f"{STOPS}/download", params={"format": "ndjson", "district": "天河区"})
+    assert streamed.status_code == 200 and streamed.content == b""
+    assert portal.http.get(CSV).status_code == 200  # the connection is still good after it
 
 
 def test_head_of_a_download_runs_no_export_and_counts_nothing(portal: Portal) -> None:

@@ -70,8 +70,9 @@ class HttpConventions:
                 return
         head = method == "HEAD"
         if head:
-            scope["method"] = "GET"
-            scope[HEAD_KEY] = True  # type: ignore[literal-required]
+            # A copy: the server keeps its own scope saying HEAD (uvicorn then sends no
+            # body and no chunked framing); only the application sees a GET.
+            scope = {**scope, "method": "GET", HEAD_KEY: True}  # type: ignore[misc]
 
         async def wrapped(message: Message) -> None:
             # Always, not only when an Origin header came: the value never varies, so a
