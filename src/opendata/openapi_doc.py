@@ -164,6 +164,8 @@ def _data(paths: dict[str, Any], base: str) -> None:
              "schema": {"enum": ["csv", "xlsx", "json", "ndjson"], "default": "csv"}},
             {"name": "bom", "in": "query", "required": False, "schema": {"enum": ["0", "1", "true", "false"]}},
             {"name": "header", "in": "query", "required": False, "schema": {"enum": ["names", "titles"]}},
+            {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1},
+             "description": "keep the first N rows"},
             *ROW_PARAMETERS, *CONDITIONAL_PARAMETERS,
             {"name": "Range", "in": "header", "required": False, "schema": TEXT,
              "description": "one bytes= range; honoured on the canonical CSV of open data"},

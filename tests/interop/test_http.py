@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 
 import brotli
 import httpx
@@ -179,3 +180,13 @@ def test_compression_follows_accept_encoding(portal: Portal) -> None:
         # Ranges are served on the identity encoding only.
         part = raw.get(CSV, headers={"accept-encoding": "gzip", "range": "bytes=0-9"})
         assert part.status_code == 206 and "content-encoding" not in part.headers
+
+
+def test_downloads_honour_limit(portal: Portal) -> None:
+    lines = portal.http.get(f"{STOPS}/download", params={"format": "ndjson", "limit": 2, "sort": "stop_id"}).text
+    assert [json.loads(line)["stop_id"] for line in lines.splitlines()] == ["S001", "S002"]
+    whole = portal.http.get(f"{STOPS}/download", params={"format": "ndjson", "limit": 5000}).text
+    assert len(whole.splitlines()) == 3  # above the rows page maximum is fine for a file
+    for bad in ("0", "x", "-1"):
+        response = portal.http.get(f"{STOPS}/download", params={"limit": bad})
+        assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_limit"

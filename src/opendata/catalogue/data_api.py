@@ -43,6 +43,7 @@ from opendata.settings import Settings
 from opendata.stats.service import count_use
 
 MASKING_SECRET = "masking-hmac"
+DOWNLOAD_LIMIT_MAX = 2**31 - 1
 STREAM_BATCH = 5000
 
 
@@ -72,7 +73,9 @@ def _prepare(
     served = served_fields(resource.fields, instance_secret(session, MASKING_SECRET))
     query = rowquery.parse_row_query(
         params, served, [f.name for f in resource.fields],
-        default_limit=min(100, settings.rows_page_size_max), max_limit=settings.rows_page_size_max,
+        # A download has no page size: its ``limit`` caps the rows of the file (any size).
+        default_limit=min(100, settings.rows_page_size_max),
+        max_limit=settings.rows_page_size_max if paginated else DOWNLOAD_LIMIT_MAX,
         paginated=paginated, **query_bounds(settings),
     )
     requested = rowquery.split_list(params.get("fields", ""))
@@ -256,7 +259,8 @@ class DataController(Controller):
         if head:
             return Stream(iter(()), media_type=media_type, headers=headers,
                           status_code=206 if wanted else 200)
-        rows = CountedRows(stream_rows(database.engine, resource, query, _in_order(served, query.fields)))
+        row_limit = query.limit if "limit" in request.query_params else None
+        rows = CountedRows(stream_rows(database.engine, resource, query, _in_order(served, query.fields), row_limit))
         chunks = exporter(_columns(served, query.fields), rows, **options)
         chunks = settled_download(chunks, rows, database, grant, dataset.id, exporter.name)
         if wanted is not None:
@@ -297,12 +301,16 @@ def _export_options(fmt: str, request: Request, settings: Settings) -> dict[str,
 
 
 def stream_rows(
-    engine: Engine, resource: Resource, query: rowquery.RowQuery, ordered: list[ServedField]
+    engine: Engine, resource: Resource, query: rowquery.RowQuery, ordered: list[ServedField],
+    limit: int | None = None,
 ) -> Iterator[Sequence[Any]]:
-    """Every matching row, masked, read in batches on a connection of its own that lives
-    exactly as long as the download (a server-side cursor on PostgreSQL)."""
+    """Every matching row (the first ``limit`` of them), masked, read in batches on a
+    connection of its own that lives exactly as long as the download (a server-side
+    cursor on PostgreSQL)."""
     table = resource_table(resource)
     stmt = rowquery.page_statement(table, query, paginated=False, with_keys=False)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     mask = row_masker(ordered)
     with engine.connect() as connection:
         rows = fetch_rows_fast(connection, stmt, [s.field for s in ordered], STREAM_BATCH)
