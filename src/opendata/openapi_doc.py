@@ -12,6 +12,7 @@ public read endpoints are checked against it by schemathesis (tests/interop/test
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -31,6 +32,8 @@ SECURITY_SCHEMES = {
                      "description": "A signed-in person's session token (ods_…), from POST /api/v1/auth/login."},
     "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "opendata_session",
                       "description": "The portal's session cookie; writes also need the X-CSRF-Token header."},
+    "clientBasic": {"type": "http", "scheme": "basic",
+                    "description": "An API client's id and secret (or client_id/client_secret in the form body)."},
     "ckanToken": {"type": "apiKey", "in": "header", "name": "Authorization",
                   "description": "CKAN clients send the access token bare in Authorization."},
 }
@@ -205,3 +208,72 @@ def _standards(paths: dict[str, Any], base: str) -> None:
             operation = paths.get(action_path, {}).get(method)
             if operation:
                 operation["security"] = [{}, {"ckanToken": []}]
+
+
+SESSION = [{"sessionToken": []}, {"sessionCookie": []}]
+ACCESS = [{"accessToken": []}]
+# What each helper's presence in a handler means for its security requirement.
+AUTHENTICATORS = {"require_user": SESSION, "authenticate": ACCESS}
+
+
+def _function(handler: Any) -> Any:
+    fn = handler.fn
+    return getattr(fn, "func", fn)  # Litestar wraps sync handlers in an AsyncCallable
+
+
+def _calls(fn: Any, depth: int = 3) -> set[str]:
+    """The authenticators ``fn`` calls, itself or through the module-level helpers it
+    calls (three levels: handlers → helpers such as compute's ``owner_of`` → …)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return set()
+    names = set(code.co_names)
+    found = names & set(AUTHENTICATORS)
+    if depth > 0:
+        module = getattr(fn, "__globals__", {})
+        qualname = getattr(fn, "__qualname__", "")
+        owner = module.get(qualname.split(".")[0]) if "." in qualname else None
+        for name in names - found:
+            helper = module.get(name)
+            if helper is None and isinstance(owner, type):
+                helper = getattr(owner, name, None)  # a method of the handler's controller
+            if inspect.isfunction(helper) and helper.__module__.startswith("opendata."):
+                found |= _calls(helper, depth - 1)
+    return found
+
+
+def security_by_operation(app: Any) -> dict[tuple[str, str], list[dict[str, list[str]]]]:
+    """(path, method) → its security requirement, read off the handler's code: one that
+    calls ``require_user`` needs a signed-in session (bearer ods_… or the cookie), one
+    that calls compute's ``authenticate`` a licence's access token. Handlers that call
+    neither are left as they are (public, or declared by hand above)."""
+    found: dict[tuple[str, str], list[dict[str, list[str]]]] = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            kinds = _calls(_function(handler))
+            if not kinds:
+                continue
+            requirement = [item for kind in sorted(kinds) for item in AUTHENTICATORS[kind]]
+            for method in handler.http_methods:
+                found[(route.path_format, method.lower())] = requirement
+    return found
+
+
+# Handlers whose credentials are read where ``security_by_operation`` does not look.
+BY_HAND: dict[tuple[str, str], list[dict[str, list[str]]]] = {
+    ("/api/v1/compute/verify", "post"): ACCESS,  # the token travels to compute.service
+    ("/api/v1/compute/models/{model_id}/score", "post"): ACCESS,
+    ("/api/v1/token", "post"): [{"clientBasic": []}, {}],  # {}: the secret in the form body
+}
+
+
+def apply_security(document: dict[str, Any], security: dict[tuple[str, str], list[dict[str, list[str]]]],
+                   prefix: str = "") -> None:
+    """Set each operation's ``security`` (unless already declared), with 401 and 403."""
+    base = prefix.rstrip("/")
+    wanted = {**{(base + path, method): value for (path, method), value in BY_HAND.items()}, **security}
+    for path, method, operation in _operations(document):
+        requirement = wanted.get((path, method))
+        if requirement and "security" not in operation:
+            operation["security"] = requirement
+            _add_errors(operation, "401", "403")

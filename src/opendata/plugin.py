@@ -125,7 +125,8 @@ class OpenDataPlugin(InitPluginProtocol):
         except KeyError:
             return  # the host application has no OpenAPI document
         prefix = "" if self.path_prefix == "/" else self.path_prefix
-        openapi_doc.correct(openapi.provide_openapi_schema(), prefix)
+        document = openapi_doc.correct(openapi.provide_openapi_schema(), prefix)
+        openapi_doc.apply_security(document, openapi_doc.security_by_operation(app), prefix)
 
     def prepare(self) -> None:
         """Migrate the schema and load the configured catalogues that changed.

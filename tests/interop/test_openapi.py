@@ -61,6 +61,31 @@ def test_security_schemes_are_declared(document: dict) -> None:
     assert schemes["sessionCookie"]["in"] == "cookie" and schemes["sessionCookie"]["name"] == "opendata_session"
     rows = document["paths"]["/api/v1/datasets/{dataset_id}/resources/{resource_id}/rows"]["get"]
     assert {} in rows["security"] and {"accessToken": []} in rows["security"]
+    session = [{"sessionToken": []}, {"sessionCookie": []}]
+    paths = document["paths"]
+    for path, method in (("/api/v1/me", "get"), ("/api/v1/clients", "post"), ("/api/v1/licences", "get"),
+                         ("/api/v1/applications/{application_id}/approve", "post"), ("/api/v1/audit", "get")):
+        assert paths[path][method]["security"] == session, (path, method)
+        assert {"401", "403"} <= set(paths[path][method]["responses"])
+    assert paths["/api/v1/compute/verify"]["post"]["security"] == [{"accessToken": []}]
+    assert {"clientBasic": []} in paths["/api/v1/token"]["post"]["security"]
+    for public in ("/api/v1/datasets", "/catalog.ttl", "/api/v1/auth/login"):
+        assert "security" not in next(iter(paths[public].values())), public
+
+
+def test_declared_security_is_what_the_server_enforces(portal: Portal, document: dict) -> None:
+    """Every operation said to need a session refuses an anonymous call with 401 (those
+    without a request body: a body is validated before the handler looks at the caller)."""
+    checked = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if operation.get("security") != [{"sessionToken": []}, {"sessionCookie": []}] \
+                    or "requestBody" in operation:
+                continue
+            response = portal.http.request(method.upper(), re.sub(r"\{[a-z_]+\}", "1", path))
+            assert response.status_code == 401, (method, path, response.text)
+            checked += 1
+    assert checked >= 15
 
 
 @pytest.fixture(scope="module")
