@@ -120,12 +120,25 @@ def correct(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         if operation.get("parameters") or operation.get("requestBody"):
             _add_errors(operation, "400")
         _add_errors(operation, "500")
+    _unique_titles(components["schemas"])
     base = prefix.rstrip("/")
     paths = document.get("paths", {})
     _public_metadata(paths, base)
     _data(paths, base)
     _standards(paths, base)
     return document
+
+
+def _unique_titles(schemas: dict[str, Any]) -> None:
+    """Two dataclasses named LicenceOut (access and catalogue) became two components
+    with the same title, and client generators name models by title: one of them, and
+    DatasetOut with it, was dropped. A shared title becomes the component's own name."""
+    titles: dict[str, int] = {}
+    for schema in schemas.values():
+        titles[schema.get("title", "")] = titles.get(schema.get("title", ""), 0) + 1
+    for name, schema in schemas.items():
+        if titles.get(schema.get("title", ""), 0) > 1:
+            schema["title"] = name
 
 
 def _get(paths: dict[str, Any], path: str) -> dict[str, Any] | None:

@@ -42,6 +42,13 @@ def test_the_document_is_valid_openapi(document: dict) -> None:
     assert document["openapi"].startswith("3.1")
 
 
+def test_component_titles_are_unique(document: dict) -> None:
+    """Client generators name models by title: a shared title (two LicenceOut classes)
+    made openapi-python-client drop DatasetOut."""
+    titles = [schema.get("title", name) for name, schema in document["components"]["schemas"].items()]
+    assert len(titles) == len(set(titles)), sorted(t for t in titles if titles.count(t) > 1)
+
+
 def test_every_error_is_documented_in_our_shape(document: dict) -> None:
     error = document["components"]["schemas"]["Error"]
     assert error["required"] == ["error"]
