@@ -36,6 +36,16 @@ def _parse_bool(text: str) -> bool:
     raise ValueError(f"not a boolean: {text!r}")
 
 
+def _parse_origins(raw: str) -> tuple[str, ...]:
+    """``*``, or comma-separated origins (scheme://host[:port], no path); empty: none."""
+    origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for origin in origins:
+        scheme, sep, rest = origin.partition("://")
+        if origin != "*" and (scheme not in ("http", "https") or not sep or not rest or "/" in rest):
+            raise ValueError(f"{origin!r} is not * nor an origin like https://app.example.org")
+    return origins
+
+
 def _parse_paths(text: str) -> tuple[Path, ...]:
     return tuple(Path(part) for part in text.split(os.pathsep) if part.strip())
 
@@ -97,6 +107,9 @@ class Settings:
     # Strict-Transport-Security: off (0) by default, since the default address is http://.
     hsts_max_age_seconds: int = 0
     hsts_include_subdomains: bool = False
+    # Origins whose pages may read open, anonymous data cross-origin (opendata.httpconv):
+    # "*" any; else exact origins (https://app.example.org); empty: no CORS at all.
+    cors_origins: tuple[str, ...] = ("*",)
     # The audit's keys outside the database (docs/security.md, "The audit's trust model"):
     # 64 hex digits each; unset, they are files in <data dir>/keys/ created on first use (0600).
     audit_key: str | None = field(default=None, repr=False)
@@ -135,6 +148,7 @@ class Settings:
         "signin_backoff_base_seconds": float,
         "signin_backoff_max_seconds": float,
         "hsts_include_subdomains": _parse_bool,
+        "cors_origins": _parse_origins,
         "audit_key": str,
         "kek": str,
         "audit_signing_key_path": Path,

@@ -3,8 +3,17 @@ its token on every new path: HEAD, conditional requests, ranges (the attacker's 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
+import pytest
+
+from opendata import create_app
+from opendata.settings import Settings
 from tests.access.helpers import ARREARS_ROWS, DOWNLOAD, ROWS, bearer, latest_audit
+from tests.factories import write_catalogue
 from tests.interop.conftest import Portal
+from tests.serving import running_server
 
 EVIL = {"origin": "https://evil.example"}
 OPEN_PATHS = ("/api/v1/datasets", "/api/v1/datasets/bus-stops", "/api/v1/datasets/bus-stops/resources/stops/rows",
@@ -109,3 +118,26 @@ def test_head_with_a_valid_token_charges_nothing(portal: Portal) -> None:
         response = portal.http.head(path, headers=bearer(portal.token))
         assert response.status_code == 200 and response.content == b""
     assert usage(portal) == before
+
+
+@pytest.mark.parametrize("origins", [("https://app.example.org",), ()])
+def test_cors_origins_are_configurable(tmp_path: Path, origins: tuple[str, ...]) -> None:
+    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'db'}",
+                        catalogues=(write_catalogue(tmp_path / "mini"),), cors_origins=origins)
+    with running_server(create_app(settings)) as url, httpx.Client(base_url=url) as http:
+        for origin in ("https://app.example.org", "https://evil.example"):
+            response = http.get("/api/v1/datasets/bus-stops", headers={"origin": origin})
+            preflight = http.options("/api/v1/datasets/bus-stops",
+                                     headers={"origin": origin, "access-control-request-method": "GET"})
+            if origins and origin in origins:
+                assert response.headers["access-control-allow-origin"] == origin
+                assert "Origin" in response.headers["vary"]  # shared caches must keep them apart
+                assert preflight.headers["access-control-allow-origin"] == origin
+            else:
+                assert "access-control-allow-origin" not in response.headers
+                assert "access-control-allow-origin" not in preflight.headers
+    assert Settings.from_env({"OPENDATA_CORS_ORIGINS": "https://a.example, http://b.example:8080"}).cors_origins \
+        == ("https://a.example", "http://b.example:8080")
+    assert Settings.from_env({"OPENDATA_CORS_ORIGINS": ""}).cors_origins == ()
+    with pytest.raises(ValueError, match="OPENDATA_CORS_ORIGINS"):
+        Settings.from_env({"OPENDATA_CORS_ORIGINS": "https://a.example/path"})

@@ -12,7 +12,8 @@ headers (Content-Length included) are the GET's.
 CORS: only for GET/HEAD routes that declare ``opt={"cors": "open"}`` (public, anonymous
 documents: catalogue metadata, DCAT, Data Packages) or ``"open-data"`` when the handler
 also called ``allow_cors`` for this response (rows and downloads of unconditionally open
-data). Those responses get ``Access-Control-Allow-Origin: *`` and never
+data). Those responses get ``Access-Control-Allow-Origin: *`` (or the caller's origin,
+when ``Settings.cors_origins`` lists origins; nothing when it is empty) and never
 ``Access-Control-Allow-Credentials``: a browser therefore neither sends cookies nor reads
 a credentialed answer. Preflights allow the conditional and range headers but not
 ``Authorization``, so no cross-origin page can spend a licence's token through a visitor's
@@ -52,12 +53,21 @@ def _cors_allowed(scope: Scope) -> bool:
     return mode == "open" or (mode == "open-data" and bool(scope.get(CORS_KEY)))
 
 
+def allowed_origin(origins: tuple[str, ...], origin: str | None) -> str | None:
+    """The Access-Control-Allow-Origin value for a request from ``origin``, or None."""
+    if "*" in origins:
+        return "*"
+    return origin if origin is not None and origin in origins else None
+
+
 class HttpConventions:
     """HEAD as GET without a body, CORS on open routes, preflights for them."""
 
     def __init__(self, app: ASGIApp, litestar_app: Any) -> None:
         self.app = app
         self.litestar_app = litestar_app
+        plugin = litestar_app.state.get("opendata")
+        self.origins: tuple[str, ...] = tuple(plugin.settings.cors_origins) if plugin is not None else ("*",)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,6 +78,8 @@ class HttpConventions:
         if method == "OPTIONS" and b"origin" in headers and b"access-control-request-method" in headers:
             if await self._preflight(scope, headers, send):
                 return
+        origin = headers.get(b"origin")
+        allow = allowed_origin(self.origins, origin.decode("latin-1") if origin else None)
         head = method == "HEAD"
         if head:
             # A copy: the server keeps its own scope saying HEAD (uvicorn then sends no
@@ -77,10 +89,13 @@ class HttpConventions:
         async def wrapped(message: Message) -> None:
             # Always, not only when an Origin header came: the value never varies, so a
             # shared cache can hand the same copy to any page.
-            if message["type"] == "http.response.start" and _cors_allowed(scope):
+            if message["type"] == "http.response.start" and self.origins and _cors_allowed(scope):
                 out = MutableScopeHeaders.from_message(message)
-                out["access-control-allow-origin"] = "*"
-                out["access-control-expose-headers"] = EXPOSED_HEADERS
+                if allow:
+                    out["access-control-allow-origin"] = allow
+                    out["access-control-expose-headers"] = EXPOSED_HEADERS
+                if allow != "*":
+                    out.extend_header_value("vary", "Origin")  # the answer depends on it
             elif message["type"] == "http.response.body" and head:
                 if message.get("more_body"):
                     return  # drop the chunk; the final (empty) message ends the response
@@ -92,7 +107,8 @@ class HttpConventions:
     async def _preflight(self, scope: Scope, headers: dict[bytes, bytes], send: Send) -> bool:
         """Answer a CORS preflight for an open GET route; False: not ours to answer."""
         asked = headers.get(b"access-control-request-method", b"").decode("latin-1").upper()
-        if asked not in ("GET", "HEAD"):
+        allow = allowed_origin(self.origins, headers.get(b"origin", b"").decode("latin-1"))
+        if asked not in ("GET", "HEAD") or allow is None:
             return False
         try:
             _, handler, *_ = self.litestar_app.asgi_router.handle_routing(
@@ -102,11 +118,11 @@ class HttpConventions:
         if handler.opt.get(CORS_OPT) not in ("open", "open-data"):
             return False
         await send({"type": "http.response.start", "status": 204, "headers": [
-            (b"access-control-allow-origin", b"*"),
+            (b"access-control-allow-origin", allow.encode("latin-1")),
             (b"access-control-allow-methods", b"GET, HEAD"),
             (b"access-control-allow-headers", PREFLIGHT_HEADERS.encode()),
             (b"access-control-max-age", PREFLIGHT_MAX_AGE.encode()),
-            (b"vary", b"Access-Control-Request-Headers"),
+            (b"vary", b"Origin, Access-Control-Request-Headers"),
         ]})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         return True
