@@ -62,7 +62,20 @@ def test_licensed_data_is_never_readable_cross_origin(portal: Portal) -> None:
         assert "authorization" not in preflight.headers.get("access-control-allow-headers", "").lower()
     ckan = portal.http.get("/api/3/action/datastore_search", params={"resource_id": "si-headcount.monthly"},
                            headers={**EVIL, "authorization": portal.token})
-    assert ckan.status_code == 200 and "access-control-allow-origin" not in ckan.headers
+    assert ckan.status_code == 200 and ckan.json()["success"] and "access-control-allow-origin" not in ckan.headers
+
+
+def test_ckan_reads_of_open_data_allow_any_origin(portal: Portal) -> None:
+    for action, params in (("package_list", {}), ("package_show", {"id": "si-headcount"}),
+                           ("datastore_search", {"resource_id": "bus-stops.stops"})):
+        response = portal.http.get(f"/api/3/action/{action}", params=params, headers=EVIL)
+        assert response.json()["success"], (action, response.text)
+        assert response.headers["access-control-allow-origin"] == "*", action
+    refused = portal.http.get("/api/3/action/datastore_search", params={"resource_id": "si-headcount.monthly"},
+                              headers=EVIL)
+    assert refused.json()["success"] is False and "access-control-allow-origin" not in refused.headers
+    posted = portal.http.post("/api/3/action/package_list", json={}, headers=EVIL)
+    assert posted.json()["success"] and "access-control-allow-origin" not in posted.headers
 
 
 def test_session_routes_and_pages_never_get_cors(portal: Portal) -> None:

@@ -28,6 +28,7 @@ from opendata.db import Database
 from opendata.errors import AppError
 from opendata.interop.links import Links, request_links
 from opendata.settings import Settings
+from opendata.httpconv.middleware import CORS_OPT, allow_cors
 
 CKAN_VERSION = "2.10.4"  # the CKAN API version whose shapes we follow
 
@@ -189,9 +190,12 @@ def _run(request: Request, action: str, params: dict[str, Any], links: Links) ->
 
 
 @route(["/api/3/action/{action:str}", "/api/action/{action:str}"], http_method=["GET", "POST"], status_code=200,
-       summary="CKAN Action API (read side)", tags=["ckan"])
+       summary="CKAN Action API (read side)", tags=["ckan"], opt={CORS_OPT: "open-data"})
 async def ckan_action(request: Request, action: FromPath[str]) -> Response[bytes]:
     links = request_links(request)
+    if request.method == "GET" and action != "datastore_search":
+        # Catalogue metadata, public; datastore_search allows it for open data only.
+        allow_cors(request)
     try:
         params = await _read_params(request)
     except CkanError as error:

@@ -28,6 +28,7 @@ from opendata.interop.ckan_actions import _dataset
 from opendata.interop.ckan_package import split_resource_id
 from opendata.secrets import instance_secret
 from opendata.stats.service import count_use
+from opendata.httpconv.middleware import allow_cors
 
 CKAN_TYPES = {"string": "text", "integer": "int", "decimal": "numeric", "number": "float8",
               "boolean": "bool", "date": "date", "datetime": "timestamp"}
@@ -114,6 +115,8 @@ def _row_query(call: CkanCall, served: list, all_names: list[str], limit: int) -
 def datastore_search(call: CkanCall) -> RawJson:
     ident = call.required("resource_id")
     dataset, resource = _resource(call, ident)
+    if dataset.open_level == "unconditional" and call.request.method == "GET":
+        allow_cors(call.request)  # open rows: readable cross-origin like /rows
     limit = call.integer("limit", DEFAULT_LIMIT)
     offset = call.integer("offset", 0)
     if not 0 <= limit <= call.settings.rows_page_size_max:
