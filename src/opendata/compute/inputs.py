@@ -30,6 +30,8 @@ from gmpy2 import mpz
 
 from opendata.compute import ComputeError
 from opendata.compute.multiexp import DEFAULT_EXPONENT_BITS as FEATURE_VALUE_BITS  # |x| < 2^64, enforced when scoring
+from opendata.compute.multiexp import straus_multiexp
+from opendata.compute.paillier import random_unit
 from opendata.compute.proofs import ProofError, RingPedersenParams, guaranteed_bound_bits, verify_ranges
 
 CLAIM_BOUND_BITS = 256
@@ -86,13 +88,17 @@ def leakage_bits(n_bits: int, features: int, weight_bits: int, bias_bits: int, t
     return math.log2(thresholds + 1) + thresholds * math.log2((e_max + 1 + d + 2) / (e_max + 1))
 
 
-def blind(n: mpz, n_squared: mpz, difference: mpz, e_max: int, obfuscator: mpz) -> mpz:
+def blind(n: mpz, n_squared: mpz, difference: mpz, e_max: int, obfuscator: mpz | None) -> mpz:
     """Enc(rho * d + rho') * s^N from Enc(d): the sign of d survives (rho > rho' >= 0, so d >= 0
     gives >= 0 and d <= -1 gives < 0), its magnitude is blurred by rho's random bit length
-    and its low digits by rho'."""
+    and its low digits by rho'. ``obfuscator`` None: none was ready, so u^N is computed here,
+    sharing its squarings with the rho-th power (Straus)."""
     e = secrets.randbelow(e_max + 1)
     rho = (mpz(1) << e) | mpz(secrets.randbits(e)) if e else mpz(1)
     rho_prime = mpz(secrets.randbelow(int(rho)))
+    if obfuscator is None:
+        masked = straus_multiexp([difference, random_unit(n)], [rho, n], n_squared, exponent_bits=n.bit_length())
+        return masked * (1 + rho_prime * n) % n_squared
     blinded = gmpy2.powmod(difference, rho, n_squared)
     return blinded * (1 + rho_prime * n) % n_squared * obfuscator % n_squared
 
@@ -149,7 +155,7 @@ class Blinding:
     def per_row(self) -> int:
         return len(self.inverse_thresholds)
 
-    def apply(self, n: mpz, n_squared: mpz, sums: Sequence[mpz], masks: Sequence[mpz]) -> list[list[int]]:
+    def apply(self, n: mpz, n_squared: mpz, sums: Sequence[mpz], masks: Sequence[mpz | None]) -> list[list[int]]:
         k = self.per_row
         shuffle = secrets.SystemRandom().shuffle
         out = []

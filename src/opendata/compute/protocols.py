@@ -272,12 +272,13 @@ def _score_rows(
     ``blinding`` the row's blinded threshold comparisons (a list per row)."""
     public_key = PublicKey(n)
     n2 = public_key.n_squared
-    needed = len(rows) * (1 if blinding is None else blinding.per_row)
-    masks = [mpz(v) for v in obfuscators] + public_key.obfuscators(needed - len(obfuscators))
     multiexp = _multiexp_for(key, n2, enc_weights, len(rows), exponent_bits, window_bits)
     bias = mpz(enc_bias)
-    if blinding is not None:
-        return blinding.apply(public_key.n, n2, [multiexp(row, bias) for row in rows], masks)
+    if blinding is not None:  # missing obfuscators are computed with each rho-th power
+        shortfall = len(rows) * blinding.per_row - len(obfuscators)
+        pooled: list[mpz | None] = [mpz(v) for v in obfuscators]
+        return blinding.apply(public_key.n, n2, [multiexp(row, bias) for row in rows], pooled + [None] * shortfall)
+    masks = [mpz(v) for v in obfuscators] + public_key.obfuscators(len(rows) - len(obfuscators))
     # Folding bias and obfuscator into the accumulator saves one reduction per subject.
     return [int(multiexp(row, bias * mask % n2)) for row, mask in zip(rows, masks, strict=True)]
 
