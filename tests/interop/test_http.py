@@ -126,6 +126,8 @@ def test_download_validators_304_and_ranges(portal: Portal) -> None:
     part = portal.http.get(CSV, headers={"range": "bytes=10-29", **IDENTITY})
     assert part.status_code == 206 and part.content == body[10:30]
     assert part.headers["content-range"] == f"bytes 10-29/{len(body)}" and part.headers["content-length"] == "20"
+    head = portal.http.head(CSV, headers={"range": "bytes=10-29", **IDENTITY})
+    assert head.status_code == 206 and head.headers["content-range"] == part.headers["content-range"]
     assert downloads_of(portal, "bus-stops") == before  # a part without the last byte is no download
     tail = portal.http.get(CSV, headers={"range": "bytes=-7", "if-range": etag, **IDENTITY})
     assert tail.status_code == 206 and tail.content == body[-7:]

@@ -253,6 +253,8 @@ class DataController(Controller):
                     raise AppError(416, "range_not_satisfiable", f"the file has {size} bytes",
                                    headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"}) from None
                 headers["Content-Length"] = str(wanted.length if wanted else size)
+                if wanted is not None:
+                    headers["Content-Range"] = wanted.content_range()
         # Commits what preparing wrote (a masking secret created on first use) and ends
         # the transaction before rows stream out on a connection of their own.
         db_session.commit()
@@ -264,7 +266,6 @@ class DataController(Controller):
         chunks = exporter(_columns(served, query.fields), rows, **options)
         chunks = settled_download(chunks, rows, database, grant, dataset.id, exporter.name)
         if wanted is not None:
-            headers["Content-Range"] = wanted.content_range()
             return Stream(byte_slice(chunks, wanted), media_type=media_type, headers=headers, status_code=206)
         return Stream(chunks, media_type=media_type, headers=headers)
 
