@@ -11,7 +11,7 @@ import zlib
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Any, AsyncIterator, Iterator
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -67,15 +67,25 @@ def _configure_sqlite(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+DEFAULT_POOL_SIZE = 20
+DEFAULT_POOL_TIMEOUT = 5.0
+
+
+def make_engine(url: str, *, echo: bool = False, pool_size: int = DEFAULT_POOL_SIZE,
+                pool_timeout: float = DEFAULT_POOL_TIMEOUT) -> Engine:
+    """An engine whose pool holds ``pool_size`` connections (a few more for start-up and
+    background work) and makes a caller wait at most ``pool_timeout`` seconds for one."""
+    pool = {"pool_size": pool_size, "max_overflow": 4, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        in_memory = not path or path == ":memory:"
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False},
+                               **({} if in_memory else pool))
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
 
 # Threads of one process take turns at start-up work (a lock object of the module, not of
@@ -86,17 +96,25 @@ _STARTUP_THREADS = threading.RLock()
 class Database:
     """One engine and its session factory; created lazily by whoever needs a connection."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = DEFAULT_POOL_SIZE,
+                 pool_timeout: float = DEFAULT_POOL_TIMEOUT) -> None:
         self.url = url
         self._echo = echo
+        self._pool = {"pool_size": pool_size, "pool_timeout": pool_timeout}
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
         self._startup_depth = 0
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Database":
+        # Litestar deep-copies route registrations and, with them, the plugins that provide
+        # dependencies: without this each copy built its own engine, so one process had
+        # several connection pools and the pool size meant nothing. One engine per app.
+        return self
+
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(self.url, echo=self._echo)
+            self._engine = make_engine(self.url, echo=self._echo, **self._pool)
         return self._engine
 
     @property
@@ -109,6 +127,17 @@ class Database:
     def session(self) -> Iterator[Session]:
         with self.sessions() as session:
             yield session
+
+    async def request_session(self) -> AsyncIterator[Session]:
+        """A session for one request, closed on the event loop: its cleanup never waits for
+        a worker thread, so threads busy in handlers cannot keep connections checked out
+        (issue 10: with more requests than connections, sync cleanups queued behind handler
+        threads waiting for connections stalled a process for the whole pool timeout)."""
+        session = self.sessions()
+        try:
+            yield session
+        finally:
+            session.close()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

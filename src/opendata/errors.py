@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 logger = logging.getLogger("opendata")
 
@@ -89,8 +90,17 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+def busy_handler(request: Request, exc: Exception) -> Response:
+    """No database connection within the pool timeout: the process is saturated. A quick,
+    honest 503 the client can retry, rather than a 500 after a long stall."""
+    logger.warning("saturated: no database connection for %s %s", request.method, request.url.path)
+    return Response(error_body("busy", "the portal is busy; retry shortly"), status_code=503,
+                    headers={"Retry-After": "1"})
+
+
 EXCEPTION_HANDLERS = {
     AppError: app_error_handler,
+    PoolTimeoutError: busy_handler,
     HTTPException: http_exception_handler,
     Exception: internal_error_handler,
 }

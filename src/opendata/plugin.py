@@ -48,7 +48,9 @@ class OpenDataPlugin(InitPluginProtocol):
         self.settings = settings if settings is not None else Settings.from_env()
         prefix = self.settings.api_prefix if path_prefix is None else path_prefix
         self.path_prefix = "/" + prefix.strip("/") if prefix.strip("/") else "/"
-        self.database = Database(self.settings.resolved_database_url, echo=False)
+        self.database = Database(self.settings.resolved_database_url, echo=False,
+                                 pool_size=self.settings.db_pool_size,
+                                 pool_timeout=self.settings.db_pool_timeout_seconds)
         # The audit key, checkpoint key and KEK of this deployment (files read on first use).
         self.audit_keys = audit_keyfiles.configure(self.database.url, KeyMaterial.from_settings(self.settings))
         self.checkpointer: Checkpointer | None = None
@@ -88,8 +90,8 @@ class OpenDataPlugin(InitPluginProtocol):
         # The guard applies the per-route limit; Litestar's own cap must not be lower.
         return max(self.settings.upload_max_bytes, self.settings.request_body_max_bytes)
 
-    def _provide_session(self) -> Iterator[Session]:
-        with self.database.session() as session:
+    async def _provide_session(self) -> AsyncIterator[Session]:
+        async for session in self.database.request_session():
             yield session
 
     def _provide_settings(self) -> Settings:
@@ -104,6 +106,8 @@ class OpenDataPlugin(InitPluginProtocol):
         # application object exists only now, so they are put in place here, once.
         httpconv.install(app)
         self.correct_openapi(app)
+        # Worker threads (sync handlers, dependencies) never outnumber connections.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.db_pool_size
         await anyio.to_thread.run_sync(self.prepare)
         try:
             yield

@@ -92,6 +92,12 @@ class Settings:
     serve_header_timeout_seconds: float = 10.0
     serve_body_timeout_seconds: float = 30.0
     serve_keep_alive_seconds: int = 5
+    # Database connections per process and the threads that use them, sized together
+    # (docs/operations.md, "Under load"): handler threads never outnumber connections, so
+    # no thread holds a worker slot while waiting for a connection. A request that still
+    # cannot get one within db_pool_timeout_seconds is answered 503 with Retry-After.
+    db_pool_size: int = 20
+    db_pool_timeout_seconds: float = 5.0
     # Requests in flight get this long to finish when the server stops (docs/operations.md).
     serve_graceful_shutdown_seconds: float = 1.0
     # Sign-in throttling (docs/security.md, "Sign-in throttling"): per account and per
@@ -158,6 +164,8 @@ class Settings:
         "serve_header_timeout_seconds": float,
         "serve_body_timeout_seconds": float,
         "serve_graceful_shutdown_seconds": float,
+        "db_pool_size": int,
+        "db_pool_timeout_seconds": float,
     }
 
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Redirect
@@ -100,8 +101,18 @@ def unrouted_not_found(request: Request, exc: NotFoundException) -> Response:
     return _error_page(request, 404, None)
 
 
+def busy(request: Request, exc: Exception) -> Response:
+    """Saturated (no database connection in time): a page that needs no database."""
+    logger.warning("saturated: no database connection for %s %s", request.method, request.url.path)
+    html = ('<!doctype html><html lang="zh"><meta charset="utf-8"><title>503</title>'
+            "<p>服务繁忙，请稍后重试。 The portal is busy; please retry shortly.</p></html>")
+    return Response(html, status_code=503, media_type="text/html",
+                    headers={"Retry-After": "1", "Cache-Control": "no-store", **SECURITY_HEADERS})
+
+
 PORTAL_EXCEPTION_HANDLERS = {
     SignInRequired: sign_in_redirect,
+    PoolTimeoutError: busy,
     CsrfRefused: csrf_refused,
     AppError: app_error,
     ValidationException: invalid_parameter,

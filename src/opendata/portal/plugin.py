@@ -14,7 +14,7 @@ to the application:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import AsyncIterator, Iterator
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Router
@@ -66,8 +66,8 @@ class PortalPlugin(InitPluginProtocol):
     def __init__(self, api: OpenDataPlugin) -> None:
         self.api = api
 
-    def _provide_session(self) -> Iterator[Session]:
-        with self.api.database.session() as session:
+    async def _provide_session(self) -> AsyncIterator[Session]:
+        async for session in self.api.database.request_session():
             yield session
 
     def _provide_settings(self) -> Settings:

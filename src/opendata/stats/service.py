@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from opendata.catalogue.models import Dataset, Publisher
@@ -15,6 +17,7 @@ from opendata.db import utcnow
 from opendata.stats.models import UsageCounter
 
 METRICS = ("view", "download", "rows_query")
+SQLITE_RETRIES = 8
 
 
 def count_use(target: Engine | Session, dataset_id: str, metric: str, fmt: str = "") -> None:
@@ -23,7 +26,7 @@ def count_use(target: Engine | Session, dataset_id: str, metric: str, fmt: str =
     Given an Engine, it counts in its own short transaction, so counting never holds up
     (or rolls back with) the request being counted. Given a Session, it counts inside
     the session's transaction: one commit for the request and its count, which saves a
-    round trip and a WAL flush per request on PostgreSQL.
+    round trip and a WAL flush per request on PostgreSQL (on SQLite it counts on its own).
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}")
@@ -36,11 +39,25 @@ def count_use(target: Engine | Session, dataset_id: str, metric: str, fmt: str =
         index_elements=["dataset_id", "day", "metric", "format"],
         set_={"count": UsageCounter.count + 1},
     )
+    if isinstance(target, Session) and dialect == "sqlite":
+        # SQLite cannot upgrade a request's read transaction to a write once another writer
+        # has committed (SQLITE_BUSY_SNAPSHOT, no busy wait): under concurrent views that
+        # was a 500. A transaction of its own that starts by writing waits its turn instead.
+        target = target.get_bind()
     if isinstance(target, Session):
         target.execute(stmt)
         return
-    with target.begin() as connection:
-        connection.execute(stmt)
+    for attempt in range(SQLITE_RETRIES):
+        try:
+            with target.begin() as connection:
+                connection.execute(stmt)
+            return
+        except OperationalError as error:
+            # SQLite: a deferred transaction whose snapshot went stale while it waited for
+            # the write lock fails at once (SQLITE_BUSY_SNAPSHOT); a new one succeeds.
+            if dialect != "sqlite" or "locked" not in str(error) or attempt == SQLITE_RETRIES - 1:
+                raise
+            time.sleep(0.005 * (attempt + 1))
 
 
 @dataclass
