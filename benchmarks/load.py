@@ -1,0 +1,109 @@
+"""Serving under load (issue 10, item 0): requests/s and p50/p95/p99 at 1, 10, 50 and 100
+keep-alive clients, for a mix of search, rows pages and dataset metadata, interleaved at each
+level with the same clients on /healthz (the framework's floor, no database) in the same run.
+
+    python benchmarks/load.py                                  # SQLite, one process
+    python benchmarks/load.py --database-url postgresql+psycopg://postgres@127.0.0.1/test --workers 2
+
+The portal runs in its own `opendata serve` process on the demo catalogue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+MIX = ("/api/v1/datasets?q=公交", "/api/v1/datasets?q=credit", "/api/v1/datasets/bus-stops/resources/stops/rows?limit=100",
+       "/api/v1/datasets/bus-stops", "/api/v1/datasets")
+FLOOR = ("/healthz",)
+
+
+def start(database_url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    port = 18000 + os.getpid() % 1000
+    env = {**os.environ, "OPENDATA_DATA_DIR": str(data_dir), "OPENDATA_DATABASE_URL": database_url,
+           "OPENDATA_SECURE_COOKIES": "false", "OPENDATA_TOKEN_ISSUER": "http://load.bench"}
+    command = [sys.executable, "-m", "opendata", "serve", "--port", str(port), "--workers", str(workers)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                return server, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise SystemExit("the portal did not start")
+
+
+async def run(base: str, paths: tuple[str, ...], clients: int, seconds: float) -> dict:
+    latencies: list[float] = []
+    failures = 0
+    pool = [httpx.AsyncClient(base_url=base, timeout=60) for _ in range(clients)]
+    deadline = time.monotonic() + seconds
+
+    async def one(index: int, http: httpx.AsyncClient) -> None:
+        nonlocal failures
+        turn = index
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                response = await http.get(paths[turn % len(paths)])
+                failures += response.status_code != 200
+            except httpx.HTTPError:
+                failures += 1
+            latencies.append(time.perf_counter() - started)
+            turn += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i, http) for i, http in enumerate(pool)))
+    elapsed = time.perf_counter() - started
+    for http in pool:
+        await http.aclose()
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1e3
+
+    return {"rps": len(latencies) / elapsed, "p50": pct(0.5), "p95": pct(0.95), "p99": pct(0.99), "failures": failures}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'load.db'}"
+        server, base = start(url, Path(tmp) / "data", args.workers)
+        try:
+            asyncio.run(run(base, MIX, 4, 2))  # warm caches
+            print(f"{url.split(':')[0]}, {args.workers} process(es), load average at start {os.getloadavg()[0]:.2f}")
+            print("clients | mix req/s | p50 ms | p95 ms | p99 ms | non-200 | /healthz req/s | mix / floor (median)")
+            for clients in (1, 10, 50, 100):
+                mixes, floors = [], []
+                for _ in range(args.rounds):  # A, B, A, B
+                    mixes.append(asyncio.run(run(base, MIX, clients, args.seconds)))
+                    floors.append(asyncio.run(run(base, FLOOR, clients, args.seconds / 2)))
+                ratio = statistics.median(m["rps"] / f["rps"] for m, f in zip(mixes, floors))
+                m = {k: statistics.median(x[k] for x in mixes) for k in ("rps", "p50", "p95", "p99")}
+                fails = sum(x["failures"] for x in mixes)
+                print(f"{clients} | {m['rps']:.0f} | {m['p50']:.0f} | {m['p95']:.0f} | {m['p99']:.0f} | {fails} | "
+                      f"{statistics.median(f['rps'] for f in floors):.0f} | {ratio:.2f}")
+            print(f"load average at end {os.getloadavg()[0]:.2f}")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
