@@ -6,6 +6,9 @@ import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Iterator
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import anyio.to_thread
 from litestar import Litestar, Router
 from litestar.config.app import AppConfig
@@ -106,8 +109,13 @@ class OpenDataPlugin(InitPluginProtocol):
         # application object exists only now, so they are put in place here, once.
         httpconv.install(app)
         self.correct_openapi(app)
-        # Worker threads (sync handlers, dependencies) never outnumber connections.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.db_pool_size
+        # Handler threads never need more connections than the pool has: sync handlers run in
+        # the loop's default executor (else min(32, cores + 4) threads) and each may use two
+        # connections at once (its session, and a usage-counting transaction after its commit).
+        threads = max(2, self.settings.db_pool_size // 2)
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="opendata-handler"))
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         await anyio.to_thread.run_sync(self.prepare)
         try:
             yield

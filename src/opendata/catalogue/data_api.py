@@ -180,10 +180,10 @@ class DataController(Controller):
                      "relation": "gte" if counted > rowquery.COUNT_CAP else "eq"}
         else:
             total = {"value": resource.row_count or 0, "relation": "eq"}
-        if not head:
-            count_use(db_session, dataset.id, "rows_query")
         record_rows_served(db_session, grant, len(items))
         db_session.commit()
+        if not head:  # after the commit, in a transaction of its own (stats.service.count_use)
+            count_use(database.engine, dataset.id, "rows_query")
         encode = row_encoder(_columns(served, query.fields))
         page_head = {
             "dataset": dataset.id,

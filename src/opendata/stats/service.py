@@ -26,7 +26,10 @@ def count_use(target: Engine | Session, dataset_id: str, metric: str, fmt: str =
     Given an Engine, it counts in its own short transaction, so counting never holds up
     (or rolls back with) the request being counted. Given a Session, it counts inside
     the session's transaction: one commit for the request and its count, which saves a
-    round trip and a WAL flush per request on PostgreSQL (on SQLite it counts on its own).
+    round trip and a WAL flush per request on PostgreSQL. On SQLite a request that has
+    read should count with the Engine *after* its commit: SQLite cannot upgrade a read
+    transaction to a write once another writer has committed (SQLITE_BUSY_SNAPSHOT, no busy
+    wait), which under concurrent requests was a 500.
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}")
@@ -39,11 +42,6 @@ def count_use(target: Engine | Session, dataset_id: str, metric: str, fmt: str =
         index_elements=["dataset_id", "day", "metric", "format"],
         set_={"count": UsageCounter.count + 1},
     )
-    if isinstance(target, Session) and dialect == "sqlite":
-        # SQLite cannot upgrade a request's read transaction to a write once another writer
-        # has committed (SQLITE_BUSY_SNAPSHOT, no busy wait): under concurrent views that
-        # was a 500. A transaction of its own that starts by writing waits its turn instead.
-        target = target.get_bind()
     if isinstance(target, Session):
         target.execute(stmt)
         return
