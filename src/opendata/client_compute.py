@@ -149,30 +149,21 @@ class ComputeMethods:
         threshold) or ``"banded"`` (2 to 8 ascending thresholds) keeps them secret: weights,
         bias and thresholds are encrypted and range-proved here (|w| < 2^weight_bits,
         |b|, |t| < 2^bias_bits in fixed point), and scoring tells only the side or band."""
-        from opendata.compute.encoding import check_scale, to_fixed_point
-
         if output_mode not in OUTPUT_MODES:
             raise ValueError(f"output_mode is one of {', '.join(OUTPUT_MODES)}")
         key = self._key()
         scales = [int(f.get("scale", 0)) for f in features]
-        if len(weights) != len(scales):
-            raise ValueError("one weight per feature")
         body: dict[str, Any] = {"name": name, "key_id": key.public_key.key_id, "features": [dict(f) for f in features],
                                 "score_scale": score_scale, "output_mode": output_mode}
         if output_mode == "reviewed":
             if thresholds:
                 raise ValueError("a reviewed model returns exact scores: it has no thresholds")
+            key.weight_scales(scales, score_scale, len(weights))  # the server would refuse what this refuses
             body.update(weights=[str(w) for w in weights], bias=str(bias))
         else:
-            check_scale(score_scale)
-            fixed = [to_fixed_point(w, score_scale - s) for w, s in zip(weights, scales, strict=True)]
-            enc_w = [self._proved(w, weight_bits, "model-input") for w in fixed]
-            enc_b = self._proved(to_fixed_point(bias, score_scale), bias_bits, "model-input")
-            enc_t = [self._proved(to_fixed_point(t, score_scale), bias_bits, "model-input") for t in thresholds]
-            body.update(enc_weights=[c for c, _ in enc_w], enc_bias=enc_b[0], enc_thresholds=[c for c, _ in enc_t],
-                        weight_bits=weight_bits, bias_bits=bias_bits,
-                        proofs={"weights": [p for _, p in enc_w], "bias": enc_b[1],
-                                "thresholds": [p for _, p in enc_t]})
+            body.update(key.encrypt_model_proved(list(weights), bias, list(thresholds), scales, score_scale,
+                                                 weight_bits, bias_bits, self.proof_parameters()["params"],
+                                                 self._context("model-input")))
         return int(self._post("/api/v1/compute/models", body)["id"])
 
     def model(self, model_id: int) -> dict[str, Any]:

@@ -21,8 +21,10 @@ never wait on them.
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import gmpy2
@@ -81,8 +83,6 @@ def leakage_bits(n_bits: int, features: int, weight_bits: int, bias_bits: int, t
     threshold (log2(k + 1) for k thresholds: only the band is learnt) plus, per threshold,
     what the bit length of rho*d + rho' says about the bit length of d:
     log2((e_max + 1 + D + 2) / (e_max + 1)) (e uniform over e_max + 1 values)."""
-    import math
-
     e_max = blinding_exponent_bits(n_bits, features, weight_bits, bias_bits)
     d = score_bound_bits(features, weight_bits, bias_bits)
     return math.log2(thresholds + 1) + thresholds * math.log2((e_max + 1 + d + 2) / (e_max + 1))
@@ -103,53 +103,35 @@ def blind(n: mpz, n_squared: mpz, difference: mpz, e_max: int, obfuscator: mpz |
     return blinded * (1 + rho_prime * n) % n_squared * obfuscator % n_squared
 
 
+@dataclass(frozen=True, slots=True)
 class ProofCheck:
     """The range proofs of one request, checked by the worker before any arithmetic on them."""
 
-    __slots__ = ("params", "context", "items", "names")
-
-    def __init__(self, params: RingPedersenParams, context: bytes, items: Sequence[ProofItem],
-                 names: Sequence[str]) -> None:
-        self.params, self.context, self.items, self.names = params, context, list(items), list(names)
-
-    def __getstate__(self) -> tuple:
-        return self.params, self.context, self.items, self.names
-
-    def __setstate__(self, state: tuple) -> None:
-        self.params, self.context, self.items, self.names = state
+    params: RingPedersenParams
+    context: bytes
+    items: Sequence[ProofItem]
+    names: Sequence[str]
 
     def run(self, n: int) -> None:
         check_proofs(n, self.items, self.params, self.context, self.names)
 
 
-def run_checks(n: int, checks: "ProofCheck | None") -> None:
-    if checks is not None:
-        checks.run(n)
-
-
+@dataclass(frozen=True, slots=True)
 class Blinding:
     """Decision / banded output: for each row's Enc(s), and each threshold t_j, the blinded
     Enc(rho_j * (s - t_j) + rho_j') * s_j^N, each with its own rho and obfuscator; a row's
     results are shuffled, so a band is only a count. ``inverse_thresholds``: Enc(t_j)^-1."""
 
-    __slots__ = ("inverse_thresholds", "e_max")
-
-    def __init__(self, inverse_thresholds: Sequence[int], e_max: int) -> None:
-        self.inverse_thresholds, self.e_max = [int(c) for c in inverse_thresholds], int(e_max)
+    inverse_thresholds: tuple[int, ...]
+    e_max: int
 
     @classmethod
     def for_model(cls, n: int, enc_thresholds: Sequence[str], features: int, weight_bits: int,
                   bias_bits: int) -> Blinding:
         n = mpz(n)
         n_squared = n * n
-        return cls([int(gmpy2.invert(mpz(c), n_squared)) for c in enc_thresholds],
+        return cls(tuple(int(gmpy2.invert(mpz(c), n_squared)) for c in enc_thresholds),
                    blinding_exponent_bits(n.bit_length(), features, weight_bits, bias_bits))
-
-    def __getstate__(self) -> tuple:
-        return self.inverse_thresholds, self.e_max
-
-    def __setstate__(self, state: tuple) -> None:
-        self.inverse_thresholds, self.e_max = state
 
     @property
     def per_row(self) -> int:

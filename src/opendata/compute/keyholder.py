@@ -133,21 +133,43 @@ class KeyHolder:
         """Verification request body: field -> Enc(claimed) as a decimal string."""
         return {field: str(self.encrypt(value, scales[field])) for field, value in values.items()}
 
+    @staticmethod
+    def weight_scales(feature_scales: Sequence[int], score_scale: int, weights: int) -> list[int]:
+        """The scale of each w_i, ``score_scale - feature_scales[i]``, so that every w_i * x_i
+        and b share the score's scale and w.x + b decodes at ``score_scale``."""
+        if weights != len(feature_scales):
+            raise ComputeError("one scale per weight is required", code="feature_count_mismatch")
+        check_scale(score_scale)
+        scales = [score_scale - check_scale(s) for s in feature_scales]
+        if min(scales, default=0) < 0:
+            raise ComputeError("score_scale must be at least every feature scale", code="scale_invalid")
+        return scales
+
     def encrypt_model(
         self, weights: Sequence[Number], bias: Number, feature_scales: Sequence[int], score_scale: int
     ) -> tuple[list[int], int]:
-        """Enc(w_i) at scale ``score_scale - feature_scales[i]`` and Enc(b) at ``score_scale``,
-        so every w_i * x_i and b share the score's scale and w.x + b decodes at ``score_scale``."""
-        if len(weights) != len(feature_scales):
-            raise ComputeError("one scale per weight is required", code="feature_count_mismatch")
-        check_scale(score_scale)
-        enc_weights = []
-        for weight, feature_scale in zip(weights, feature_scales, strict=True):
-            weight_scale = score_scale - check_scale(feature_scale)
-            if weight_scale < 0:
-                raise ComputeError("score_scale must be at least every feature scale", code="scale_invalid")
-            enc_weights.append(self.encrypt(weight, weight_scale))
-        return enc_weights, self.encrypt(bias, score_scale)
+        """Enc(w_i) at scale ``score_scale - feature_scales[i]`` and Enc(b) at ``score_scale``."""
+        scales = self.weight_scales(feature_scales, score_scale, len(weights))
+        return [self.encrypt(w, s) for w, s in zip(weights, scales, strict=True)], self.encrypt(bias, score_scale)
+
+    def encrypt_model_proved(
+        self, weights: Sequence[Number], bias: Number, thresholds: Sequence[Number], feature_scales: Sequence[int],
+        score_scale: int, weight_bits: int, bias_bits: int, params: RingPedersenParams, context: bytes,
+    ) -> dict[str, Any]:
+        """The secret inputs of a decision / banded model, each with its range proof
+        (|w| < 2^weight_bits, |b|, |t| < 2^bias_bits in fixed point): the members of
+        ``POST /api/v1/compute/models`` besides name, features and mode."""
+        scales = self.weight_scales(feature_scales, score_scale, len(weights))
+
+        def proved(value: Number, scale: int, bits: int) -> tuple[str, dict]:
+            return self.encrypt_proved(to_fixed_point(value, scale, max_int=self.max_int), bits, params, context)
+
+        enc_w = [proved(w, s, weight_bits) for w, s in zip(weights, scales, strict=True)]
+        enc_b = proved(bias, score_scale, bias_bits)
+        enc_t = [proved(t, score_scale, bias_bits) for t in thresholds]
+        return {"enc_weights": [c for c, _ in enc_w], "enc_bias": enc_b[0], "enc_thresholds": [c for c, _ in enc_t],
+                "weight_bits": weight_bits, "bias_bits": bias_bits,
+                "proofs": {"weights": [p for _, p in enc_w], "bias": enc_b[1], "thresholds": [p for _, p in enc_t]}}
 
     # --- decryption --------------------------------------------------------------------------
     def decrypt_residue(self, c: int | str) -> int:

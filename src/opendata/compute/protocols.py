@@ -41,7 +41,7 @@ from gmpy2 import mpz
 
 from opendata.compute import ComputeError
 from opendata.compute.encoding import to_residue
-from opendata.compute.inputs import Blinding, ProofCheck, run_checks
+from opendata.compute.inputs import Blinding, ProofCheck
 from opendata.compute.multiexp import (
     DEFAULT_EXPONENT_BITS,
     DEFAULT_TABLE_BUDGET_BYTES,
@@ -142,7 +142,8 @@ def _verify_worker(
     n: int, claims: dict[str, int], actual_values: dict[str, int | None] | None, obfuscators: list[int],
     max_int: int | None, checks: ProofCheck | None = None, reveal_not_found: bool = False,
 ) -> dict[str, int]:
-    run_checks(n, checks)  # the claims' range proofs, before anything is computed on them
+    if checks is not None:
+        checks.run(n)  # the claims' range proofs, before anything is computed on them
     if actual_values is None and reveal_not_found:
         raise SubjectNotFoundError("no such subject")  # told only after the proofs verified
     public_key = PublicKey(n)  # validated by the parent
