@@ -322,3 +322,7 @@ main.add_command(compute)
 from opendata.search.cli import search  # noqa: E402
 
 main.add_command(search)
+
+from opendata.assets.cli import assets  # noqa: E402
+
+main.add_command(assets)

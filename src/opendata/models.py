@@ -8,3 +8,4 @@ from opendata.search import models as search_models  # noqa: F401
 from opendata.compute import models as compute_models  # noqa: F401
 from opendata.demand import models as demand_models  # noqa: F401
 from opendata.stats import models as stats_models  # noqa: F401
+from opendata.assets import models as asset_models  # noqa: F401

@@ -19,6 +19,7 @@ from litestar.plugins import InitPluginProtocol
 from sqlalchemy.orm import Session
 
 from opendata.access.routes import ACCESS_HANDLERS
+from opendata.assets.api import AssetsController
 from opendata.catalogue.api import CatalogueController
 from opendata.catalogue.data_api import DataController
 from opendata.catalogue.infer_api import InferController
@@ -62,7 +63,7 @@ class OpenDataPlugin(InitPluginProtocol):
 
     def route_handlers(self) -> list:
         return [CatalogueController, SynonymsController, DataController, StatsController, *ACCESS_HANDLERS,
-                *COMPUTE_HANDLERS, *INTEROP_HANDLERS, InferController]
+                *COMPUTE_HANDLERS, *INTEROP_HANDLERS, InferController, AssetsController]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         router = Router(

@@ -1,0 +1,153 @@
+"""``opendata assets ...``: the register from a shell, and offline verification of certificates.
+
+``verify`` exits 0 when the certificate's signature holds (and, when the portal was asked,
+it is current), 1 when it is not a valid certificate, 3 when it is valid but superseded
+or revoked.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_INVALID = 1
+EXIT_SUPERSEDED = 3
+
+
+@click.group()
+def assets() -> None:
+    """公共数据资产登记: register, list, certificates, verify."""
+
+
+def _load_json(source: str) -> Any:
+    if source.startswith(("http://", "https://")):
+        import httpx
+
+        response = httpx.get(source, timeout=10)
+        response.raise_for_status()
+        return response.json()
+    return json.loads(Path(source).read_text(encoding="utf-8"))
+
+
+@assets.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--jwks", "jwks_source", help="JWKS file or URL (default: <issuer>/api/v1/assets/jwks.json).")
+@click.option("--offline", is_flag=True, help="Do not ask the portal whether the certificate is still current.")
+def verify(file: Path, jwks_source: str | None, offline: bool) -> None:
+    """Verify an asset certificate (资产凭证) against the portal's published keys."""
+    from opendata.assets.certificate import CertificateInvalid, verify as verify_document
+
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        click.echo(f"✗ {file}: not a JSON document ({exc})", err=True)
+        raise SystemExit(EXIT_INVALID) from None
+    payload = document.get("payload") if isinstance(document, dict) else None
+    issuer = str(payload.get("issuer", "")).rstrip("/") if isinstance(payload, dict) else ""
+    source = jwks_source or (f"{issuer}/api/v1/assets/jwks.json" if issuer else None)
+    if source is None:
+        click.echo("✗ no JWKS: pass --jwks FILE_OR_URL", err=True)
+        raise SystemExit(EXIT_INVALID)
+    try:
+        jwks = _load_json(source)
+    except Exception as exc:  # noqa: BLE001 - any failure to read the keys is one line
+        click.echo(f"✗ cannot read the JWKS {source}: {exc}", err=True)
+        raise SystemExit(EXIT_INVALID) from None
+    try:
+        verified = verify_document(document, jwks)
+    except CertificateInvalid as exc:
+        click.echo(f"✗ INVALID certificate {file}: {exc}", err=True)
+        raise SystemExit(EXIT_INVALID) from None
+    asset = verified.payload.get("asset", {})
+    click.echo(f"✓ signature valid: asset {asset.get('code')} revision {asset.get('revision')} "
+               f"({asset.get('dataset', {}).get('title_zh')}), signed by key {verified.kid}")
+    online = not offline and issuer and (jwks_source is None or jwks_source.startswith(("http://", "https://")))
+    if not online:
+        click.echo("  status not checked (offline)")
+        return
+    try:
+        status = _load_json(f"{issuer}/api/v1/assets/certificates/{verified.payload.get('id')}/status")
+    except Exception as exc:  # noqa: BLE001
+        click.echo(f"  status not checked: {exc}")
+        return
+    if status.get("status") != "current":
+        click.echo(f"✗ {status.get('status', 'superseded').upper()}: this certificate was superseded "
+                   f"({status.get('status')}) on {status.get('superseded_at')}"
+                   + (f"; current certificate {status['current_certificate']}" if status.get("current_certificate")
+                      else ""), err=True)
+        raise SystemExit(EXIT_SUPERSEDED)
+    click.echo("  status: current")
+
+
+@assets.command("list")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked registrations.")
+@click.pass_context
+def list_command(ctx: click.Context, include_revoked: bool) -> None:
+    """The register, one asset a line."""
+    from opendata.access.cli import _session
+    from opendata.assets.service import list_assets
+
+    with _session(ctx) as session:
+        for asset in list_assets(session, include_revoked=include_revoked):
+            click.echo(f"{asset.code}\t{asset.dataset_id}\trev {asset.revision}\t{asset.status}\t"
+                       f"{asset.holder_department}\t{asset.row_count} rows")
+
+
+@assets.command("register")
+@click.argument("dataset")
+@click.option("--holder", "holder_department", help="Holder department (default: the publisher).")
+@click.option("--use", "permitted_uses", multiple=True, help="A permitted use (repeatable).")
+@click.option("--value-assessment")
+@click.option("--compliance", "compliance_status", type=click.Choice(["pending", "passed", "failed"]))
+@click.option("--reviewer", "compliance_reviewer")
+@click.pass_context
+def register_command(ctx: click.Context, dataset: str, holder_department: str | None, permitted_uses: tuple[str, ...],
+                     value_assessment: str | None, compliance_status: str | None,
+                     compliance_reviewer: str | None) -> None:
+    """Register DATASET as a public-data asset and issue its certificate (audited)."""
+    from opendata.access.cli import CLI_REQUEST, _actor, _session, _settings
+    from opendata.assets.service import AssetInput, register
+
+    data = AssetInput(holder_department=holder_department, permitted_uses=list(permitted_uses) or None,
+                      value_assessment=value_assessment, compliance_status=compliance_status,
+                      compliance_reviewer=compliance_reviewer)
+    with _session(ctx) as session:
+        asset = register(session, _settings(ctx), dataset, data, _actor(), CLI_REQUEST)
+        session.commit()
+        click.echo(f"✓ registered {dataset} as {asset.code}")
+
+
+@assets.command("certificate")
+@click.argument("code")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def certificate_command(ctx: click.Context, code: str, output: Path | None) -> None:
+    """Write the current certificate of asset CODE (to stdout or a file)."""
+    from opendata.access.cli import _session
+    from opendata.assets.service import current_certificate, get_asset
+
+    with _session(ctx) as session:
+        issued = current_certificate(session, get_asset(session, code).id)
+        text = json.dumps(issued.document if issued else {}, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"✓ wrote {output}", err=True)
+
+
+@assets.command("jwks")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_context
+def jwks_command(ctx: click.Context, output: Path) -> None:
+    """Save the keys that verify certificates, for offline verification."""
+    from opendata.access.cli import _session, _settings
+    from opendata.assets.service import certificate_jwks
+
+    with _session(ctx) as session:
+        output.write_text(json.dumps(certificate_jwks(session, _settings(ctx)), indent=2) + "\n", encoding="utf-8")
+    click.echo(f"✓ wrote {output}", err=True)
