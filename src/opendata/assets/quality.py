@@ -14,5 +14,8 @@ def dataset_quality_score(session: Session, dataset_id: str) -> float | None:
         from opendata.quality import service as quality  # type: ignore[import-not-found]
     except ImportError:
         return None
-    score = quality.dataset_score(session, dataset_id)  # pragma: no cover - lands with the quality model
+    measured = getattr(quality, "dataset_score", None)  # the name to switch over when it lands
+    if measured is None:
+        return None
+    score = measured(session, dataset_id)  # pragma: no cover - lands with the quality model
     return None if score is None else round(float(score), 2)
