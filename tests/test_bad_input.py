@@ -105,7 +105,8 @@ def test_a_nul_character_is_400_everywhere_text_reaches_a_query(client: TestClie
         lambda: client.get(STOPS_ROWS, params={"name": text}),
         lambda: client.get("/api/v1/datasets", params={"q": text}),
         lambda: client.get("/datasets", params={"q": text}),
-        lambda: client.get("/api/v1/datasets/" + quote(text, safe="")),
+        # An encoded "/" (%2F) is decoded before routing and changes the route (a 404, not this check).
+        lambda: client.get("/api/v1/datasets/" + quote(text.replace("/", ""), safe="")),
         lambda: client.post("/api/v1/token", data={"grant_type": "client_credentials", "client_id": text,
                                                    "client_secret": text}),
         lambda: client.post("/login", data={"username": text, "password": text}),
