@@ -54,10 +54,10 @@ class CountedRows:
 def _settle(database: Database, grant: Grant, dataset_id: str, fmt: str, completed: bool, rows: int,
             size: int) -> None:
     with database.session() as session:
-        if completed:
-            count_use(session, dataset_id, "download", fmt)
         record_download(session, grant, completed=completed, rows=rows, size=size)
         session.commit()
+    if completed:  # in a short transaction of its own, retried on a SQLite lock (stats.service.count_use)
+        count_use(database.engine, dataset_id, "download", fmt)
 
 
 async def settled_download(chunks: Iterator[Any], rows: CountedRows, database: Database, grant: Grant,

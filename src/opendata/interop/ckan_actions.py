@@ -58,8 +58,10 @@ def package_show(call: CkanCall) -> dict[str, Any]:
     dataset = _dataset(call, call.required("id"))
     usage = usage_totals(call.session, [dataset.id]).get(dataset.id)
     result = package_dict(call.session, call.links, dataset, usage)
-    count_use(call.session, dataset.id, "view")  # as /api/v1/datasets/{id} counts it
     call.session.commit()
+    # As /api/v1/datasets/{id} counts it: after the request's work, in a short transaction
+    # of its own (stats.service.count_use), never inside the request's session.
+    count_use(call.database.engine, dataset.id, "view")
     return result
 
 

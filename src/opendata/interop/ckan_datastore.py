@@ -148,9 +148,9 @@ def datastore_search(call: CkanCall) -> RawJson:
     if call.boolean("include_total", True):
         capped = select(table.c[ROW_ID]).where(*rowquery.where_clause(table, query), *extra)
         total = call.session.scalar(select(func.count()).select_from(capped.limit(rowquery.COUNT_CAP + 1).subquery()))
-    count_use(call.session, dataset.id, "rows_query")
     record_rows_served(call.session, grant, len(items))
     call.session.commit()
+    count_use(call.database.engine, dataset.id, "rows_query")  # after the commit, as /rows counts
     encode = row_encoder([Column("_id", "_id", "_id", "integer"),
                           *[Column(s.name, s.field.title_zh, s.field.title_en, s.served_type) for s in ordered]])
     head = {

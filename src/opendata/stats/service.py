@@ -20,39 +20,34 @@ METRICS = ("view", "download", "rows_query")
 SQLITE_RETRIES = 8
 
 
-def count_use(target: Engine | Session, dataset_id: str, metric: str, fmt: str = "") -> None:
-    """Add one to today's counter.
+def count_use(engine: Engine, dataset_id: str, metric: str, fmt: str = "") -> None:
+    """Add one to today's counter, in a short transaction of its own, after the request's
+    work has committed: counting never holds up (or rolls back with) the request counted.
 
-    Given an Engine, it counts in its own short transaction, so counting never holds up
-    (or rolls back with) the request being counted. Given a Session, it counts inside
-    the session's transaction: one commit for the request and its count, which saves a
-    round trip and a WAL flush per request on PostgreSQL. On SQLite a request that has
-    read should count with the Engine *after* its commit: SQLite cannot upgrade a read
-    transaction to a write once another writer has committed (SQLITE_BUSY_SNAPSHOT, no busy
-    wait), which under concurrent requests was a 500.
+    Never inside a request's session: on SQLite a transaction that has read cannot upgrade
+    to a write once another writer has committed (SQLITE_BUSY_SNAPSHOT, "database is
+    locked" at once, no busy wait), which under concurrent requests was a 500; and a count
+    in the request's transaction held the write lock for the rest of the request. A fresh
+    transaction whose first statement is the write waits for the lock instead; the rare
+    stale-snapshot failure left is retried.
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}")
     today = utcnow().date()
     values = {"dataset_id": dataset_id, "day": today, "metric": metric, "format": fmt, "count": 1}
-    dialect = (target.get_bind() if isinstance(target, Session) else target).dialect.name
+    dialect = engine.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(UsageCounter).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["dataset_id", "day", "metric", "format"],
         set_={"count": UsageCounter.count + 1},
     )
-    if isinstance(target, Session):
-        target.execute(stmt)
-        return
     for attempt in range(SQLITE_RETRIES):
         try:
-            with target.begin() as connection:
+            with engine.begin() as connection:
                 connection.execute(stmt)
             return
         except OperationalError as error:
-            # SQLite: a deferred transaction whose snapshot went stale while it waited for
-            # the write lock fails at once (SQLITE_BUSY_SNAPSHOT); a new one succeeds.
             if dialect != "sqlite" or "locked" not in str(error) or attempt == SQLITE_RETRIES - 1:
                 raise
             time.sleep(0.005 * (attempt + 1))
