@@ -35,6 +35,7 @@ from litestar.exceptions import ValidationException
 
 from opendata.errors import AppError, app_error_handler, http_exception_handler
 from opendata.formats.limits import INT32_MAX, INT32_MIN
+from opendata.httpconv.middleware import scope_method
 
 logger = logging.getLogger("opendata")
 
@@ -177,7 +178,7 @@ def _scope_info(scope: Any) -> dict[str, Any]:
     headers = dict(scope.get("headers") or ())
     client = scope.get("client")
     return {
-        "method": scope.get("method"), "path": _printable(scope.get("path"), 1024),
+        "method": scope_method(scope), "path": _printable(scope.get("path"), 1024),
         "client": client[0] if client else None,
         "agent": _printable(headers.get(b"user-agent", b"").decode("latin-1") or None, 255),
     }

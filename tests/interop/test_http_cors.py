@@ -97,6 +97,8 @@ def test_head_on_licensed_and_closed_data_needs_the_token(portal: Portal) -> Non
         assert anonymous.status_code == 403 and anonymous.content == b""
         record = latest_audit(portal.database_url)
         assert (record.outcome, record.code, record.path) == ("refused", "licence_required", path.split("?")[0])
+        assert record.method == "HEAD"  # audited as what the client sent, not as the GET it is routed as
+        assert portal.http.get(path).status_code == 403 and latest_audit(portal.database_url).method == "GET"
         forged = portal.http.head(path, headers=bearer("eyJhbGciOiJub25lIn0.e30."))
         assert forged.status_code == 401 and "invalid_token" in forged.headers["www-authenticate"]
         assert portal.http.head(path, params={"fields": "credit_code"},
@@ -106,7 +108,8 @@ def test_head_on_licensed_and_closed_data_needs_the_token(portal: Portal) -> Non
     for suffix in ("rows", "download"):
         response = portal.http.head(f"{CLOSED_ROWS}/{closed}/{suffix}", headers=bearer(portal.token))
         assert response.status_code == 403
-        assert latest_audit(portal.database_url).code == "closed_dataset"
+        record = latest_audit(portal.database_url)
+        assert (record.code, record.method) == ("closed_dataset", "HEAD")
 
 
 def test_conditional_and_range_headers_do_not_bypass_the_licence(portal: Portal) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Request
 
 from opendata.audit.service import RequestInfo
+from opendata.httpconv.middleware import scope_method
 
 
 def request_info(request: Request, token_jti: str | None = None) -> RequestInfo:
@@ -15,7 +16,7 @@ def request_info(request: Request, token_jti: str | None = None) -> RequestInfo:
     real client, rather than trusting an X-Forwarded-For header any client could forge.
     """
     return RequestInfo(
-        method=request.method,
+        method=scope_method(request.scope),  # a HEAD is audited as HEAD, not as its GET
         path=request.url.path,
         client_ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),

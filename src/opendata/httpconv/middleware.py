@@ -42,6 +42,11 @@ def is_head(request: Request) -> bool:
     return bool(request.scope.get(HEAD_KEY))
 
 
+def scope_method(scope: Scope) -> str | None:
+    """The method the client sent: HEAD for a HEAD routed as its GET (audit records it)."""
+    return "HEAD" if scope.get(HEAD_KEY) else scope.get("method")
+
+
 def allow_cors(request: Request) -> None:
     """Let this response of an ``"open-data"`` route be read cross-origin."""
     request.scope[CORS_KEY] = True  # type: ignore[literal-required]
