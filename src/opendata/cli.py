@@ -147,11 +147,24 @@ def catalogue_load(ctx: click.Context, path: Path, metadata_only: bool) -> None:
 
 
 @catalogue.command("export")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--xlsx", "xlsx_path", type=click.Path(path_type=Path), required=True,
-              help="Workbook to write.")
-def catalogue_export(path: Path, xlsx_path: Path) -> None:
-    """Write a catalogue as an Excel workbook (sheets for datasets, resources, fields)."""
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--xlsx", "xlsx_path", type=click.Path(path_type=Path),
+              help="Workbook to write from the catalogue folder PATH.")
+@click.option("--datapackage", "package_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the loaded catalogue's open datasets into as Frictionless Data Packages.")
+@click.option("--dataset", "dataset_ids", multiple=True, help="With --datapackage: only this dataset (repeatable).")
+@click.pass_context
+def catalogue_export(ctx: click.Context, path: Path | None, xlsx_path: Path | None, package_dir: Path | None,
+                     dataset_ids: tuple[str, ...]) -> None:
+    """Write a catalogue as an Excel workbook (PATH --xlsx FILE), or the database's open
+    datasets as Data Packages, datapackage.json beside CSV files (--datapackage DIR)."""
+    if (xlsx_path is None) == (package_dir is None):
+        raise click.UsageError("give one of --xlsx FILE (with PATH) or --datapackage DIR")
+    if package_dir is not None:
+        _export_packages(_settings(ctx), package_dir, dataset_ids)
+        return
+    if path is None:
+        raise click.UsageError("--xlsx needs the catalogue folder PATH")
     from opendata.catalogue.commands import read_catalogue
     from opendata.catalogue.excel import write_workbook
 
@@ -162,6 +175,24 @@ def catalogue_export(path: Path, xlsx_path: Path) -> None:
         return
     write_workbook(spec, xlsx_path)
     click.echo(f"✓ wrote {xlsx_path} ({len(spec.datasets)} datasets)")
+
+
+def _export_packages(settings: Settings, out_dir: Path, dataset_ids: tuple[str, ...]) -> None:
+    from opendata.db import Database
+    from opendata.errors import AppError
+    from opendata.interop.datapackage_export import export_data_packages
+
+    database = Database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            written = export_data_packages(session, out_dir, settings.base_url, dataset_ids)
+            session.commit()  # the masking secret may just have been created
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        database.dispose()
+    files = sum(n for _, n in written)
+    click.echo(f"✓ wrote {len(written)} data packages ({files} data files) under {out_dir}")
 
 
 @catalogue.command("import")

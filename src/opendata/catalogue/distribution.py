@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -66,6 +67,17 @@ def resource_api_path(dataset_id: str, resource_id: str) -> str:
     return f"/api/v1/datasets/{dataset_id}/resources/{resource_id}"
 
 
+def anonymous_csv(session: Session, resource: Resource) -> Iterator[bytes]:
+    """The bytes of the resource's anonymous CSV download (all rows, masks applied)."""
+    served = served_fields(resource.fields, instance_secret(session, MASKING_SECRET))
+    table = resource_table(resource)
+    stmt = select(*[table.c[s.name] for s in served]).order_by(table.c[ROW_ID])
+    rows = fetch_rows_fast(session.connection(), stmt, [s.field for s in served])
+    mask = row_masker(served)
+    columns = [Column(s.name, s.field.title_zh, s.field.title_en, s.served_type) for s in served]
+    yield from get_exporter(DOWNLOAD_FORMAT)(columns, map(mask, rows) if mask else rows)
+
+
 def csv_digest(session: Session, resource: Resource) -> FileDigest | None:
     """Size and SHA-256 of the resource's anonymous CSV download; None if it has no rows."""
     if not resource.table_name or not resource.is_tabular:
@@ -78,14 +90,8 @@ def csv_digest(session: Session, resource: Resource) -> FileDigest | None:
         cached = _digests.get(key)
         if cached is not None:
             return cached
-        served = served_fields(resource.fields, instance_secret(session, MASKING_SECRET))
-        table = resource_table(resource)
-        stmt = select(*[table.c[s.name] for s in served]).order_by(table.c[ROW_ID])
-        rows = fetch_rows_fast(session.connection(), stmt, [s.field for s in served])
-        mask = row_masker(served)
-        columns = [Column(s.name, s.field.title_zh, s.field.title_en, s.served_type) for s in served]
         digest, size = hashlib.sha256(), 0
-        for chunk in get_exporter(DOWNLOAD_FORMAT)(columns, map(mask, rows) if mask else rows):
+        for chunk in anonymous_csv(session, resource):
             digest.update(chunk)
             size += len(chunk)
         _digests[key] = result = FileDigest(size, digest.hexdigest())
