@@ -37,7 +37,7 @@ def _open_datasets(session: Session, ids: tuple[str, ...]) -> list[Dataset]:
     for dataset_id in ids:
         dataset = session.get(Dataset, dataset_id)
         if dataset is None:
-            raise AppError(404, "dataset_not_found", f"no dataset {dataset_id!r}")
+            raise AppError(404, "not_found", f"no dataset {dataset_id!r}")
         if dataset.open_level != "unconditional":
             raise AppError(403, "licence_required",
                            f"{dataset_id!r} is {dataset.open_level}: only unconditionally open data is exported")
