@@ -20,7 +20,7 @@ import pytest
 
 from tests.interop.conftest import Portal
 
-pytest.importorskip("openapi_python_client")  # a test dependency (pyproject.toml, [test])
+pytest.importorskip("openapi_python_client")  # not in [test] yet: it pins httpx<0.29 (pip install openapi-python-client to run it)
 
 PACKAGE = "opendata_generated"
 CONFIG = f"post_hooks: []\npackage_name_override: {PACKAGE}\nproject_name_override: opendata-generated\n"
