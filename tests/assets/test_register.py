@@ -69,16 +69,17 @@ def test_register_amend_revoke_through_the_api(client: TestClient, database_url:
     # Online: the first certificate still verifies, but the portal says it was superseded.
     monkeypatch.setattr(assets_cli, "_load_json", lambda url: client.get(url.split("://", 1)[1].split("/", 1)[1]
                                                                          .join(["/", ""])).json())
-    online = CliRunner().invoke(main, ["assets", "verify", str(cert_file)])
+    portal = ["--portal", first["payload"]["issuer"]]
+    online = CliRunner().invoke(main, ["assets", "verify", str(cert_file), *portal])
     assert online.exit_code == 3 and "SUPERSEDED" in online.output, online.output
     second = tmp_path / "second.json"
     second.write_text(json.dumps(client.get(f"/api/v1/assets/{code}/certificate").json()), encoding="utf-8")
-    current = CliRunner().invoke(main, ["assets", "verify", str(second)])
+    current = CliRunner().invoke(main, ["assets", "verify", str(second), *portal])
     assert current.exit_code == 0 and "status: current" in current.output
 
     revoked = client.post(f"/api/v1/assets/{code}/revoke", json={"reason": "数据集停止更新"}, headers=headers)
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
-    gone = CliRunner().invoke(main, ["assets", "verify", str(second)])
+    gone = CliRunner().invoke(main, ["assets", "verify", str(second), *portal])
     assert gone.exit_code == 3 and "REVOKED" in gone.output
     assert client.get("/api/v1/assets").json() == []
     actions = [r.action for r in _records(database_url) if r.action.startswith("asset.")]
@@ -129,3 +130,44 @@ def _records(database_url: str) -> list[Any]:
         rows = list(session.scalars(select(AuditRecord).order_by(AuditRecord.id)))
     database.dispose()
     return rows
+
+
+def test_a_forged_certificate_naming_its_own_issuer_and_keys_is_refused(client: TestClient, database_url: str,
+                                                                         tmp_path: Path) -> None:
+    """An attacker signs a certificate with its own key, names its own site as issuer and
+    publishes its key there: the verifier trusts only the portal (or JWKS) it names."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+
+    from opendata.assets.certificate import sign
+
+    headers = admin(client, database_url)
+    code = client.post("/api/v1/assets", json=REGISTRATION, headers=headers).json()["code"]
+    genuine = client.get(f"/api/v1/assets/{code}/certificate").json()
+    payload = json.loads(json.dumps(genuine["payload"]))
+    payload["issuer"], payload["asset"]["compliance"]["status"] = "https://attacker.example", "passed"
+    key = ec.generate_private_key(ec.SECP256R1())
+    forged = sign(payload, "attacker-key", key)
+    forged_file = tmp_path / "forged.json"
+    forged_file.write_text(json.dumps(forged), encoding="utf-8")
+    attacker_jwks = tmp_path / "attacker.json"
+    attacker_jwks.write_text(json.dumps({"keys": [{**json.loads(ECAlgorithm.to_jwk(key.public_key())),
+                                                   "kid": "attacker-key"}]}), encoding="utf-8")
+    portal_jwks = tmp_path / "portal.json"
+    portal_jwks.write_text(client.get("/api/v1/assets/jwks.json").text, encoding="utf-8")
+
+    against_portal = CliRunner().invoke(main, ["assets", "verify", str(forged_file), "--jwks", str(portal_jwks)])
+    assert against_portal.exit_code == 1 and "INVALID" in against_portal.output
+    named_portal = CliRunner().invoke(main, ["assets", "verify", str(forged_file), "--portal",
+                                             genuine["payload"]["issuer"]])
+    assert named_portal.exit_code == 1 and "not by the portal you named" in named_portal.output
+    # A re-signed genuine payload (same issuer) under the attacker's key fails too.
+    resigned = tmp_path / "resigned.json"
+    resigned.write_text(json.dumps(sign(genuine["payload"], "attacker-key", key)),
+                        encoding="utf-8")
+    assert CliRunner().invoke(main, ["assets", "verify", str(resigned), "--jwks", str(portal_jwks)]).exit_code == 1
+    # The verifier never takes the trust anchor from the document itself.
+    no_anchor = CliRunner().invoke(main, ["assets", "verify", str(forged_file)])
+    assert no_anchor.exit_code == 2 and "--portal" in no_anchor.output
+    # Its own JWKS verifies its own signature: that is why the anchor must be the user's choice.
+    assert CliRunner().invoke(main, ["assets", "verify", str(forged_file), "--jwks", str(attacker_jwks)]).exit_code == 0

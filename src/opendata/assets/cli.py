@@ -1,7 +1,7 @@
 """``opendata assets ...``: the register from a shell, and offline verification of certificates.
 
-``verify`` exits 0 when the certificate's signature holds (and, when the portal was asked,
-it is current), 1 when it is not a valid certificate, 3 when it is valid but superseded
+``verify`` exits 0 when the certificate's signature holds under the keys of the portal the
+user names (and, when that portal was asked, it is current), 1 when it is not a valid certificate, 3 when it is valid but superseded
 or revoked.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -35,42 +35,45 @@ def _load_json(source: str) -> Any:
 
 @assets.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--jwks", "jwks_source", help="JWKS file or URL (default: <issuer>/api/v1/assets/jwks.json).")
-@click.option("--offline", is_flag=True, help="Do not ask the portal whether the certificate is still current.")
-def verify(file: Path, jwks_source: str | None, offline: bool) -> None:
-    """Verify an asset certificate (资产凭证) against the portal's published keys."""
+@click.option("--portal", "portal_url", help="The portal you trust (its address): keys and status are read from it.")
+@click.option("--jwks", "jwks_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A saved JWKS of the portal you trust (offline: the status is not checked).")
+def verify(file: Path, portal_url: str | None, jwks_file: Path | None) -> None:
+    """Verify an asset certificate (资产凭证) against the keys of a portal you name.
+
+    The trust anchor always comes from you (--portal or --jwks), never from the
+    certificate: a forged certificate may name any issuer and publish its own keys there.
+    """
     from opendata.assets.certificate import CertificateInvalid, verify as verify_document
 
+    if (portal_url is None) == (jwks_file is None):
+        raise click.UsageError("give one of --portal URL (online) or --jwks FILE (offline)")
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        click.echo(f"✗ {file}: not a JSON document ({exc})", err=True)
-        raise SystemExit(EXIT_INVALID) from None
+        _invalid(f"{file}: not a JSON document ({exc})")
     payload = document.get("payload") if isinstance(document, dict) else None
     issuer = str(payload.get("issuer", "")).rstrip("/") if isinstance(payload, dict) else ""
-    source = jwks_source or (f"{issuer}/api/v1/assets/jwks.json" if issuer else None)
-    if source is None:
-        click.echo("✗ no JWKS: pass --jwks FILE_OR_URL", err=True)
-        raise SystemExit(EXIT_INVALID)
+    portal = portal_url.rstrip("/") if portal_url else None
+    if portal is not None and issuer != portal:
+        _invalid(f"{file}: issued by {issuer or 'no issuer'!r}, not by the portal you named ({portal})")
+    source = f"{portal}/api/v1/assets/jwks.json" if portal else str(jwks_file)
     try:
         jwks = _load_json(source)
     except Exception as exc:  # noqa: BLE001 - any failure to read the keys is one line
-        click.echo(f"✗ cannot read the JWKS {source}: {exc}", err=True)
-        raise SystemExit(EXIT_INVALID) from None
+        _invalid(f"cannot read the JWKS {source}: {exc}")
     try:
         verified = verify_document(document, jwks)
     except CertificateInvalid as exc:
-        click.echo(f"✗ INVALID certificate {file}: {exc}", err=True)
-        raise SystemExit(EXIT_INVALID) from None
+        _invalid(f"INVALID certificate {file}: {exc}")
     asset = verified.payload.get("asset", {})
     click.echo(f"✓ signature valid: asset {asset.get('code')} revision {asset.get('revision')} "
                f"({asset.get('dataset', {}).get('title_zh')}), signed by key {verified.kid}")
-    online = not offline and issuer and (jwks_source is None or jwks_source.startswith(("http://", "https://")))
-    if not online:
+    if portal is None:
         click.echo("  status not checked (offline)")
         return
     try:
-        status = _load_json(f"{issuer}/api/v1/assets/certificates/{verified.payload.get('id')}/status")
+        status = _load_json(f"{portal}/api/v1/assets/certificates/{verified.payload.get('id')}/status")
     except Exception as exc:  # noqa: BLE001
         click.echo(f"  status not checked: {exc}")
         return
@@ -81,6 +84,11 @@ def verify(file: Path, jwks_source: str | None, offline: bool) -> None:
                       else ""), err=True)
         raise SystemExit(EXIT_SUPERSEDED)
     click.echo("  status: current")
+
+
+def _invalid(message: str) -> NoReturn:
+    click.echo(f"✗ {message}", err=True)
+    raise SystemExit(EXIT_INVALID)
 
 
 @assets.command("list")
@@ -132,7 +140,9 @@ def certificate_command(ctx: click.Context, code: str, output: Path | None) -> N
 
     with _session(ctx) as session:
         issued = current_certificate(session, get_asset(session, code).id)
-        text = json.dumps(issued.document if issued else {}, ensure_ascii=False, indent=2) + "\n"
+        if issued is None:
+            raise click.ClickException(f"asset {code} has no certificate")
+        text = json.dumps(issued.document, ensure_ascii=False, indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:
