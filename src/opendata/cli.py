@@ -137,7 +137,8 @@ def catalogue_load(ctx: click.Context, path: Path, metadata_only: bool) -> None:
         try:
             with database.startup_lock():  # not while a starting portal migrates or loads
                 database.migrate()
-                report = load_into(database, spec, with_rows=not metadata_only, progress=bars)
+                report = load_into(database, spec, with_rows=not metadata_only, progress=bars,
+                                   staged=settings.ingest_staged)
         finally:
             bars.close()
     except Exception as exc:

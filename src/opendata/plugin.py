@@ -148,11 +148,14 @@ class OpenDataPlugin(InitPluginProtocol):
         on a fresh database neither race on the schema nor load the same catalogue twice:
         the first does the work, the others wait and find nothing left to do."""
         from opendata.catalogue.commands import load_catalogues_if_changed
+        from opendata.catalogue.staging import sweep_staging
 
         for path in spool.sweep(self.settings.data_dir):
             logger.info("removed %s, left by a process that stopped during an upload", path.name)
         with self.database.startup_lock():
             self.database.migrate()
+            for name in sweep_staging(self.database.engine):
+                logger.info("dropped %s, left by a load that did not finish", name)
             index_unindexed_datasets(self.database)
             if self.settings.load_catalogues_on_startup and self.settings.catalogues:
                 for line in load_catalogues_if_changed(self.database, self.settings):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Iterator
 
@@ -10,8 +11,11 @@ from sqlalchemy import select
 from opendata.catalogue.loader import LoadReport, Progress, load_catalogue
 from opendata.catalogue.manifest import CatalogueSpec, read_manifest
 from opendata.catalogue.models import Catalogue
+from opendata.catalogue.staging import staging_supported, sweep_staging
 from opendata.db import Database
 from opendata.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def read_catalogue(path: Path) -> CatalogueSpec:
@@ -36,9 +40,24 @@ def validate_catalogue(path: Path) -> CatalogueSpec:
 
 
 def load_into(
-    database: Database, spec: CatalogueSpec, *, with_rows: bool = True, progress: Progress | None = None
+    database: Database, spec: CatalogueSpec, *, with_rows: bool = True, progress: Progress | None = None,
+    staged: bool = True,
 ) -> LoadReport:
-    """Load one catalogue in one transaction: all of it, or nothing."""
+    """Load one catalogue: all of it, or nothing.
+
+    Staged (the default), the changed data files are first loaded into hidden tables in
+    short transactions, then metadata and the swaps of those tables commit in one short
+    transaction, so the portal keeps serving and writing meanwhile (catalogue/staging.py).
+    Not staged, rows are written inside the one transaction (which on SQLite holds the
+    write lock for the whole load)."""
+    if with_rows and staged and staging_supported(database.engine):
+        from opendata.catalogue.ingest import staged_catalogue_files
+
+        for name in sweep_staging(database.engine):
+            logger.info("dropped %s, left by a load that did not finish", name)
+        with staged_catalogue_files(database.engine, spec, progress) as ingester:
+            with database.transaction() as session:
+                return load_catalogue(session, spec, ingest=ingester, progress=progress)
     ingest = None
     if with_rows:
         from opendata.catalogue.ingest import ingest_resource_file as ingest
@@ -55,4 +74,4 @@ def load_catalogues_if_changed(database: Database, settings: Settings) -> Iterat
         if loaded == spec.digest:
             yield f"catalogue {spec.id}: unchanged"
             continue
-        yield load_into(database, spec).summary()
+        yield load_into(database, spec, staged=settings.ingest_staged).summary()

@@ -3,14 +3,17 @@ with problems reported as catalogue problems (file, dataset, resource, field, li
 
 from __future__ import annotations
 
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from opendata.catalogue.manifest import CatalogueError, CatalogueSpec, Problem
 from opendata.catalogue.models import Resource
 from opendata.catalogue.rowstore import IngestError, check_file, ingest_file
+from opendata.catalogue.staging import StagedTable, staged_digest, staged_rows, swap_in
 
 
 def problems_from(exc: IngestError, dataset_id: str, resource_id: str) -> list[Problem]:
@@ -55,3 +58,42 @@ def ingest_resource_file(session: Session, resource: Resource, spec: Any, progre
         ingest_file(session, resource, path, fmt=resource.format, force=False)
     except IngestError as exc:
         raise CatalogueError(problems_from(exc, resource.dataset_id, resource.id)) from None
+
+
+class StagedIngester:
+    """The catalogue loader's hook when the files were staged before its transaction:
+    it only swaps each staged table in (resources whose file is unchanged have none)."""
+
+    def __init__(self) -> None:
+        self.staged: dict[tuple[str, str], StagedTable] = {}
+
+    def __call__(self, session: Session, resource: Resource, spec: Any, progress: Any) -> None:
+        staged = self.staged.get((resource.dataset_id, resource.id))
+        if staged is not None:
+            swap_in(session, resource, staged)
+
+
+@contextmanager
+def staged_catalogue_files(engine: Engine, spec: CatalogueSpec, progress: Any = None) -> Iterator[StagedIngester]:
+    """Stage every changed data file of ``spec`` (outside any long transaction) and yield
+    the ingester that swaps them in; the first bad file raises CatalogueError, and on
+    leaving, staged tables that were not swapped in are dropped. Commit before leaving."""
+    ingester = StagedIngester()
+    tables = [(d, r) for d in spec.datasets for r in d.resources if r.is_tabular and r.path and spec.folder]
+    with Session(engine) as session:
+        stored = {(d, r): (t, digest) for d, r, t, digest in session.execute(
+            select(Resource.dataset_id, Resource.id, Resource.table_name, Resource.data_digest))}
+    with ExitStack() as stack:
+        for done, (dataset, resource) in enumerate(tables, start=1):
+            path = Path(spec.folder) / resource.path  # type: ignore[arg-type]
+            missing = resource.effective_missing_values
+            table, digest = stored.get((dataset.id, resource.id), (None, None))
+            if not (table and digest == staged_digest(resource, path, resource.fields, missing)):
+                try:
+                    ingester.staged[(dataset.id, resource.id)] = stack.enter_context(staged_rows(
+                        engine, resource, path, fmt=resource.format, fields=resource.fields, missing_values=missing))
+                except IngestError as exc:
+                    raise CatalogueError(problems_from(exc, dataset.id, resource.id)) from None
+            if progress:
+                progress("staging", done, len(tables))
+        yield ingester

@@ -46,6 +46,8 @@ from opendata.formats import FormatError, RowConverter, read_csv, read_xlsx
 from opendata.formats.limits import DEFAULT_LIMITS, ReadLimits
 
 from opendata.db import ROW_TABLE_PREFIX
+# Hidden tables of loads in progress (catalogue/staging.py): no resource points at them yet.
+STAGING_PREFIX = f"{ROW_TABLE_PREFIX}stage_"
 ROW_ID = "_row_id"
 BATCH_SIZE = 2000
 MAX_REPORTED_ERRORS = 100
@@ -281,7 +283,8 @@ def drop_orphan_row_tables(session: Session) -> list[str]:
     in_use = set(session.scalars(select(Resource.table_name).where(Resource.table_name.is_not(None))))
     dropped = []
     for name in inspect(connection).get_table_names():
-        if name.startswith(ROW_TABLE_PREFIX) and name not in in_use:
+        # Staging tables belong to their loads, which may be running: staging.sweep_staging.
+        if name.startswith(ROW_TABLE_PREFIX) and not name.startswith(STAGING_PREFIX) and name not in in_use:
             Table(name, MetaData()).drop(connection)
             dropped.append(name)
     return dropped

@@ -2,9 +2,10 @@
 
 - Descriptive metadata is edited through the access layer's ``edit_dataset`` (the same
   rules as PATCH /api/v1/datasets/{id}: one's own department only, administrators any).
-- A new version of a table is uploaded as CSV or XLSX and ingested by the row store in
-  one transaction: if any cell is bad, nothing changes and the page lists every problem
-  found (row, column, value, reason); the old rows stay served.
+- A new version of a table is uploaded as CSV or XLSX, staged by the row store in short
+  transactions that never keep other writers out, and swapped in with the audit record in
+  one short transaction (catalogue/staging.py): if any cell is bad, nothing changes and
+  the page lists every problem found (row, column, value, reason); the old rows stay served.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from opendata.audit.service import append
 from opendata.catalogue import service as catalogue
 from opendata.catalogue import vocabulary as vocab
 from opendata.catalogue.models import Dataset, Resource
-from opendata.catalogue.rowstore import IngestError, ingest_file
+from opendata.catalogue.rowstore import IngestError, IngestReport, ingest_file
+from opendata.catalogue.staging import replace_rows, staging_supported
 from opendata.db import utcnow
 from opendata.deps import DbSession
 from opendata.errors import AppError
@@ -128,17 +130,26 @@ def _stored_upload(upload: Any, data_dir: Path) -> tuple[Path, str, str]:
 
 def _ingest(session: Session, principal: Principal, dataset: Dataset, resource: Resource, path: Path,
             fmt: str, filename: str, page: PortalPage) -> int:
-    """Replace the table's rows in one transaction; IngestError leaves everything as it was."""
+    """Replace the table's rows; IngestError leaves everything as it was."""
     previous = resource.row_count
-    # A first write opens the transaction, so that the new table's CREATE (which SQLite
-    # would otherwise run on its own) belongs to it and a rollback removes it too.
+    settings = page.request.app.state["opendata"].settings
+
+    def record(report: IngestReport) -> None:  # in the transaction that swaps the rows in
+        dataset.updated_at = utcnow()
+        append(session, actor=principal.actor, action="resource.upload",
+               target=f"resource:{dataset.id}/{resource.id}",
+               details={"file": filename, "format": fmt, "rows": report.rows, "previous_rows": previous,
+                        "encoding": report.encoding}, request=request_info(page.request))
+
+    if settings.ingest_staged and staging_supported(session.get_bind()):
+        return replace_rows(session, resource, path, fmt=fmt, limits=settings.read_limits,
+                            before_commit=record).rows
+    # The old path: a first write opens the transaction, so that the new table's CREATE
+    # (which SQLite would otherwise run on its own) belongs to it and a rollback removes it.
     dataset.updated_at = utcnow()
     session.flush()
-    settings = page.request.app.state["opendata"].settings
     report = ingest_file(session, resource, path, fmt=fmt, limits=settings.read_limits)
-    append(session, actor=principal.actor, action="resource.upload", target=f"resource:{dataset.id}/{resource.id}",
-           details={"file": filename, "format": fmt, "rows": report.rows, "previous_rows": previous,
-                    "encoding": report.encoding}, request=request_info(page.request))
+    record(report)
     session.commit()
     return report.rows
 
