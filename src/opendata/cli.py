@@ -132,7 +132,7 @@ def catalogue_load(ctx: click.Context, path: Path, metadata_only: bool) -> None:
     settings = _settings(ctx)
     try:
         spec = read_catalogue(path)
-        database = Database(settings.resolved_database_url)
+        database = Database(settings.resolved_database_url, timezone=settings.timezone)
         bars = ProgressBars()
         try:
             with database.startup_lock():  # not while a starting portal migrates or loads
@@ -183,7 +183,7 @@ def _export_packages(settings: Settings, out_dir: Path, dataset_ids: tuple[str, 
     from opendata.errors import AppError
     from opendata.interop.datapackage_export import export_data_packages
 
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url, timezone=settings.timezone)
     try:
         with database.session() as session:
             written = export_data_packages(session, out_dir, settings.base_url, dataset_ids)
@@ -261,7 +261,7 @@ def demo(ctx: click.Context, then_serve: bool) -> None:
     from opendata.settings import demo_catalogue_path
 
     settings = _settings(ctx)
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url, timezone=settings.timezone)
     bars = ProgressBars()
     try:
         # Under the start-up lock: several `demo` or `serve` processes on one fresh

@@ -51,6 +51,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+# The key of a session's ``info`` that names its deployment's time zone (opendata.localtime).
+TIMEZONE_INFO_KEY = "opendata.timezone"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -97,8 +101,10 @@ class Database:
     """One engine and its session factory; created lazily by whoever needs a connection."""
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = DEFAULT_POOL_SIZE,
-                 pool_timeout: float = DEFAULT_POOL_TIMEOUT) -> None:
+                 pool_timeout: float = DEFAULT_POOL_TIMEOUT, timezone: str | None = None) -> None:
         self.url = url
+        # The deployment's time zone travels with every session (opendata.localtime.zone_of).
+        self.timezone = timezone
         self._echo = echo
         self._pool = {"pool_size": pool_size, "pool_timeout": pool_timeout}
         self._engine: Engine | None = None
@@ -120,7 +126,8 @@ class Database:
     @property
     def sessions(self) -> sessionmaker[Session]:
         if self._sessions is None:
-            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+            info = {TIMEZONE_INFO_KEY: self.timezone} if self.timezone else {}
+            self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         return self._sessions
 
     @contextmanager

@@ -18,6 +18,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.plugins import InitPluginProtocol
 from sqlalchemy.orm import Session
 
+from opendata import localtime
 from opendata.access.routes import ACCESS_HANDLERS
 from opendata.assets.api import AssetsController
 from opendata.catalogue.api import CatalogueController
@@ -51,10 +52,12 @@ class OpenDataPlugin(InitPluginProtocol):
     def __init__(self, settings: Settings | None = None, *, path_prefix: str | None = None) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         prefix = self.settings.api_prefix if path_prefix is None else path_prefix
+        localtime.zone(self.settings.timezone)  # an unknown zone stops start-up, named
         self.path_prefix = "/" + prefix.strip("/") if prefix.strip("/") else "/"
         self.database = Database(self.settings.resolved_database_url, echo=False,
                                  pool_size=self.settings.db_pool_size,
-                                 pool_timeout=self.settings.db_pool_timeout_seconds)
+                                 pool_timeout=self.settings.db_pool_timeout_seconds,
+                                 timezone=self.settings.timezone)
         # The audit key, checkpoint key and KEK of this deployment (files read on first use).
         self.audit_keys = audit_keyfiles.configure(self.database.url, KeyMaterial.from_settings(self.settings))
         self.checkpointer: Checkpointer | None = None

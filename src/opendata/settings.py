@@ -46,6 +46,12 @@ def _parse_origins(raw: str) -> tuple[str, ...]:
     return origins
 
 
+def _parse_timezone(text: str) -> str:
+    from opendata.localtime import check_timezone  # zoneinfo is read lazily: no I/O at import
+
+    return check_timezone(text)
+
+
 def _parse_paths(text: str) -> tuple[Path, ...]:
     return tuple(Path(part) for part in text.split(os.pathsep) if part.strip())
 
@@ -66,6 +72,9 @@ class Settings:
     xlsx_max_rows_per_sheet: int = 1_048_576
     # Who runs the catalogue: the publisher of the DCAT catalogue and of its data services.
     catalogue_operator: str = "广州市政务服务和数据管理局"
+    # Where the portal's days begin (docs/operations.md, "Time zone"): quota days, licence
+    # periods and every time a page shows; stored times stay UTC.
+    timezone: str = "Asia/Shanghai"
     token_issuer: str | None = None
     token_audience: str = "opendata-api"
     token_lifetime_seconds: int = 900
@@ -142,6 +151,7 @@ class Settings:
         "rows_page_size_max": int,
         "xlsx_max_rows_per_sheet": int,
         "catalogue_operator": str,
+        "timezone": _parse_timezone,
         "token_issuer": str,
         "token_audience": str,
         "token_lifetime_seconds": int,

@@ -10,10 +10,11 @@ from typing import Any
 from litestar.testing import TestClient
 from sqlalchemy import select
 
+from opendata import localtime
 from opendata.access.accounts import AccountInput, create_user
 from opendata.access.models import User
 from opendata.audit.models import AuditRecord
-from opendata.db import Database, utcnow
+from opendata.db import Database
 from opendata.demo.identifiers import make_credit_code
 
 PASSWORD = "correct horse battery"
@@ -61,13 +62,14 @@ def sign_in(client: TestClient, username: str) -> dict[str, str]:
     return bearer(response.json()["session_token"])
 
 
-def utc_today() -> date:
-    """Licence dates are UTC dates, whatever the machine's time zone."""
-    return utcnow().date()
+def local_today() -> date:
+    """Licence dates are dates in the portal's time zone (default Asia/Shanghai), whatever
+    the machine's."""
+    return localtime.local_day(localtime.zone())
 
 
 def application_body(**changes: Any) -> dict[str, Any]:
-    today = utc_today()
+    today = local_today()
     body = {
         "items": [{"dataset": "si-headcount", "operations": ["query", "download"],
                    "fields": ["month", "headcount"]}],

@@ -16,7 +16,7 @@ from opendata.db import Database
 from opendata.errors import AppError
 from tests.access.helpers import (
     CREDIT_A, application_body, assert_refused_and_audited, make_staff, register_enterprise, sign_in,
-    submitted_application, utc_today,
+    submitted_application, local_today,
 )
 
 
@@ -126,11 +126,11 @@ def test_nobody_decides_on_their_own_application(client: TestClient, people: dic
     ({"items": [{"dataset": "si-headcount", "operations": ["query"], "fields": ["month"]}] * 2},
      "duplicate_dataset"),
     ({"purpose": "  "}, "missing_field"),
-    ({"end_date": (utc_today() - timedelta(days=400)).isoformat(),
-      "start_date": (utc_today() - timedelta(days=500)).isoformat()}, "invalid_period"),
-    ({"start_date": utc_today().isoformat(), "end_date": (utc_today() - timedelta(days=1)).isoformat()},
+    ({"end_date": (local_today() - timedelta(days=400)).isoformat(),
+      "start_date": (local_today() - timedelta(days=500)).isoformat()}, "invalid_period"),
+    ({"start_date": local_today().isoformat(), "end_date": (local_today() - timedelta(days=1)).isoformat()},
      "invalid_period"),
-    ({"end_date": (utc_today() + timedelta(days=5 * 365)).isoformat()}, "invalid_period"),
+    ({"end_date": (local_today() + timedelta(days=5 * 365)).isoformat()}, "invalid_period"),
     ({"start_date": "someday"}, "invalid_parameter"),
 ])
 def test_bad_applications_are_400_with_a_code(client: TestClient, people: dict, change: dict, code: str) -> None:
@@ -156,7 +156,7 @@ def test_terms_must_be_accepted_before_submitting(client: TestClient, people: di
     ({"fields": {"si-headcount": ["credit_code"]}}, "field_not_requested"),
     ({"fields": {"si-arrears": ["amount"]}}, "unknown_dataset"),
     ({"fields": {"si-headcount": []}}, "no_fields"),
-    ({"end_date": (utc_today() + timedelta(days=365)).isoformat()}, "invalid_period"),
+    ({"end_date": (local_today() + timedelta(days=365)).isoformat()}, "invalid_period"),
     ({"quotas": {"rows_per_day": -1}}, "invalid_quota"),
 ])
 def test_approval_can_only_narrow(client: TestClient, people: dict, approval: dict, code: str) -> None:

@@ -9,14 +9,14 @@ from typing import Any, Callable
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from opendata import create_app
+from opendata import create_app, localtime
 from opendata.access import applications, quotas
 from opendata.access.applications import Approval
 from opendata.access.models import Licence, User
 from opendata.access.principals import Principal
 from opendata.audit.chain import verify_chain
 from opendata.audit.service import NO_REQUEST
-from opendata.db import Database, utcnow
+from opendata.db import Database
 from opendata.errors import AppError
 from opendata.settings import Settings
 from tests.access.helpers import (
@@ -104,7 +104,7 @@ def test_concurrent_quota_charges_never_pass_the_limit(client: TestClient, datab
     licensed = licensed_enterprise(client, database_url)
     limit = 7
     database = Database(database_url)
-    day = utcnow().date()
+    day = localtime.local_day(localtime.zone())
 
     def charge() -> int | None:
         with database.session() as session:

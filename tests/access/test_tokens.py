@@ -10,14 +10,14 @@ import jwt
 import pytest
 from litestar.testing import TestClient
 
-from opendata import create_app
+from opendata import create_app, localtime
 from opendata.access import keys
 from opendata.access.models import Licence, SigningKey
 from opendata.db import Database, utcnow
 from opendata.settings import Settings
 from tests.access.helpers import (
     ARREARS_ROWS, CREDIT_B, ROWS, Licensed, assert_refused_and_audited, basic, bearer, latest_audit,
-    licensed_enterprise, utc_today,
+    licensed_enterprise, local_today,
 )
 
 FORM = {"grant_type": "client_credentials"}
@@ -134,9 +134,10 @@ def test_several_licences_need_a_scope(client: TestClient, licensed: Licensed, d
 def test_token_never_outlives_its_licence(portal_settings: Settings, database_url: str) -> None:
     settings = portal_settings.replace(token_lifetime_seconds=3 * 86400)
     with TestClient(create_app(settings)) as client:
-        licensed = licensed_enterprise(client, database_url, end_date=utc_today().isoformat())
+        licensed = licensed_enterprise(client, database_url, end_date=local_today().isoformat())
         claims = jwt.decode(licensed.token(client), options={"verify_signature": False})
-        licence_end = int((utcnow().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).timestamp())
+        # The licence ends at local midnight after its last day (Beijing: 16:00 UTC).
+        licence_end = int(localtime.start_of_day(local_today() + timedelta(days=1), localtime.zone()).timestamp())
         assert claims["exp"] == licence_end < claims["iat"] + 3 * 86400
 
 

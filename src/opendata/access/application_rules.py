@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from opendata.access.guard import OPERATIONS
 from opendata.catalogue.models import Dataset, Resource
-from opendata.db import utcnow
+from opendata import localtime
 from opendata.errors import bad_request
 
 MAX_PERIOD = timedelta(days=3 * 366)
@@ -59,8 +59,9 @@ class CheckedApplication:
     terms_accepted: bool
 
 
-def today() -> date:
-    return utcnow().date()
+def today(session: Session) -> date:
+    """Today in the deployment's time zone: a period is judged in the days it is written in."""
+    return localtime.today(session)
 
 
 def dataset_fields(dataset: Dataset) -> list[str]:
@@ -80,10 +81,10 @@ def check_text(value: str, name: str) -> str:
     return text
 
 
-def check_period(start: date, end: date) -> None:
+def check_period(session: Session, start: date, end: date) -> None:
     if end < start:
         raise bad_request("invalid_period", f"the period ends ({end}) before it starts ({start})")
-    if end < today():
+    if end < today(session):
         raise bad_request("invalid_period", f"the period ended already ({end})")
     if end - start > MAX_PERIOD:
         raise bad_request("invalid_period", "a licence lasts at most three years")
@@ -103,7 +104,7 @@ def check_application(session: Session, data: ApplicationInput) -> CheckedApplic
         )
     }
     items = [_check_item(item, datasets.get(item.dataset)) for item in data.items]
-    check_period(data.start_date, data.end_date)
+    check_period(session, data.start_date, data.end_date)
     return CheckedApplication(
         items=items, purpose=check_text(data.purpose, "purpose"),
         scenario=check_text(data.scenario, "scenario"), start_date=data.start_date,

@@ -157,7 +157,7 @@ def decide(session: Session, principal: Principal, application: Application, com
                actor=principal.actor, action=f"application.{command}",
                target=f"application:{application.id}", request=request)
     reason = _reason(command, reason)
-    grant = _check_approval(application, approval or Approval()) if command == "approve" else None
+    grant = _check_approval(session, application, approval or Approval()) if command == "approve" else None
     _transition(session, principal, application, command, reason, request,
                 decided_at=utcnow(), decided_by=principal.user.id)
     if grant is None:
@@ -204,7 +204,7 @@ def _reason(command: str, reason: str | None) -> str | None:
     return text or None
 
 
-def _check_approval(application: Application, approval: Approval) -> dict[str, Any]:
+def _check_approval(session: Session, application: Application, approval: Approval) -> dict[str, Any]:
     requested = {item.dataset_id: item.fields for item in application.items}
     fields = dict(requested)
     for dataset_id, narrowed in (approval.fields or {}).items():
@@ -221,7 +221,7 @@ def _check_approval(application: Application, approval: Approval) -> dict[str, A
     end = approval.end_date or application.end_date
     if start < application.start_date or end > application.end_date:
         raise bad_request("invalid_period", "approval can only narrow the requested period")
-    check_period(start, end)
+    check_period(session, start, end)
     quotas = (approval.quotas or licences.DEFAULT_QUOTAS).check()
     return {"fields": fields, "start": start, "end": end, "quotas": quotas}
 

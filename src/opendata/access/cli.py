@@ -28,7 +28,7 @@ def _session(ctx: click.Context) -> Iterator[Session]:
     from opendata.settings import Settings
 
     settings = ctx.find_object(Settings) or Settings.from_env()
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url, timezone=settings.timezone)
     database.migrate()
     try:
         with database.session() as session:

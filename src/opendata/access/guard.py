@@ -32,12 +32,12 @@ from typing import Any, Iterable, NoReturn
 from litestar import Request
 from sqlalchemy.orm import Session
 
+from opendata import localtime
 from opendata.access import quotas, tokens
 from opendata.access.principals import bearer_token
 from opendata.audit.context import request_info
 from opendata.audit.service import ANONYMOUS, Actor, RequestInfo, append, refuse
 from opendata.catalogue.models import Dataset
-from opendata.db import utcnow
 from opendata.errors import AppError
 from opendata.settings import Settings
 
@@ -66,7 +66,7 @@ class Grant:
     rows_per_day: int | None = None
     rows_remaining: int | None = None
     request_info: RequestInfo | None = None
-    # A download's charge, settled by record_download: the UTC day charged and the total then.
+    # A download's charge, settled by record_download: the local day charged and the total then.
     charged_day: date | None = None
     used_today: int | None = None
 
@@ -140,17 +140,17 @@ def authorize_data(
     if operation == "query":
         remaining = limit - state.used
         if remaining <= 0:
-            refusal.raise_error(quotas.quota_exceeded(kind, limit))
+            refusal.raise_error(quotas.quota_exceeded(kind, limit, localtime.zone_of(session)))
         return replace(grant, rows_per_day=limit, rows_remaining=remaining)
     if probe:
         if state.used >= limit:
-            refusal.raise_error(quotas.quota_exceeded(kind, limit))
+            refusal.raise_error(quotas.quota_exceeded(kind, limit, localtime.zone_of(session)))
         return grant
     # A download or a computation is charged one unit when it is authorised.
-    day = utcnow().date()
+    day = localtime.today(session)
     used = quotas.charge(session, token.licence_id, kind, 1, limit, day)
     if used is None:
-        refusal.raise_error(quotas.quota_exceeded(kind, limit))
+        refusal.raise_error(quotas.quota_exceeded(kind, limit, localtime.zone_of(session)))
     if operation == "download":
         session.commit()  # audited by record_download when the download ends
         return replace(grant, charged_day=day, used_today=used)
@@ -176,7 +176,7 @@ def record_rows_served(session: Session, grant: Grant, rows: int) -> None:
     limit = grant.rows_per_day if grant.rows_per_day is not None else 0
     used = quotas.charge(session, grant.licence_id, "rows", rows, limit) if rows else None
     if rows and used is None:
-        refuse(session, quotas.quota_exceeded("rows", limit),
+        refuse(session, quotas.quota_exceeded("rows", limit, localtime.zone_of(session)),
                actor=actor, action="data.query", target=target,
                details={"licence": grant.licence_id, "rows": rows}, request=request)
     append(session, actor=actor, action="data.query", target=target,

@@ -1,6 +1,9 @@
 """Licences: what an approval grants, for how long, and with which daily quotas.
 
-A licence is valid from 00:00 UTC of its start date until 00:00 UTC after its end date.
+A licence is valid from local midnight of its start date until local midnight after its
+end date, in the deployment's time zone (the ``timezone`` setting, opendata.localtime): a
+licence "to 2026-12-31" in Beijing lasts until 2026-12-31 24:00 Beijing time (16:00 UTC);
+the instants are stored in UTC.
 Once created its datasets, operations and fields never change; only its state does
 (active → closed | revoked), and time makes an active licence "expired".
 """
@@ -8,11 +11,13 @@ Once created its datasets, operations and fields never change; only its state do
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from opendata import localtime
 from opendata.access.models import Application, Licence, LicenceDataset, LicenceUsage
 from opendata.db import utcnow
 from opendata.errors import AppError, bad_request
@@ -45,8 +50,15 @@ def limit_for(licence: Licence, kind: str) -> int:
     }[kind]
 
 
-def start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, UTC)
+def start_of(day: date, tz: ZoneInfo) -> datetime:
+    """When ``day`` begins in ``tz``, as a UTC instant (how a licence bound is stored)."""
+    return localtime.start_of_day(day, tz).astimezone(localtime.UTC)
+
+
+def last_day(valid_until: datetime, tz: ZoneInfo) -> date:
+    """The last day a licence valid until ``valid_until`` covers, in ``tz``: the day
+    before the local day ``valid_until`` falls on (its end is exclusive)."""
+    return (valid_until - timedelta(microseconds=1)).astimezone(tz).date()
 
 
 def status_of(state: str, valid_from: datetime, valid_until: datetime, now: datetime | None = None) -> str:
@@ -69,9 +81,10 @@ def create_licence(
     session: Session, application: Application, *, fields: dict[str, list[str]],
     start: date, end: date, quotas: Quotas,
 ) -> Licence:
+    tz = localtime.zone_of(session)
     licence = Licence(
         application_id=application.id, organisation_id=application.organisation_id,
-        state="active", valid_from=start_of(start), valid_until=start_of(end + timedelta(days=1)),
+        state="active", valid_from=start_of(start, tz), valid_until=start_of(end + timedelta(days=1), tz),
         rows_per_day=quotas.rows_per_day, downloads_per_day=quotas.downloads_per_day,
         compute_calls_per_day=quotas.compute_calls_per_day,
         datasets=[
@@ -109,7 +122,7 @@ def list_licences(session: Session, organisation_id: int | None = None) -> list[
 def usage_today(session: Session, licence_id: int) -> dict[str, int]:
     used = {kind: amount for kind, amount in session.execute(
         select(LicenceUsage.kind, LicenceUsage.used)
-        .where(LicenceUsage.licence_id == licence_id, LicenceUsage.day == utcnow().date())
+        .where(LicenceUsage.licence_id == licence_id, LicenceUsage.day == localtime.today(session))
     )}
     return {kind: used.get(kind, 0) for kind in USAGE_KINDS}
 

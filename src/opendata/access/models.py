@@ -186,7 +186,7 @@ class LicenceDataset(Base):
 
 
 class LicenceUsage(Base):
-    """How much of a quota a licence used on a UTC day; incremented in place by one
+    """How much of a quota a licence used on a local day (the timezone setting); incremented in place by one
     conditional upsert so that concurrent requests can never overrun the limit."""
 
     __tablename__ = "licence_usage"

@@ -4,21 +4,22 @@
 <= limit RETURNING used`` either charges the whole amount or nothing, in one statement:
 PostgreSQL serialises concurrent upserts of the same row on its row lock and re-checks the
 WHERE against the committed value, SQLite has a single writer. No read-then-write race.
-Quota days are UTC days.
+Quota days are the deployment's local days (the ``timezone`` setting, opendata.localtime):
+a quota resets at local midnight, and ``day`` is that local date.
 """
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, case, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from opendata import localtime
 from opendata.access.models import LicenceUsage
-from opendata.db import utcnow
 from opendata.errors import AppError
 
 _USAGE = LicenceUsage.__table__
@@ -40,18 +41,18 @@ def _charge_statement(insert: Any) -> Any:
 _CHARGE = {"postgresql": _charge_statement(postgresql.insert), "sqlite": _charge_statement(sqlite.insert)}
 
 
-def seconds_to_next_day(now: datetime | None = None) -> int:
-    now = now or utcnow()
-    midnight = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), datetime.min.time(), UTC)
-    return max(1, math.ceil((midnight - now).total_seconds()))
+KIND_ZH = {"rows": "行数", "downloads": "下载次数", "compute": "计算次数"}
 
 
-def quota_exceeded(kind: str, limit: int) -> AppError:
-    wait = seconds_to_next_day()
+def quota_exceeded(kind: str, limit: int, tz: ZoneInfo) -> AppError:
+    """429 with Retry-After up to the next local midnight; the message in Chinese and
+    English, since an API client's user reads it as often as a developer does."""
+    wait = localtime.seconds_to_next_day(tz)
+    zone = f"{tz.key} ({localtime.offset_label(tz)})"
     return AppError(
         429, "quota_exceeded",
-        f"this would pass the licence's daily {kind} quota of {limit}; "
-        f"it resets at 00:00 UTC, in {wait} s",
+        f"已达到许可的每日{KIND_ZH.get(kind, kind)}配额 {limit}，将于 {zone} 00:00 重置（{wait} 秒后）。"
+        f" This would pass the licence's daily {kind} quota of {limit}; it resets at 00:00 {zone}, in {wait} s.",
         headers={"Retry-After": str(wait)},
     )
 
@@ -68,7 +69,7 @@ def charge(session: Session, licence_id: int, kind: str, amount: int, limit: int
         return None
     statement = _CHARGE[session.get_bind().dialect.name]
     return session.execute(statement, {
-        "licence_id": licence_id, "day": day or utcnow().date(), "kind": kind, "amount": amount, "limit": limit,
+        "licence_id": licence_id, "day": day or localtime.today(session), "kind": kind, "amount": amount, "limit": limit,
     }).scalar_one_or_none()
 
 

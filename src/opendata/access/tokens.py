@@ -21,6 +21,7 @@ import jwt
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
+from opendata import localtime
 from opendata.access import keys
 from opendata.access.licences import status_of
 from opendata.access.models import ApiClient, Licence, LicenceUsage, Organisation, RevokedToken, User
@@ -288,7 +289,7 @@ def live_state(session: Session, token: VerifiedToken, usage_kind: str | None = 
     query by primary keys. None when the licence or the client (in its organisation) is gone."""
     row = session.execute(_LIVE_STATE, {
         "client_id": token.client_id, "jti": token.jti, "licence_id": token.licence_id,
-        "day": day or utcnow().date(), "kind": usage_kind or "",
+        "day": day or localtime.today(session), "kind": usage_kind or "",
     }).first()
     if row is None:
         return None

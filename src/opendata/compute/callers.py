@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator, NoReturn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from opendata import localtime
 from opendata.access import quotas, tokens
 from opendata.access.models import Licence
 from opendata.access.principals import SESSION_TOKEN_PREFIX, require_user
@@ -147,7 +148,7 @@ def check_quota(refusals: Refusals, caller: ComputeCaller, units: int) -> None:
     """Refuse before any work when today's usage already leaves too little. Not the charge
     itself (see charge): concurrent requests may all pass this, only one charge can win."""
     if caller.quota_used + units > caller.quota_limit:
-        refusals.fail(quotas.quota_exceeded(USAGE_KIND, caller.quota_limit), units=units,
+        refusals.fail(quotas.quota_exceeded(USAGE_KIND, caller.quota_limit, localtime.zone_of(refusals.session)), units=units,
                       used_today=caller.quota_used)
 
 
@@ -155,7 +156,7 @@ def charge(refusals: Refusals, caller: ComputeCaller, units: int) -> int:
     """Charge ``units`` (one per subject computed on) in the caller's transaction, all or nothing."""
     used = quotas.charge(refusals.session, caller.licence_id, USAGE_KIND, units, caller.quota_limit)
     if used is None:
-        refusals.fail(quotas.quota_exceeded(USAGE_KIND, caller.quota_limit), units=units)
+        refusals.fail(quotas.quota_exceeded(USAGE_KIND, caller.quota_limit, localtime.zone_of(refusals.session)), units=units)
     return used
 
 

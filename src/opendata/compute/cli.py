@@ -196,7 +196,7 @@ def parameters_command(ctx: click.Context, public_out: Any) -> None:
     from opendata.settings import Settings
 
     settings = ctx.find_object(Settings) or Settings.from_env()
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url, timezone=settings.timezone)
     database.migrate()
     try:
         with database.session() as session:
@@ -223,7 +223,7 @@ def subject_digest(ctx: click.Context, subjects: tuple[str, ...]) -> None:
     from opendata.settings import Settings
 
     settings = ctx.find_object(Settings) or Settings.from_env()
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url, timezone=settings.timezone)
     database.migrate()
     try:
         with database.session() as session:

@@ -125,7 +125,7 @@ class LicenceAuthorisedSubject(Base):
 
 
 class ComputeSubjectUsage(Base):
-    """Computations of one licence on one subject (keyed digest) per UTC day, in total
+    """Computations of one licence on one subject (keyed digest) per local day (the timezone setting), in total
     (``field`` "") and per verified field: the per-subject and per-field daily caps, and
     the probing alerts (compute/probing.py)."""
 

@@ -5,7 +5,7 @@ Even with proven keys and range-proved claims, each verification answers one gue
 licensee that guesses over and over is how often it may ask about *one* subject:
 
 * at most ``max_subject_computations_per_day`` computations (verifications and scorings)
-  of one subject per licence and UTC day, and at most ``max_field_guesses_per_day``
+  of one subject per licence and local day (the ``timezone`` setting), and at most ``max_field_guesses_per_day``
   verifications of one field of one subject (each is one guess at its value);
 * an alert -- an audit record ``compute.alert`` the administrators' workspace lists --
   the first time in a day a licence passes ``probe_alert_subject`` computations of one
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from opendata.audit.service import Actor, RequestInfo, append
 from opendata.compute.models import ComputeSubjectUsage
 from opendata.compute.rows import IN_CHUNK
-from opendata.db import utcnow
+from opendata import localtime
 from opendata.errors import AppError
 
 WHOLE_SUBJECT = ""
@@ -67,7 +67,7 @@ _UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.in
 def used_today(session: Session, licence_id: int, keys: Sequence[tuple[str, str]],
                day: date | None = None) -> dict[tuple[str, str], int]:
     """Today's counts of (subject digest, field) pairs (missing: 0)."""
-    day = day or utcnow().date()
+    day = day or localtime.today(session)
     counts: dict[tuple[str, str], int] = {}
     for start in range(0, len(keys), IN_CHUNK // 2):
         chunk = list(keys[start:start + IN_CHUNK // 2])
@@ -94,7 +94,7 @@ def check(session: Session, caps: Caps, licence_id: int, subjects: Sequence[str]
             what = "computations of one subject" if field == WHOLE_SUBJECT else f"guesses at {field} of one subject"
             raise AppError(429, "subject_cap_exceeded" if field == WHOLE_SUBJECT else "field_cap_exceeded",
                            f"this licence has reached its daily cap of {limit} {what} (subject {subject}); "
-                           "it resets at 00:00 UTC")
+                           f"it resets at 00:00 {localtime.zone_of(session).key}")
     return counts
 
 
@@ -103,7 +103,7 @@ def charge(session: Session, caps: Caps, licence_id: int, subjects: Sequence[str
     """Count one computation per subject (and per verified field) in the caller's
     transaction; append a ``compute.alert`` record for each threshold crossed now.
     Returns how many alerts were raised."""
-    day = utcnow().date()
+    day = localtime.today(session)
     keys = _keys(subjects, fields)
     session.execute(_UPSERT[session.get_bind().dialect.name], [
         {"licence_id": licence_id, "day": day, "subject": s, "field": f, "amount": 1} for s, f in keys])

@@ -53,7 +53,7 @@ class ComputeSettings:
     # Keys: active (unrevoked) keys per organisation, registration attempts per hour.
     max_active_keys: int = 3
     key_registrations_per_hour: int = 6
-    # Per licence and UTC day (compute/probing.py): computations of one subject, guesses at
+    # Per licence and local day (compute/probing.py): computations of one subject, guesses at
     # one field of one subject, and the counts past which an alert is raised.
     max_subject_computations_per_day: int = 20
     max_field_guesses_per_day: int = 10

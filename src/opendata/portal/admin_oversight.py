@@ -6,7 +6,8 @@ accepts the portal's session cookie: the export is streamed, filtered and audite
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from urllib.parse import urlencode
 
 from litestar import Response, get, post
@@ -25,30 +26,30 @@ from opendata.errors import AppError
 from opendata.portal import forms
 from opendata.portal.forms import FormData
 from opendata.portal.page import Page, url_with
-from opendata.portal.template_helpers import CHINA_TIME
+from opendata import localtime
 
 ADMINS = ("admin",)
 AUDIT_PAGE_SIZE = 50
 AUDIT_FILTERS = ("actor", "action", "target", "outcome", "since", "until")
 
 
-def _day_start(text: str, name: str, *, after: bool = False) -> datetime | None:
-    """A YYYY-MM-DD of the form as an instant: the start of that day in China time
-    (``after``: the start of the next day, so that 'until' includes the day itself)."""
+def _day_start(text: str, name: str, tz: ZoneInfo, *, after: bool = False) -> datetime | None:
+    """A YYYY-MM-DD of the form as an instant: the start of that day in the portal's time
+    zone (``after``: the start of the next day, so that 'until' includes the day itself)."""
     if not text:
         return None
     try:
         day = date.fromisoformat(text)
     except ValueError:
         raise AppError(400, "invalid_time", f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
-    return datetime.combine(day + timedelta(days=1 if after else 0), time.min, CHINA_TIME)
+    return localtime.start_of_day(day + timedelta(days=1 if after else 0), tz)
 
 
-def audit_query(params: dict[str, str], before: int | None = None) -> AuditQuery:
+def audit_query(params: dict[str, str], tz: ZoneInfo, before: int | None = None) -> AuditQuery:
     return AuditQuery(
         actor=params["actor"] or None, action=params["action"] or None, target=params["target"] or None,
-        outcome=params["outcome"] or None, since=_day_start(params["since"], "since"),
-        until=_day_start(params["until"], "until", after=True), before=before, page_size=AUDIT_PAGE_SIZE,
+        outcome=params["outcome"] or None, since=_day_start(params["since"], "since", tz),
+        until=_day_start(params["until"], "until", tz, after=True), before=before, page_size=AUDIT_PAGE_SIZE,
     ).check()
 
 
@@ -73,7 +74,7 @@ def audit_page(page: Page, db_session: DbSession) -> Response:
         before = int(before_raw) if before_raw else None
         if before is not None and not 1 <= before <= INT32_MAX:
             raise ValueError(before_raw)  # no record has such an id
-        query = audit_query(params, before)
+        query = audit_query(params, localtime.zone_of(db_session), before)
         records, next_before = search(db_session, query)
         exports = {fmt: export_url(query, fmt) for fmt in ("csv", "xlsx")}
     except ValueError:

@@ -91,7 +91,7 @@ def blank_form(session: Session, dataset_ids: list[str], operation: str | None =
         allowed = operations_for(dataset)
         chosen = [operation] if operation in allowed else [allowed[0]]
         items.append(ItemState(dataset, chosen, []))
-    start = today()
+    start = today(session)
     return FormState(items, start_date=start.isoformat(),
                      end_date=(start + timedelta(days=DEFAULT_PERIOD_DAYS)).isoformat(), unknown=unknown)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import AsyncIterator, Iterator
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Router
@@ -29,6 +30,7 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy.orm import Session
 
 from opendata.db import Database
+from opendata.localtime import zone
 from opendata.plugin import OpenDataPlugin
 from opendata.portal import (
     account, admin, admin_oversight, auth, compute_admin_pages, compute_pages, dataset_page, demand_pages, enterprise, enterprise_clients,
@@ -51,12 +53,12 @@ PAGE_HANDLERS = [
 ]
 
 
-def template_engine() -> JinjaTemplateEngine:
+def template_engine(tz: ZoneInfo | None = None) -> JinjaTemplateEngine:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
-    install_helpers(environment)
+    install_helpers(environment, tz)
     return JinjaTemplateEngine.from_environment(environment)
 
 
@@ -94,7 +96,7 @@ class PortalPlugin(InitPluginProtocol):
         )
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        app_config.template_config = TemplateConfig(instance=template_engine())
+        app_config.template_config = TemplateConfig(instance=template_engine(zone(self.api.settings.timezone)))
         app_config.route_handlers.append(self.router())
         app_config.route_handlers.append(create_static_files_router(
             path="/static", directories=[STATIC_DIR], name="portal-static", include_in_schema=False,

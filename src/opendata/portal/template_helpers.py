@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
+from opendata import localtime
+from opendata.access.licences import last_day
 from opendata.catalogue.vocabulary import parse_mask
 from opendata.portal.i18n import Translator
-
-# Pages show times as the city sees them: China Standard Time, no daylight saving.
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
 LEVEL_CLASSES = {"unconditional": "level-open", "conditional": "level-conditional", "closed": "level-closed"}
 STATE_CLASSES = {
     "draft": "state-neutral", "submitted": "state-pending", "returned": "state-warning",
@@ -30,11 +31,12 @@ def number(value: Any) -> str:
     return f"{int(value):,}"
 
 
-def when(value: date | datetime | None, with_time: bool = True) -> str:
+def when(value: date | datetime | None, with_time: bool = True, *, tz: ZoneInfo) -> str:
+    """A stored (UTC) instant as the portal's time zone reads it; a date as it is."""
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        local = value.astimezone(CHINA_TIME) if value.tzinfo else value
+        local = value.astimezone(tz) if value.tzinfo else value
         return local.strftime("%Y-%m-%d %H:%M") if with_time else local.strftime("%Y-%m-%d")
     return value.isoformat()
 
@@ -76,6 +78,11 @@ def state_class(state: str) -> str:
     return STATE_CLASSES.get(state, "state-neutral")
 
 
-def install_helpers(environment: Environment) -> None:
-    environment.filters.update(number=number, when=when, cell=cell)
+def install_helpers(environment: Environment, tz: ZoneInfo | None = None) -> None:
+    """``tz``: the portal's time zone (the ``timezone`` setting), in which times are shown
+    and a licence's last day is named (``until_day``: valid until 2027-01-01 00:00 is
+    "to 2026-12-31")."""
+    tz = tz or localtime.zone()
+    environment.filters.update(number=number, when=partial(when, tz=tz), cell=cell,
+                               until_day=lambda value: "—" if value is None else last_day(value, tz).isoformat())
     environment.globals.update(mask_label=mask_label, level_class=level_class, state_class=state_class)
