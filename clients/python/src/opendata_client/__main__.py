@@ -1,0 +1,5 @@
+import sys
+
+from opendata_client.cli import main
+
+sys.exit(main())
