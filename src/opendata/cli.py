@@ -358,3 +358,7 @@ main.add_command(search)
 from opendata.assets.cli import assets  # noqa: E402
 
 main.add_command(assets)
+
+from opendata.quality.cli import quality  # noqa: E402
+
+catalogue.add_command(quality)

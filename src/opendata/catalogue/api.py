@@ -22,6 +22,8 @@ from opendata.deps import AppDatabase, AppSettings, DbSession
 from opendata.errors import not_found
 from opendata.httpconv.conditional import link_header, not_modified_response
 from opendata.httpconv.middleware import CORS_OPT
+from opendata.quality.schemas import QualityReportOut
+from opendata.quality.service import quality_report
 from opendata.stats.service import count_use
 
 
@@ -80,6 +82,12 @@ class CatalogueController(Controller):
         if validators.not_modified(request):
             return not_modified_response(validators, {"Link": headers["Link"]})  # type: ignore[return-value]
         return Response(out, headers=headers)
+
+    @get("/datasets/{dataset_id:str}/quality", summary="A dataset's measured quality, per resource and field",
+         sync_to_thread=True)
+    def quality(self, db_session: DbSession, dataset_id: FromPath[str]) -> QualityReportOut:
+        """Counts only (never cell values): rules and weights in docs/quality.md."""
+        return quality_report(db_session, service.get_dataset(db_session, dataset_id))
 
     @get("/publishers", summary="Publisher departments with dataset counts", sync_to_thread=True)
     def publishers(self, db_session: DbSession) -> list[PublisherOut]:

@@ -15,6 +15,8 @@ from typing import Any, Iterable
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
+from opendata.quality import rules as quality_rules
+
 from opendata.catalogue.manifest import (
     CATALOGUE_KEYS,
     DATASET_KEYS,
@@ -91,6 +93,8 @@ def write_workbook(spec: CatalogueSpec, path: Path) -> Path:
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+        return quality_rules.cell_text(value)  # references and unique keys
     if isinstance(value, list):
         return TAG_SEPARATOR.join(value)
     return value

@@ -55,7 +55,7 @@ def ingest_resource_file(session: Session, resource: Resource, spec: Any, progre
     """The catalogue loader's hook for one tabular resource (skips unchanged files)."""
     path = Path(spec.folder) / resource.path
     try:
-        ingest_file(session, resource, path, fmt=resource.format, force=False)
+        ingest_file(session, resource, path, fmt=resource.format, force=False, quality="catalogue")
     except IngestError as exc:
         raise CatalogueError(problems_from(exc, resource.dataset_id, resource.id)) from None
 

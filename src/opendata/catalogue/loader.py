@@ -64,7 +64,7 @@ DATASET_COLUMNS = (
 )
 RESOURCE_COLUMNS = (
     "title_zh", "title_en", "description_zh", "description_en", "format", "path",
-    "primary_key", "subject_key",
+    "primary_key", "subject_key", "quality_rules",
 )
 FIELD_COLUMNS = ("name", "title_zh", "title_en", "type", "unit", "description", "sensitivity", "mask",
                  "missing_values", "constraints")

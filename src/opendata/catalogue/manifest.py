@@ -17,6 +17,7 @@ from typing import Any
 
 from opendata.catalogue import field_rules as rules
 from opendata.catalogue import vocabulary as vocab
+from opendata.quality import rules as quality_rules
 
 from opendata.catalogue.manifest_schema import (
     CATALOGUE_KEYS,
@@ -106,6 +107,9 @@ class ResourceSpec:
     primary_key: str | None = None
     subject_key: str | None = None
     missing_values: list[str] | None = None
+    checks: list[str] | None = None
+    references: list[dict[str, str]] | None = None
+    unique_keys: list[list[str]] | None = None
     fields: list[FieldSpec] = field(default_factory=list)
     # The catalogue's markers, which apply where the resource names none of its own.
     inherited_missing_values: list[str] | None = None
@@ -117,6 +121,12 @@ class ResourceSpec:
     @property
     def is_tabular(self) -> bool:
         return self.format in vocab.TABULAR_FORMATS
+
+    @property
+    def quality_rules(self) -> dict[str, Any] | None:
+        """The quality rules as the resources table stores them (None when none)."""
+        declared = {k: getattr(self, k) for k in ("checks", "references", "unique_keys") if getattr(self, k)}
+        return declared or None
 
 
 @dataclass
@@ -234,6 +244,9 @@ def parse_raw(
     """Validate a manifest already read into plain tables (from TOML or from Excel)."""
     reader = _Reader(file)
     spec = _read_catalogue(reader, raw)
+    if spec is not None:
+        for dataset_id, resource_id, field_name, message in quality_rules.reference_problems(spec.datasets):
+            reader.problem(message, dataset=dataset_id, resource=resource_id, field=field_name, key="references")
     if folder is not None and spec is not None:
         _check_paths(reader, spec, folder)
     if reader.problems or spec is None:
@@ -386,6 +399,8 @@ def _read_resource(reader: _Reader, raw: Any, where: dict[str, Any]) -> Resource
         value = getattr(resource, key)
         if value and value not in names:
             reader.problem(f"{key} {value!r} is not one of the resource's fields", key=key, **where)
+    for field_name, key, message in quality_rules.resource_problems(resource.quality_rules or {}, fields):
+        reader.problem(message, key=key, **where, **({"field": field_name} if field_name else {}))
     return resource
 
 

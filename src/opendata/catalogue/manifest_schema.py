@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from opendata.catalogue import field_rules as rules
 from opendata.catalogue import vocabulary as vocab
+from opendata.quality import rules as quality
 
 Checker = Callable[[Any], Any]
 
@@ -145,6 +146,10 @@ RESOURCE_KEYS: dict[str, tuple[bool, Checker]] = {
     "primary_key": (False, _field_name),
     "subject_key": (False, _field_name),
     "missing_values": (False, rules.markers),
+    # Measured, not enforced (docs/quality.md): cross-field checks, references, extra keys.
+    "checks": (False, quality.checks),
+    "references": (False, quality.references),
+    "unique_keys": (False, quality.unique_keys),
 }
 FIELD_KEYS: dict[str, tuple[bool, Checker]] = {
     "name": (True, _field_name),

@@ -19,6 +19,7 @@ from opendata.catalogue.models import Dataset
 from opendata.catalogue.schemas import (
     ChecksumOut, ContactPointOut, DatasetOut, LicenceOut, dataset_out,
 )
+from opendata.quality.service import dataset_quality
 from opendata.stats.popularity import usage_totals
 
 # A telephone number inside free text: "广州市政务服务便民热线 12345", "020-83338888".
@@ -65,6 +66,7 @@ def full_dataset_out(session: Session, root: str, dataset: Dataset) -> DatasetOu
     out = dataset_out(dataset)
     out.licence_details = licence_out(dataset.licence, root)
     out.contact_point = contact_point(dataset)
+    out.quality = dataset_quality(session, dataset)
     totals = usage_totals(session, [dataset.id]).get(dataset.id)
     if totals is not None:
         out.views, out.downloads = totals.views, totals.downloads

@@ -111,6 +111,8 @@ class Resource(Base):
     subject_key: Mapped[str | None] = mapped_column(String(63))
     # Cell texts read as NULL at ingest (the resource's own, else the catalogue's); None: [""].
     missing_values: Mapped[list[str] | None] = mapped_column(JSON)
+    # Quality rules measured at ingest (opendata.quality.rules): checks, references, unique_keys.
+    quality_rules: Mapped[dict | None] = mapped_column(JSON)
     # Filled by the row store once the resource's rows are ingested.
     table_name: Mapped[str | None] = mapped_column(String(63))
     row_count: Mapped[int | None] = mapped_column(Integer)

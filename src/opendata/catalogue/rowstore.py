@@ -44,6 +44,7 @@ from opendata.db import utcnow
 from opendata.formats import Column as FormatColumn
 from opendata.formats import FormatError, RowConverter, read_csv, read_xlsx
 from opendata.formats.limits import DEFAULT_LIMITS, ReadLimits
+from opendata.quality.meter import QualityMeter
 
 from opendata.db import ROW_TABLE_PREFIX
 # Hidden tables of loads in progress (catalogue/staging.py): no resource points at them yet.
@@ -141,7 +142,7 @@ def file_digest(path: Path, fields: list[Field], resource: Any = None) -> str:
     # The rules are part of the digest: a new marker or constraint must reingest the file.
     dictionary = [(f.name, f.type, f.missing_values, f.constraints) for f in fields]
     if resource is not None:
-        dictionary.append((resource.primary_key, resource.missing_values))
+        dictionary.append((resource.primary_key, resource.missing_values, getattr(resource, "quality_rules", None)))
     digest = hashlib.sha256(repr(dictionary).encode())
     with open(path, "rb") as data:
         for block in iter(lambda: data.read(1 << 20), b""):
@@ -237,8 +238,13 @@ def ingest_file(
     progress: Callable[[int], None] | None = None,
     force: bool = True,
     limits: ReadLimits = DEFAULT_LIMITS,
+    quality: str | None = "upload",
 ) -> IngestReport:
-    """Replace ``resource``'s rows with the rows of ``path`` inside ``session``'s transaction."""
+    """Replace ``resource``'s rows with the rows of ``path`` inside ``session``'s transaction.
+
+    ``quality`` names who updated the rows for the quality measurement ("upload" or
+    "catalogue", docs/quality.md); None ingests without measuring (benchmarks).
+    """
     fmt = (fmt or path.suffix.lstrip(".") or resource.format).lower()
     fields = list(resource.fields)
     digest = file_digest(path, fields, resource)
@@ -252,7 +258,10 @@ def ingest_file(
     reader = TypedRows(path, fmt, fields, limits, missing_values=resource.missing_values,
                        primary_key=resource.primary_key)
     batch: list[dict[str, Any]] = []
+    meter = QualityMeter(resource, quality) if quality else None
     for typed in reader:
+        if meter is not None:
+            meter.add(typed)
         batch.append(dict(zip(names, typed)))
         if len(batch) >= BATCH_SIZE:
             connection.execute(table.insert(), batch)
@@ -264,6 +273,8 @@ def ingest_file(
         connection.execute(table.insert(), batch)
     for key in {resource.primary_key, resource.subject_key} - {None}:
         Index(f"ix_{table.name}_{key}", table.c[key]).create(connection)
+    if meter is not None:
+        meter.finish(session, table)
     old = resource.table_name
     resource.table_name = table.name
     resource.row_count = reader.rows

@@ -8,6 +8,7 @@ from typing import Any
 
 from opendata.catalogue import vocabulary as vocab
 from opendata.catalogue.models import Dataset, Field, Publisher, Resource
+from opendata.quality.schemas import QualityOut
 
 
 @dataclass
@@ -144,6 +145,8 @@ class DatasetOut(DatasetSummary):
     # All-time totals of the usage counters.
     views: int = 0
     downloads: int = 0
+    # The measured quality score and its components (docs/quality.md).
+    quality: QualityOut | None = None
 
 
 @dataclass
