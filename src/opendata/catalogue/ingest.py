@@ -14,6 +14,7 @@ from opendata.catalogue.manifest import CatalogueError, CatalogueSpec, Problem
 from opendata.catalogue.models import Resource
 from opendata.catalogue.rowstore import IngestError, check_file, ingest_file
 from opendata.catalogue.staging import StagedTable, staged_digest, staged_rows, swap_in
+from opendata.quality.meter import QualityMeter
 
 
 def problems_from(exc: IngestError, dataset_id: str, resource_id: str) -> list[Problem]:
@@ -73,6 +74,15 @@ class StagedIngester:
             swap_in(session, resource, staged)
 
 
+def _measure(engine: Engine, staged: dict[tuple[str, str], StagedTable], specs: dict[tuple[str, str], Any]) -> None:
+    """Measure every staged table once all are staged: a reference to another table of
+    the same load reads that table's new rows, even on the catalogue's first load."""
+    loading = {key: (table.name, specs[key].fields) for key, table in staged.items()}
+    for table in staged.values():
+        if table.quality is not None:
+            table.quality.measure(engine, table.name, loading)
+
+
 @contextmanager
 def staged_catalogue_files(engine: Engine, spec: CatalogueSpec, progress: Any = None) -> Iterator[StagedIngester]:
     """Stage every changed data file of ``spec`` (outside any long transaction) and yield
@@ -89,11 +99,14 @@ def staged_catalogue_files(engine: Engine, spec: CatalogueSpec, progress: Any = 
             missing = resource.effective_missing_values
             table, digest = stored.get((dataset.id, resource.id), (None, None))
             if not (table and digest == staged_digest(resource, path, resource.fields, missing)):
+                meter = QualityMeter(resource, "catalogue", (dataset.id, resource.id))
                 try:
                     ingester.staged[(dataset.id, resource.id)] = stack.enter_context(staged_rows(
-                        engine, resource, path, fmt=resource.format, fields=resource.fields, missing_values=missing))
+                        engine, resource, path, fmt=resource.format, fields=resource.fields, missing_values=missing,
+                        meter=meter))
                 except IngestError as exc:
                     raise CatalogueError(problems_from(exc, dataset.id, resource.id)) from None
             if progress:
                 progress("staging", done, len(tables))
+        _measure(engine, ingester.staged, {(d.id, r.id): r for d, r in tables})
         yield ingester

@@ -258,7 +258,7 @@ def ingest_file(
     reader = TypedRows(path, fmt, fields, limits, missing_values=resource.missing_values,
                        primary_key=resource.primary_key)
     batch: list[dict[str, Any]] = []
-    meter = QualityMeter(resource, quality) if quality else None
+    meter = QualityMeter(resource, quality, (resource.dataset_id, resource.id)) if quality else None
     for typed in reader:
         if meter is not None:
             meter.add(typed)
@@ -274,7 +274,8 @@ def ingest_file(
     for key in {resource.primary_key, resource.subject_key} - {None}:
         Index(f"ix_{table.name}_{key}", table.c[key]).create(connection)
     if meter is not None:
-        meter.finish(session, table)
+        meter.measure(connection, table.name)
+        meter.record(session, resource)
     old = resource.table_name
     resource.table_name = table.name
     resource.row_count = reader.rows

@@ -51,6 +51,7 @@ from opendata.catalogue.rowstore import (
 )
 from opendata.db import sqlite_path, utcnow
 from opendata.formats.limits import DEFAULT_LIMITS, ReadLimits
+from opendata.quality.meter import QualityMeter
 
 # Rows per committed transaction: small enough that another writer waits milliseconds for
 # the lock, large enough that commits (an fsync each on SQLite's WAL) do not dominate.
@@ -183,6 +184,8 @@ class StagedTable:
     encoding: str | None
     # Set by swap_in: the generation it replaces, dropped once the swap has committed.
     replaced: str | None = None
+    # The quality meter fed its rows (opendata.quality), recorded by swap_in once measured.
+    quality: QualityMeter | None = None
 
 
 def _insert_batch(connection: Connection, table: Table, batch: list[dict[str, Any]]) -> None:
@@ -191,7 +194,7 @@ def _insert_batch(connection: Connection, table: Table, batch: list[dict[str, An
 
 
 def _fill(engine: Engine, name: str, reader: TypedRows, index_keys: list[str],
-          progress: Callable[[int], None] | None, batch_rows: int) -> Table:
+          progress: Callable[[int], None] | None, batch_rows: int, meter: QualityMeter | None) -> Table:
     table = row_table(name, list(reader.fields))
     names = [f.name for f in reader.fields]
     with engine.connect() as connection:
@@ -204,6 +207,8 @@ def _fill(engine: Engine, name: str, reader: TypedRows, index_keys: list[str],
                 Index(f"ix_{name}_{names.index(key)}", table.c[key]).create(connection)
         batch: list[dict[str, Any]] = []
         for typed in reader:
+            if meter is not None:
+                meter.add(typed)
             batch.append(dict(zip(names, typed)))
             if len(batch) >= batch_rows:
                 _insert_batch(connection, table, batch)
@@ -222,14 +227,15 @@ def _fill(engine: Engine, name: str, reader: TypedRows, index_keys: list[str],
 def staged_rows(engine: Engine, resource: Any, path: Path, *, fmt: str, fields: list[Any] | None = None,
                 missing_values: list[str] | None = None, limits: ReadLimits = DEFAULT_LIMITS,
                 progress: Callable[[int], None] | None = None,
-                batch_rows: int = STAGING_BATCH_ROWS) -> Iterator[StagedTable]:
+                batch_rows: int = STAGING_BATCH_ROWS, meter: QualityMeter | None = None) -> Iterator[StagedTable]:
     """Load ``path`` into a new staging table and yield it; on leaving, drop it if it was
     not swapped in (a failure, or a rolled-back swap) and release its lock.
 
     ``resource`` is a Resource or a catalogue ResourceSpec (primary and subject key);
     ``fields`` and ``missing_values`` default to the resource's own. Raises IngestError
     (with nothing left behind) when a row or cell is bad. Commit a swap before leaving:
-    the clean-up writes on another connection."""
+    the clean-up writes on another connection. ``meter`` is fed every row; measure it
+    on the staged table before the swap (which records it)."""
     fields = list(resource.fields if fields is None else fields)
     if missing_values is None:
         missing_values = resource.missing_values
@@ -239,12 +245,12 @@ def staged_rows(engine: Engine, resource: Any, path: Path, *, fmt: str, fields: 
         raise RuntimeError(f"could not lock the new staging table {name}")
     staged = None
     try:
-        digest = file_digest(path, fields, _DigestKeys(resource.primary_key, missing_values))
+        digest = file_digest(path, fields, _DigestKeys(resource.primary_key, missing_values, resource.quality_rules))
         reader = TypedRows(path, fmt, fields, limits, missing_values=missing_values,
                            primary_key=resource.primary_key)
         keys = [k for k in dict.fromkeys([resource.primary_key, resource.subject_key]) if k]
-        _fill(engine, name, reader, keys, progress, batch_rows)
-        staged = StagedTable(name, reader.rows, digest, reader.encoding)
+        _fill(engine, name, reader, keys, progress, batch_rows, meter)
+        staged = StagedTable(name, reader.rows, digest, reader.encoding, quality=meter)
         yield staged
     finally:
         try:
@@ -261,13 +267,15 @@ class _DigestKeys:
 
     primary_key: str | None
     missing_values: list[str] | None
+    quality_rules: dict[str, Any] | None = None
 
 
 def staged_digest(resource: Any, path: Path, fields: list[Any] | None = None,
                   missing_values: list[str] | None = None) -> str:
     """The data digest a staged load of ``path`` would record (to skip unchanged files)."""
     fields = list(resource.fields if fields is None else fields)
-    keys = _DigestKeys(resource.primary_key, resource.missing_values if missing_values is None else missing_values)
+    keys = _DigestKeys(resource.primary_key, resource.missing_values if missing_values is None else missing_values,
+                       resource.quality_rules)
     return file_digest(path, fields, keys)
 
 
@@ -288,6 +296,8 @@ def swap_in(session: Session, resource: Resource, staged: StagedTable) -> Ingest
     resource.table_name = name
     resource.row_count = staged.rows
     resource.data_digest = staged.digest
+    if staged.quality is not None:
+        staged.quality.record(session, resource)
     session.flush()
     staged.replaced = old if old and old != name else None
     return IngestReport(resource.id, staged.rows, name, encoding=staged.encoding)
@@ -295,14 +305,19 @@ def swap_in(session: Session, resource: Resource, staged: StagedTable) -> Ingest
 
 def replace_rows(session: Session, resource: Resource, path: Path, *, fmt: str | None = None,
                  limits: ReadLimits = DEFAULT_LIMITS, progress: Callable[[int], None] | None = None,
-                 before_commit: Callable[[IngestReport], None] | None = None) -> IngestReport:
+                 before_commit: Callable[[IngestReport], None] | None = None,
+                 quality: str | None = "upload") -> IngestReport:
     """Replace ``resource``'s rows with the rows of ``path`` without blocking other
     writers: stage, then swap and commit ``session`` (``before_commit`` adds to that
-    transaction, e.g. an audit record). IngestError: nothing changed, nothing left."""
+    transaction, e.g. an audit record). IngestError: nothing changed, nothing left.
+    ``quality``: who updated the rows, for the quality measurement (None: not measured)."""
     fmt = (fmt or path.suffix.lstrip(".") or resource.format).lower()
     engine = session.get_bind()
     assert isinstance(engine, Engine)
-    with staged_rows(engine, resource, path, fmt=fmt, limits=limits, progress=progress) as staged:
+    meter = QualityMeter(resource, quality, (resource.dataset_id, resource.id)) if quality else None
+    with staged_rows(engine, resource, path, fmt=fmt, limits=limits, progress=progress, meter=meter) as staged:
+        if meter is not None:
+            meter.measure(engine, staged.name)  # read-only, before the swap's write transaction
         try:
             report = swap_in(session, resource, staged)
             if before_commit:
