@@ -19,6 +19,7 @@ from litestar.plugins import InitPluginProtocol
 from sqlalchemy.orm import Session
 
 from opendata import localtime
+from opendata.access import cookies
 from opendata.access.routes import ACCESS_HANDLERS
 from opendata.assets.api import AssetsController
 from opendata.catalogue.api import CatalogueController
@@ -153,6 +154,8 @@ class OpenDataPlugin(InitPluginProtocol):
         from opendata.catalogue.commands import load_catalogues_if_changed
         from opendata.catalogue.staging import sweep_staging
 
+        if warning := cookies.startup_warning(self.settings):
+            logger.warning(warning)
         for path in spool.sweep(self.settings.data_dir):
             logger.info("removed %s, left by a process that stopped during an upload", path.name)
         with self.database.startup_lock():

@@ -36,6 +36,13 @@ def _parse_bool(text: str) -> bool:
     raise ValueError(f"not a boolean: {text!r}")
 
 
+def _parse_auto_bool(text: str) -> bool | None:
+    """``auto`` (or empty): None, decided per request; else a boolean."""
+    if text.strip().lower() in {"auto", ""}:
+        return None
+    return _parse_bool(text)
+
+
 def _parse_origins(raw: str) -> tuple[str, ...]:
     """``*``, or comma-separated origins (scheme://host[:port], no path); empty: none."""
     origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
@@ -78,7 +85,9 @@ class Settings:
     token_issuer: str | None = None
     token_audience: str = "opendata-api"
     token_lifetime_seconds: int = 900
-    secure_cookies: bool = True
+    # Secure on the session and form cookies (opendata.access.cookies): None ("auto", the
+    # default) when the browser reached the portal over https; True or False forces it.
+    secure_cookies: bool | None = None
     session_lifetime_seconds: int = 8 * 3600
     # Encrypts token signing keys at rest; kept out of repr() so it never reaches a log.
     signing_key_passphrase: str | None = field(default=None, repr=False)
@@ -155,7 +164,7 @@ class Settings:
         "token_issuer": str,
         "token_audience": str,
         "token_lifetime_seconds": int,
-        "secure_cookies": _parse_bool,
+        "secure_cookies": _parse_auto_bool,
         "session_lifetime_seconds": int,
         "signing_key_passphrase": str,
         **{name: int for name in (

@@ -36,7 +36,8 @@ def test_a_form_without_the_token_or_with_a_wrong_one_is_refused(client: TestCli
     form = {"role": "developer", "username": "dev1", "email": "dev1@example.com", "password": PASSWORD,
             "password_again": PASSWORD}
     refused = post_form(client, "/register", form, token=False)
-    assert refused.status_code == 403 and "表单已失效" in refused.text
+    # no form cookie at all: the page says so (reloading would not bring it back)
+    assert refused.status_code == 403 and "浏览器没有发回本站的表单 Cookie" in refused.text
     form_token(client)  # the browser holds a token cookie, but the form does not repeat it
     assert post_form(client, "/register", form, token=False).status_code == 403
     assert post_form(client, "/register", {**form, CSRF_FIELD: "x" * 43}, token=False).status_code == 403

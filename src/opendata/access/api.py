@@ -7,6 +7,7 @@ from litestar.params import FromPath, JSONBody
 
 from opendata.access import accounts, clients
 from opendata.access.accounts import AccountInput, OrganisationInput
+from opendata.access.cookies import secure_cookies
 from opendata.access.models import ApiClient
 from opendata.access.principals import CSRF_COOKIE, SESSION_COOKIE, Principal, require_user
 from opendata.access.throttle import ThrottlePolicy
@@ -47,11 +48,12 @@ class AuthController(Controller):
         body = SessionOut(token, row.csrf_token, row.expires_at, user_out(row.user))
         response = Response(body, headers=NO_STORE)
         lifetime = settings.session_lifetime_seconds
+        secure = secure_cookies(request, settings)
         response.set_cookie(SESSION_COOKIE, token, max_age=lifetime, httponly=True,
-                            secure=settings.secure_cookies, samesite="lax")
+                            secure=secure, samesite="lax")
         # Readable by the page's scripts, which echo it in X-CSRF-Token (double submit).
         response.set_cookie(CSRF_COOKIE, row.csrf_token, max_age=lifetime, httponly=False,
-                            secure=settings.secure_cookies, samesite="lax")
+                            secure=secure, samesite="lax")
         return response
 
     @post("/auth/logout", summary="End the current session", status_code=200, sync_to_thread=True)

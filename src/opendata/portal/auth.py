@@ -1,7 +1,8 @@
 """Signing in and out, and registering (developers and enterprises register themselves).
 
 Sign-in opens the access layer's server-side session and sets its cookie (HttpOnly,
-SameSite=Lax, Secure unless Settings.secure_cookies is off), and gives the browser a
+SameSite=Lax, Secure over https unless Settings.secure_cookies forces it, see
+opendata.access.cookies), and gives the browser a
 fresh form token, so a token planted before sign-in is worthless after it.
 """
 
@@ -14,6 +15,7 @@ from litestar.datastructures import Cookie
 
 from opendata.access import accounts
 from opendata.access.accounts import AccountInput, OrganisationInput
+from opendata.access.cookies import secure_cookies
 from opendata.access.principals import CSRF_COOKIE as API_CSRF_COOKIE
 from opendata.access.principals import SESSION_COOKIE
 from opendata.access.throttle import ThrottlePolicy
@@ -45,11 +47,12 @@ def login_form(page: Page) -> Response:
 def _signed_in_response(page: PortalPage, settings: AppSettings, token: str, target: str,
                         notice: str | None = None) -> Response:
     lifetime = settings.session_lifetime_seconds
+    secure = secure_cookies(page.request, settings)
     page.cookies = [c for c in page.cookies if c.key != security.CSRF_COOKIE]
     page.cookies += [
         Cookie(key=SESSION_COOKIE, value=token, path="/", max_age=lifetime, httponly=True,
-               secure=settings.secure_cookies, samesite="lax"),
-        security.csrf_cookie(security.new_csrf_token(), secure=settings.secure_cookies),
+               secure=secure, samesite="lax"),
+        security.csrf_cookie(security.new_csrf_token(), secure=secure),
     ]
     return page.redirect(target, notice=notice)
 

@@ -18,7 +18,8 @@ from opendata.errors import AppError, error_body
 from opendata import input_guard
 from opendata.portal.i18n import Translator, language_of
 from opendata.portal.page import page_for, url_with
-from opendata.portal.security import SECURITY_HEADERS, CsrfRefused, hsts_headers
+from opendata.portal.security import CSRF_COOKIE, SECURITY_HEADERS, CsrfRefused, hsts_headers
+from opendata.access.cookies import SETTING as COOKIE_SETTING, cookies_lost_over_http
 from opendata.audit.context import request_info
 from opendata.audit.service import ANONYMOUS, append
 from opendata.portal.visitors import SignInRequired, signed_in
@@ -63,10 +64,19 @@ def _audit_csrf(request: Request, reason: str) -> None:
 
 
 def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
+    """A stale form says to reload it; a form whose cookie never came back says why (over
+    plain http with Secure cookies forced, naming the setting), since reloading cannot help."""
     logger.warning("refused a portal form without a valid CSRF token: %s %s (%s)",
                    request.method, request.url.path, exc.reason)
     _audit_csrf(request, exc.reason)
-    return _error_page(request, 403, None, title_key="error.csrf")
+    if request.cookies.get(CSRF_COOKIE):
+        return _error_page(request, 403, None, title_key="error.csrf")
+    t = Translator(language_of(request))
+    plugin = request.app.state.get("opendata")
+    if cookies_lost_over_http(request, plugin.settings if plugin is not None else None):
+        return _error_page(request, 403, t("error.cookies_over_http", setting=COOKIE_SETTING),
+                           title_key="error.cookies_title")
+    return _error_page(request, 403, t("error.cookies_missing"), title_key="error.cookies_title")
 
 
 def _plain_app_error(request: Request, exc: AppError) -> Response:

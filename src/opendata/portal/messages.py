@@ -47,6 +47,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.429": ("请求过于频繁或超出配额", "Too many requests, or the quota is used up"),
     "error.500": ("服务器出错了", "Something went wrong on our side"),
     "error.csrf": ("表单已失效，请返回刷新后重新提交", "This form has expired: go back, reload the page and submit again"),
+    "error.cookies_title": ("无法登录：浏览器未保存本站的 Cookie", "Cannot sign in: the browser did not keep this site's cookies"),
+    "error.cookies_over_http": (
+        "本平台设置了 {setting}=true（Cookie 仅限 https 传输），但您是通过 http:// 访问的，浏览器因此丢弃了登录和表单所需的 Cookie，刷新无济于事。"
+        "请改用 https:// 地址访问；或请运维人员取消 {setting} 设置（默认 auto：仅在 https 下加 Secure）。",
+        "This portal sets {setting}=true (cookies over https only), but you reached it over http://, so the browser "
+        "dropped the cookies that signing in and forms need; reloading will not help. Open the portal's https:// address, "
+        "or ask its operator to unset {setting} (the default, auto, marks cookies Secure only over https)."),
+    "error.cookies_missing": (
+        "浏览器没有发回本站的表单 Cookie：请允许本站使用 Cookie，然后重新打开表单提交。",
+        "The browser did not send back this site's form cookie: allow cookies for this site, then open the form again and submit."),
     "error.home": ("返回首页", "Back to the home page"),
     # notices after a form post
     "notice.signed_out": ("您已安全退出。", "You have signed out."),

@@ -19,6 +19,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from opendata.access.cookies import secure_cookies
 from opendata.access.principals import Principal
 from opendata.catalogue.models import Catalogue, Dataset
 from opendata.deps import DbSession
@@ -153,7 +154,7 @@ def page_for(request: Request, session: Session, principal: Principal | None | b
 
 def _secure(request: Request) -> bool:
     plugin = request.app.state.get("opendata")
-    return bool(plugin.settings.secure_cookies) if plugin is not None else True
+    return secure_cookies(request, plugin.settings if plugin is not None else None)
 
 
 # How handlers name the page dependency in their signatures.

@@ -96,8 +96,10 @@ def form_token(request: Request) -> tuple[str, Cookie | None]:
 
 
 def _secure_cookies(request: Request) -> bool:
+    from opendata.access.cookies import secure_cookies  # access imports no portal code
+
     plugin = request.app.state.get("opendata")
-    return bool(plugin.settings.secure_cookies) if plugin is not None else True
+    return secure_cookies(request, plugin.settings if plugin is not None else None)
 
 
 def _same_origin(request: Request) -> bool:
