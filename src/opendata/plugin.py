@@ -33,6 +33,7 @@ from opendata.errors import EXCEPTION_HANDLERS
 from opendata import httpconv, openapi_doc
 from opendata.interop.routes import INTEROP_HANDLERS
 from opendata.input_guard import API_EXCEPTION_HANDLERS, InputGuardMiddleware
+from opendata.sdk_api import SDK_HANDLERS
 from opendata.settings import Settings
 from opendata.search.api import SynonymsController
 from opendata.search.index import index_unindexed_datasets
@@ -67,7 +68,7 @@ class OpenDataPlugin(InitPluginProtocol):
 
     def route_handlers(self) -> list:
         return [CatalogueController, SynonymsController, DataController, StatsController, *ACCESS_HANDLERS,
-                *COMPUTE_HANDLERS, *INTEROP_HANDLERS, InferController, AssetsController]
+                *COMPUTE_HANDLERS, *INTEROP_HANDLERS, InferController, AssetsController, *SDK_HANDLERS]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         router = Router(
