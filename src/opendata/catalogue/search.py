@@ -293,6 +293,12 @@ def _filters_key(query: SearchQuery) -> tuple:
 
 def search_datasets(session: Session, query: SearchQuery, *, facets: bool = True) -> SearchResponse:
     """One page of matching datasets with the total, facet counts and highlights."""
+    return search_page(session, query, facets=facets)[0]
+
+
+def search_page(session: Session, query: SearchQuery, *, facets: bool = True) -> tuple[SearchResponse, list[Dataset]]:
+    """The search response and the page's datasets as loaded for it (publisher, tags and
+    resources), for callers that render more of each dataset than its summary."""
     where = filter_conditions(query)
     terms = query.terms()
     start = query.offset if query.offset is not None else (query.page - 1) * query.page_size
@@ -336,7 +342,7 @@ def search_datasets(session: Session, query: SearchQuery, *, facets: bool = True
         facets=facet_values(session, counts) if facets and total else {k: [] for k in FACETS},
         highlights=highlights_for(items, terms, words) if terms else {},
         did_you_mean=did_you_mean,
-    )
+    ), items
 
 
 def facet_values(session: Session, counts: dict[str, Counter]) -> dict[str, list[FacetValue]]:

@@ -11,11 +11,7 @@ import json
 import re
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from opendata.catalogue import search
-from opendata.catalogue.models import Dataset, Resource
 from opendata.interop.ckan import CkanCall, validation_error
 from opendata.interop.ckan_package import package_dict
 from opendata.stats.popularity import usage_totals
@@ -104,14 +100,11 @@ def package_search(call: CkanCall) -> dict[str, Any]:
     else:
         rows_wanted = True
     search.validate(query, call.settings.search_page_size_max)
-    found = search.search_datasets(call.session, query, facets=bool(facet_fields))
-    ids = [item.id for item in found.items] if rows_wanted else []
-    datasets = {
-        d.id: d for d in call.session.scalars(
-            select(Dataset).where(Dataset.id.in_(ids)).options(
-                selectinload(Dataset.publisher), selectinload(Dataset.tags),
-                selectinload(Dataset.resources).selectinload(Resource.fields)))
-    } if ids else {}
+    found, loaded = search.search_page(call.session, query, facets=bool(facet_fields))
+    # Data dictionaries are not part of a CKAN package (CKAN keeps them in the datastore):
+    # the datasets as the search loaded them (publisher, tags, resources) are all it needs.
+    datasets = loaded if rows_wanted else []
+    ids = [d.id for d in datasets]
     usage = usage_totals(call.session, ids)
     facet_limit = call.integer("facet.limit", FACET_LIMIT, minimum=-1)
     search_facets: dict[str, Any] = {}
@@ -122,7 +115,7 @@ def package_search(call: CkanCall) -> dict[str, Any]:
             {"name": v.value, "display_name": v.label_zh or v.value, "count": v.count} for v in values]}
     return {
         "count": found.total, "sort": call.text("sort") or "score desc, metadata_modified desc",
-        "results": [package_dict(call.session, call.links, datasets[i], usage.get(i)) for i in ids],
+        "results": [package_dict(call.session, call.links, d, usage.get(d.id)) for d in datasets],
         "facets": {name: {item["name"]: item["count"] for item in f["items"]} for name, f in search_facets.items()},
         "search_facets": search_facets,
     }

@@ -37,7 +37,7 @@ class DcatContext:
     session: Session
     links: Links
     operator: str
-    graph: Graph = field(default_factory=Graph)
+    graph: Graph = field(default_factory=lambda: Graph(store="SimpleMemory"))
 
     def __post_init__(self) -> None:
         self.od = Namespace(f"{self.links.api}/ns#")

@@ -1,0 +1,141 @@
+"""The standard doors against our own API (issue 11): CKAN's package_search and
+datastore_search against the /api/v1 calls that answer the same question, and the DCAT-AP
+catalogue paged at 10,000 datasets.
+
+One portal process (uvicorn) serves a SQLite database holding the demo catalogue (with its
+data) and a synthetic catalogue of --datasets datasets (opendata.demo.synthetic). Each
+pair is timed over HTTP on one keep-alive connection, interleaved A, B, A, B… in the same
+run; printed: p50/p95 of both and the median ratio CKAN/v1 with its quartiles (target
+≤ 1.2×). DCAT pages (JSON-LD and Turtle, 50 datasets a page, pages spread over the whole
+catalogue) are timed against the /api/v1 listing page of the same size (target < 200 ms a
+page).
+
+    python benchmarks/interop.py [--datasets 10000] [--repeat 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _server import percentile, portal_process  # noqa: E402
+
+from opendata.catalogue.loader import load_catalogue  # noqa: E402
+from opendata.catalogue.manifest import parse_raw, read_manifest  # noqa: E402
+from opendata.db import Database  # noqa: E402
+from opendata.demo.generator import synthetic_catalogue  # noqa: E402
+from opendata.settings import demo_catalogue_path  # noqa: E402
+
+ROWS = "/api/v1/datasets/bus-stops/resources/stops/rows"
+PAIRS: list[tuple[str, str, str]] = [
+    ("search: listing", "/api/3/action/package_search?rows=20",
+     "/api/v1/datasets?page_size=20"),
+    ("search: 公交", "/api/3/action/package_search?q=公交&rows=20",
+     "/api/v1/datasets?q=公交&page_size=20"),
+    ("search: bus + facets", '/api/3/action/package_search?q=bus&rows=20&facet.field=["organization","groups"]',
+     "/api/v1/datasets?q=bus&page_size=20"),
+    ("search: 信用, page 3", "/api/3/action/package_search?q=信用&rows=20&start=40",
+     "/api/v1/datasets?q=信用&page_size=20&page=3"),
+    ("datastore: 100 rows", "/api/3/action/datastore_search?resource_id=bus-stops.stops&limit=100",
+     f"{ROWS}?limit=100"),
+    ("datastore: filter", '/api/3/action/datastore_search?resource_id=bus-stops.stops&filters={"district":"天河区"}&limit=100',
+     f"{ROWS}?district=天河区&limit=100"),
+]
+
+
+def add_synthetic(database_url: str, count: int) -> float:
+    """Load the synthetic catalogue beside the demo one (metadata only, like a harvest)."""
+    demo = read_manifest(demo_catalogue_path())
+    # A catalogue owns its publishers: the synthetic one gets namesakes of the demo's.
+    datasets = synthetic_catalogue(count)
+    for dataset in datasets:
+        dataset["publisher"] = "syn-" + dataset["publisher"]
+    raw = {
+        "catalogue": {"id": "synthetic", "title_zh": "合成目录"},
+        "publishers": [{"id": "syn-" + p.id, "name_zh": p.name_zh, "name_en": p.name_en} for p in demo.publishers],
+        "datasets": datasets,
+    }
+    database = Database(database_url)
+    started = time.perf_counter()
+    with database.transaction() as session:
+        load_catalogue(session, parse_raw(raw, file="synthetic"))
+    database.dispose()
+    return time.perf_counter() - started
+
+
+def timed(http: httpx.Client, path: str) -> float:
+    started = time.perf_counter()
+    response = http.get(path)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        raise SystemExit(f"{path}: {response.status_code} {response.text[:200]}")
+    return elapsed
+
+
+def compare(http: httpx.Client, a: str, b: str, repeat: int) -> tuple[list[float], list[float], list[float]]:
+    timed(http, a), timed(http, b)  # warm both
+    mine, theirs, ratios = [], [], []
+    for _ in range(repeat):
+        x, y = timed(http, a), timed(http, b)
+        mine.append(x)
+        theirs.append(y)
+        ratios.append(x / y)
+    return mine, theirs, ratios
+
+
+def row(label: str, a: list[float], b: list[float], ratios: list[float]) -> str:
+    q1, med, q3 = statistics.quantiles(ratios, n=4)
+    return (f"| {label} | {percentile(a, .5):.1f} | {percentile(a, .95):.1f} | {percentile(b, .5):.1f} | "
+            f"{percentile(b, .95):.1f} | {med:.2f}× ({q1:.2f}–{q3:.2f}) |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=40)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmpdir:
+        data_dir = Path(tmpdir)
+        url = f"sqlite:///{data_dir / 'interop.db'}"
+        env = {"OPENDATA_DATA_DIR": str(data_dir), "OPENDATA_DATABASE_URL": url,
+               "OPENDATA_SECURE_COOKIES": "false"}
+        with portal_process(env):  # first start: migrate, load the demo catalogue and its data
+            pass
+        seconds = add_synthetic(url, args.datasets)
+        with portal_process({**env, "OPENDATA_LOAD_CATALOGUES_ON_STARTUP": "false"}) as (base, _pid), \
+                httpx.Client(base_url=base, timeout=60) as http:
+            total = http.get("/api/v1/datasets?page_size=1").json()["total"]
+            print(f"# interop doors vs /api/v1; {total:,} datasets ({args.datasets:,} synthetic loaded in "
+                  f"{seconds:.1f} s); load average {os.getloadavg()[0]:.2f}")
+            print("\n## CKAN Action API vs /api/v1 (one keep-alive client, interleaved)")
+            print("| call | CKAN p50 ms | CKAN p95 ms | v1 p50 ms | v1 p95 ms | CKAN/v1 median (IQR) |")
+            print("|---|---:|---:|---:|---:|---:|")
+            for label, ckan, v1 in PAIRS:
+                print(row(label, *compare(http, ckan, v1, args.repeat)))
+            pages = max(1, total // 50)
+            spread = sorted({1, pages // 4, pages // 2, pages * 3 // 4, pages} - {0})
+            print(f"\n## DCAT-AP catalogue pages of 50 ({pages:,} pages; pages {spread}) vs the v1 listing page")
+            print("| page | DCAT p50 ms | DCAT p95 ms | v1 p50 ms | v1 p95 ms | DCAT/v1 median (IQR) |")
+            print("|---|---:|---:|---:|---:|---:|")
+            for suffix in ("jsonld", "ttl"):
+                a, b, ratios = [], [], []
+                for page in spread:
+                    x, y, r = compare(http, f"/catalog.{suffix}?page={page}&page_size=50",
+                                      f"/api/v1/datasets?page={page}&page_size=50", max(4, args.repeat // len(spread)))
+                    a += x
+                    b += y
+                    ratios += r
+                print(row(f"/catalog.{suffix}", a, b, ratios))
+            print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
