@@ -138,7 +138,7 @@ def catalogue_load(ctx: click.Context, path: Path, metadata_only: bool) -> None:
             with database.startup_lock():  # not while a starting portal migrates or loads
                 database.migrate()
                 report = load_into(database, spec, with_rows=not metadata_only, progress=bars,
-                                   staged=settings.ingest_staged)
+                                   staged=settings.ingest_staged, versions_kept=settings.versions_kept)
         finally:
             bars.close()
     except Exception as exc:
@@ -362,3 +362,7 @@ main.add_command(assets)
 from opendata.quality.cli import quality  # noqa: E402
 
 catalogue.add_command(quality)
+
+from opendata.versions.cli import history  # noqa: E402
+
+catalogue.add_command(history)

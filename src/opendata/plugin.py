@@ -38,6 +38,7 @@ from opendata.settings import Settings
 from opendata.search.api import SynonymsController
 from opendata.search.index import index_unindexed_datasets
 from opendata.stats.api import StatsController
+from opendata.versions.api import VersionsController
 from opendata.audit import keyfiles as audit_keyfiles
 from opendata.audit.checkpoints import Checkpointer
 from opendata.audit.keyfiles import KeyMaterial
@@ -68,7 +69,8 @@ class OpenDataPlugin(InitPluginProtocol):
 
     def route_handlers(self) -> list:
         return [CatalogueController, SynonymsController, DataController, StatsController, *ACCESS_HANDLERS,
-                *COMPUTE_HANDLERS, *INTEROP_HANDLERS, InferController, AssetsController, *SDK_HANDLERS]
+                *COMPUTE_HANDLERS, *INTEROP_HANDLERS, InferController, AssetsController, *SDK_HANDLERS,
+                VersionsController]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         router = Router(

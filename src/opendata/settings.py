@@ -146,6 +146,8 @@ class Settings:
     audit_witness_dir: Path | None = None
     audit_checkpoint_every_records: int = 1000
     audit_checkpoint_every_seconds: float = 300.0
+    # Versions of a table whose rows stay downloadable besides the current one (docs/versions.md).
+    versions_kept: int = 3
 
     _parsers = {
         "data_dir": Path,
@@ -174,7 +176,7 @@ class Settings:
             "query_max_filters", "query_max_in_values", "serve_limit_concurrency", "serve_keep_alive_seconds",
             "signin_free_failures", "signin_lockout_failures", "signin_address_free_failures",
             "signin_address_lockout_failures", "signin_lockout_seconds", "signin_failure_window_seconds",
-            "hsts_max_age_seconds")},
+            "hsts_max_age_seconds", "versions_kept")},
         "signin_backoff_base_seconds": float,
         "signin_backoff_max_seconds": float,
         "hsts_include_subdomains": _parse_bool,

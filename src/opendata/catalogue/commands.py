@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
@@ -41,7 +42,7 @@ def validate_catalogue(path: Path) -> CatalogueSpec:
 
 def load_into(
     database: Database, spec: CatalogueSpec, *, with_rows: bool = True, progress: Progress | None = None,
-    staged: bool = True,
+    staged: bool = True, versions_kept: int | None = None,
 ) -> LoadReport:
     """Load one catalogue: all of it, or nothing.
 
@@ -50,17 +51,20 @@ def load_into(
     transaction, so the portal keeps serving and writing meanwhile (catalogue/staging.py).
     Not staged, rows are written inside the one transaction (which on SQLite holds the
     write lock for the whole load)."""
+    kept = Settings().versions_kept if versions_kept is None else versions_kept
     if with_rows and staged and staging_supported(database.engine):
         from opendata.catalogue.ingest import staged_catalogue_files
 
         for name in sweep_staging(database.engine):
             logger.info("dropped %s, left by a load that did not finish", name)
-        with staged_catalogue_files(database.engine, spec, progress) as ingester:
+        with staged_catalogue_files(database.engine, spec, progress, versions_kept=kept) as ingester:
             with database.transaction() as session:
                 return load_catalogue(session, spec, ingest=ingester, progress=progress)
     ingest = None
     if with_rows:
-        from opendata.catalogue.ingest import ingest_resource_file as ingest
+        from opendata.catalogue.ingest import ingest_resource_file
+
+        ingest = partial(ingest_resource_file, versions_kept=kept)
     with database.transaction() as session:
         return load_catalogue(session, spec, ingest=ingest, progress=progress)
 
@@ -74,4 +78,4 @@ def load_catalogues_if_changed(database: Database, settings: Settings) -> Iterat
         if loaded == spec.digest:
             yield f"catalogue {spec.id}: unchanged"
             continue
-        yield load_into(database, spec, staged=settings.ingest_staged).summary()
+        yield load_into(database, spec, staged=settings.ingest_staged, versions_kept=settings.versions_kept).summary()

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from opendata.catalogue.manifest import CatalogueError, CatalogueSpec, Problem
 from opendata.catalogue.models import Resource
 from opendata.catalogue.rowstore import IngestError, check_file, ingest_file
-from opendata.catalogue.staging import StagedTable, staged_digest, staged_rows, swap_in
+from opendata.catalogue.staging import StagedTable, diff_staged, staged_digest, staged_rows, swap_in
 from opendata.quality.meter import QualityMeter
+from opendata.versions.record import DEFAULT_VERSIONS_KEPT, VersionSource
 
 
 def problems_from(exc: IngestError, dataset_id: str, resource_id: str) -> list[Problem]:
@@ -52,11 +53,13 @@ def check_data_files(spec: CatalogueSpec) -> dict[tuple[str, str], int]:
     return counts
 
 
-def ingest_resource_file(session: Session, resource: Resource, spec: Any, progress: Any) -> None:
+def ingest_resource_file(session: Session, resource: Resource, spec: Any, progress: Any, *,
+                         versions_kept: int = DEFAULT_VERSIONS_KEPT) -> None:
     """The catalogue loader's hook for one tabular resource (skips unchanged files)."""
     path = Path(spec.folder) / resource.path
     try:
-        ingest_file(session, resource, path, fmt=resource.format, force=False, quality="catalogue")
+        ingest_file(session, resource, path, fmt=resource.format, force=False, quality="catalogue",
+                    source=VersionSource(versions_kept=versions_kept))
     except IngestError as exc:
         raise CatalogueError(problems_from(exc, resource.dataset_id, resource.id)) from None
 
@@ -65,13 +68,14 @@ class StagedIngester:
     """The catalogue loader's hook when the files were staged before its transaction:
     it only swaps each staged table in (resources whose file is unchanged have none)."""
 
-    def __init__(self) -> None:
+    def __init__(self, versions_kept: int = DEFAULT_VERSIONS_KEPT) -> None:
         self.staged: dict[tuple[str, str], StagedTable] = {}
+        self.versions_kept = versions_kept
 
     def __call__(self, session: Session, resource: Resource, spec: Any, progress: Any) -> None:
         staged = self.staged.get((resource.dataset_id, resource.id))
         if staged is not None:
-            swap_in(session, resource, staged)
+            swap_in(session, resource, staged, VersionSource(versions_kept=self.versions_kept))
 
 
 def _measure(engine: Engine, staged: dict[tuple[str, str], StagedTable], specs: dict[tuple[str, str], Any]) -> None:
@@ -84,11 +88,12 @@ def _measure(engine: Engine, staged: dict[tuple[str, str], StagedTable], specs: 
 
 
 @contextmanager
-def staged_catalogue_files(engine: Engine, spec: CatalogueSpec, progress: Any = None) -> Iterator[StagedIngester]:
+def staged_catalogue_files(engine: Engine, spec: CatalogueSpec, progress: Any = None, *,
+                           versions_kept: int = DEFAULT_VERSIONS_KEPT) -> Iterator[StagedIngester]:
     """Stage every changed data file of ``spec`` (outside any long transaction) and yield
     the ingester that swaps them in; the first bad file raises CatalogueError, and on
     leaving, staged tables that were not swapped in are dropped. Commit before leaving."""
-    ingester = StagedIngester()
+    ingester = StagedIngester(versions_kept)
     tables = [(d, r) for d in spec.datasets for r in d.resources if r.is_tabular and r.path and spec.folder]
     with Session(engine) as session:
         stored = {(d, r): (t, digest) for d, r, t, digest in session.execute(
@@ -109,4 +114,7 @@ def staged_catalogue_files(engine: Engine, spec: CatalogueSpec, progress: Any = 
             if progress:
                 progress("staging", done, len(tables))
         _measure(engine, ingester.staged, {(d.id, r.id): r for d, r in tables})
+        specs = {(d.id, r.id): r for d, r in tables}
+        for key, table in ingester.staged.items():  # read-only, before the load's one transaction
+            diff_staged(engine, table, stored.get(key, (None, None))[0], specs[key].primary_key)
         yield ingester

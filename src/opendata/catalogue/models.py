@@ -66,6 +66,10 @@ class Dataset(Base):
     usage_notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Moved forward by every new version of the data (opendata.versions), not by the manifest:
+    # the number of the latest version, and when its rows changed.
+    version_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    data_modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     publisher: Mapped[Publisher] = relationship(back_populates="datasets")
     tags: Mapped[list["DatasetTag"]] = relationship(

@@ -45,6 +45,10 @@ from opendata.formats import Column as FormatColumn
 from opendata.formats import FormatError, RowConverter, read_csv, read_xlsx
 from opendata.formats.limits import DEFAULT_LIMITS, ReadLimits
 from opendata.quality.meter import QualityMeter
+from opendata.versions.record import (
+    VersionSource, forget_tables, kept_table_names, names_a_version, record_generation, retire_generations,
+    sha256_of,
+)
 
 from opendata.db import ROW_TABLE_PREFIX
 # Hidden tables of loads in progress (catalogue/staging.py): no resource points at them yet.
@@ -129,6 +133,8 @@ class IngestReport:
     table: str
     encoding: str | None = None
     skipped: bool = False
+    # The dataset version this ingest made (None: skipped, or the same rows as before).
+    version: int | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -239,11 +245,14 @@ def ingest_file(
     force: bool = True,
     limits: ReadLimits = DEFAULT_LIMITS,
     quality: str | None = "upload",
+    source: VersionSource | None = None,
 ) -> IngestReport:
     """Replace ``resource``'s rows with the rows of ``path`` inside ``session``'s transaction.
 
     ``quality`` names who updated the rows for the quality measurement ("upload" or
     "catalogue", docs/quality.md); None ingests without measuring (benchmarks).
+    The new generation becomes a version (opendata.versions) from ``source`` (default: a
+    catalogue load); rows identical to the current ones keep the current table.
     """
     fmt = (fmt or path.suffix.lstrip(".") or resource.format).lower()
     fields = list(resource.fields)
@@ -277,28 +286,41 @@ def ingest_file(
         meter.measure(connection, table.name)
         meter.record(session, resource)
     old = resource.table_name
+    source = source or VersionSource()
+    source.file_digest = source.file_digest or sha256_of(path)
+    version = record_generation(session, resource, old, table.name, reader.rows, source)
+    if version is None:  # the same rows: the current generation stays, nothing moves forward
+        table.drop(connection)
+        resource.data_digest = digest
+        session.flush()
+        return IngestReport(resource.id, reader.rows, old or table.name, encoding=reader.encoding, skipped=True)
     resource.table_name = table.name
     resource.row_count = reader.rows
     resource.data_digest = digest
     resource.ingested_at = utcnow()
     session.flush()
-    if old and old != table.name:
-        row_table(old, fields).drop(connection, checkfirst=True)
+    retired = retire_generations(session, resource, source.versions_kept)
+    if old and not names_a_version(connection, old):
+        retired.append(old)  # a generation from before versions existed
+    for name in retired:
+        Table(name, MetaData()).drop(connection, checkfirst=True)
     if progress:
         progress(reader.rows)
-    return IngestReport(resource.id, reader.rows, table.name, encoding=reader.encoding)
+    return IngestReport(resource.id, reader.rows, table.name, encoding=reader.encoding, version=version.number)
 
 
 def drop_orphan_row_tables(session: Session) -> list[str]:
     """Drop row tables that no resource points at any more (removed resources)."""
     connection = session.connection()
     in_use = set(session.scalars(select(Resource.table_name).where(Resource.table_name.is_not(None))))
+    in_use |= kept_table_names(session)
     dropped = []
     for name in inspect(connection).get_table_names():
         # Staging tables belong to their loads, which may be running: staging.sweep_staging.
         if name.startswith(ROW_TABLE_PREFIX) and not name.startswith(STAGING_PREFIX) and name not in in_use:
             Table(name, MetaData()).drop(connection)
             dropped.append(name)
+    forget_tables(session, dropped)
     return dropped
 
 

@@ -121,6 +121,8 @@ class DatasetSummary:
     version: str
     modified: date | None
     updated_at: datetime
+    # The number of the latest version of the data (docs/versions.md); 0 before any.
+    version_number: int = 0
 
 
 @dataclass
@@ -201,8 +203,16 @@ def _summary_values(d: Dataset) -> dict:
         open_level=Label.of(vocab.OPEN_LEVEL_BY_CODE.get(d.open_level), d.open_level),
         publisher=publisher_ref(d.publisher), tags=d.tag_names,
         formats=sorted({r.format for r in d.resources}), version=d.version,
-        modified=d.modified, updated_at=d.updated_at,
+        modified=effective_modified(d), updated_at=d.updated_at, version_number=d.version_number or 0,
     )
+
+
+def effective_modified(d: Dataset) -> date | None:
+    """The manifest's ``modified``, or the day the rows last changed if that is later."""
+    changed = d.data_modified_at.date() if d.data_modified_at else None
+    if changed is None or (d.modified is not None and d.modified >= changed):
+        return d.modified
+    return changed
 
 
 def dataset_summary(d: Dataset) -> DatasetSummary:

@@ -30,7 +30,7 @@ import logging
 import secrets
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -52,6 +52,8 @@ from opendata.catalogue.rowstore import (
 from opendata.db import sqlite_path, utcnow
 from opendata.formats.limits import DEFAULT_LIMITS, ReadLimits
 from opendata.quality.meter import QualityMeter
+from opendata.versions.diff import Diff, diff_tables
+from opendata.versions.record import VersionSource, names_a_version, record_generation, retire_generations, sha256_of
 
 # Rows per committed transaction: small enough that another writer waits milliseconds for
 # the lock, large enough that commits (an fsync each on SQLite's WAL) do not dominate.
@@ -142,6 +144,8 @@ def drop_replaced(engine: Engine, name: str) -> bool:
         with engine.begin() as connection:
             if connection.scalar(select(Resource.pk).where(Resource.table_name == name).limit(1)) is not None:
                 return False  # the swap was rolled back: still the served generation
+            if names_a_version(connection, name):
+                return False  # a kept generation (docs/versions.md), or a rolled-back retirement
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SET LOCAL lock_timeout = '5s'"))
             Table(name, MetaData()).drop(connection, checkfirst=True)
@@ -182,8 +186,16 @@ class StagedTable:
     rows: int
     digest: str
     encoding: str | None
-    # Set by swap_in: the generation it replaces, dropped once the swap has committed.
+    # SHA-256 of the file's bytes (the version's file digest).
+    sha256: str | None = None
+    # Set by swap_in: the generation it replaces, dropped once the swap has committed
+    # unless a version keeps it, and the kept generations it pushed out (docs/versions.md).
     replaced: str | None = None
+    retired: list[str] = field(default_factory=list)
+    # The diff against the generation named ``diff_base``, when computed before the swap's
+    # transaction (a catalogue load diffs every staged table before its one transaction).
+    diff: Diff | None = None
+    diff_base: str | None = None
     # The quality meter fed its rows (opendata.quality), recorded by swap_in once measured.
     quality: QualityMeter | None = None
 
@@ -250,13 +262,14 @@ def staged_rows(engine: Engine, resource: Any, path: Path, *, fmt: str, fields: 
                            primary_key=resource.primary_key)
         keys = [k for k in dict.fromkeys([resource.primary_key, resource.subject_key]) if k]
         _fill(engine, name, reader, keys, progress, batch_rows, meter)
-        staged = StagedTable(name, reader.rows, digest, reader.encoding, quality=meter)
+        staged = StagedTable(name, reader.rows, digest, reader.encoding, quality=meter, sha256=sha256_of(path))
         yield staged
     finally:
         try:
             _drop_table(engine, name)  # gone already if it was swapped in
-            if staged is not None and staged.replaced:
-                drop_replaced(engine, staged.replaced)
+            if staged is not None:
+                for replaced in filter(None, [staged.replaced, *staged.retired]):
+                    drop_replaced(engine, replaced)
         finally:
             lock.release()
 
@@ -279,11 +292,31 @@ def staged_digest(resource: Any, path: Path, fields: list[Any] | None = None,
     return file_digest(path, fields, keys)
 
 
-def swap_in(session: Session, resource: Resource, staged: StagedTable) -> IngestReport:
+def diff_staged(engine: Engine, staged: StagedTable, in_force: str | None, primary_key: str | None) -> None:
+    """Diff ``staged`` against the generation ``in_force`` on a connection of its own: it
+    only reads (both tables are committed), so the swap's write transaction stays short."""
+    with engine.connect() as connection:
+        staged.diff = diff_tables(connection, in_force, staged.name, primary_key)
+        staged.diff_base = in_force
+
+
+def swap_in(session: Session, resource: Resource, staged: StagedTable,
+            source: VersionSource | None = None) -> IngestReport:
     """Make ``staged`` the resource's rows inside ``session``'s transaction (the caller
-    commits): rename it to the next generation, point the resource at it, drop the old."""
+    commits): rename it to the next generation, point the resource at it and record the
+    version (from ``source``, default a catalogue load); the old table is dropped after the
+    commit unless kept. Rows equal to the current ones: no swap, no version (``skipped``)."""
+    source = source or VersionSource()
+    source.file_digest = source.file_digest or staged.sha256
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    if staged.diff is None:
+        with engine.connect() as connection:
+            in_force = connection.scalar(select(Resource.table_name).where(Resource.pk == resource.pk))
+        diff_staged(engine, staged, in_force, resource.primary_key)
     # A first write opens the transaction: on SQLite the DDL below then belongs to it (a
     # rollback undoes the rename); on PostgreSQL the row lock orders two swaps of one table.
+    ingested_at = resource.ingested_at
     resource.ingested_at = utcnow()
     session.flush()
     connection = session.connection()
@@ -291,6 +324,15 @@ def swap_in(session: Session, resource: Resource, staged: StagedTable) -> Ingest
     resource.table_name = session.scalar(select(Resource.table_name).where(Resource.pk == resource.pk))
     old = resource.table_name
     name = _next_table_name(session, resource)
+    version = record_generation(session, resource, old, staged.name, staged.rows, source, stored_as=name,
+                                diff=staged.diff if staged.diff_base == old else None)  # else another swap came first
+    if version is None:  # the same rows: the staging table is dropped on leaving staged_rows
+        resource.ingested_at = ingested_at
+        resource.data_digest = staged.digest
+        if staged.quality is not None:  # measured all the same, as on the one-transaction path
+            staged.quality.record(session, resource)
+        session.flush()
+        return IngestReport(resource.id, staged.rows, old or staged.name, encoding=staged.encoding, skipped=True)
     quote = connection.dialect.identifier_preparer.quote
     connection.execute(text(f"ALTER TABLE {quote(staged.name)} RENAME TO {quote(name)}"))
     resource.table_name = name
@@ -300,13 +342,14 @@ def swap_in(session: Session, resource: Resource, staged: StagedTable) -> Ingest
         staged.quality.record(session, resource)
     session.flush()
     staged.replaced = old if old and old != name else None
-    return IngestReport(resource.id, staged.rows, name, encoding=staged.encoding)
+    staged.retired = retire_generations(session, resource, source.versions_kept)
+    return IngestReport(resource.id, staged.rows, name, encoding=staged.encoding, version=version.number)
 
 
 def replace_rows(session: Session, resource: Resource, path: Path, *, fmt: str | None = None,
                  limits: ReadLimits = DEFAULT_LIMITS, progress: Callable[[int], None] | None = None,
                  before_commit: Callable[[IngestReport], None] | None = None,
-                 quality: str | None = "upload") -> IngestReport:
+                 quality: str | None = "upload", source: VersionSource | None = None) -> IngestReport:
     """Replace ``resource``'s rows with the rows of ``path`` without blocking other
     writers: stage, then swap and commit ``session`` (``before_commit`` adds to that
     transaction, e.g. an audit record). IngestError: nothing changed, nothing left.
@@ -319,7 +362,7 @@ def replace_rows(session: Session, resource: Resource, path: Path, *, fmt: str |
         if meter is not None:
             meter.measure(engine, staged.name)  # read-only, before the swap's write transaction
         try:
-            report = swap_in(session, resource, staged)
+            report = swap_in(session, resource, staged, source)
             if before_commit:
                 before_commit(report)
             session.commit()

@@ -13,6 +13,7 @@ from opendata.catalogue.distribution import distribution_info
 from opendata.catalogue.licences import Licence, licence_for, licence_url
 from opendata.catalogue.metadata import contact_point
 from opendata.catalogue.models import Dataset, Publisher, Resource
+from opendata.catalogue.schemas import effective_modified
 from opendata.interop.links import Links
 from opendata.stats.popularity import UsageTotals
 
@@ -106,7 +107,7 @@ def package_dict(session: Session, links: Links, dataset: Dataset, usage: UsageT
         "temporal_start": dataset.temporal_start.isoformat() if dataset.temporal_start else None,
         "temporal_end": dataset.temporal_end.isoformat() if dataset.temporal_end else None,
         "issued": dataset.issued.isoformat() if dataset.issued else None,
-        "modified": dataset.modified.isoformat() if dataset.modified else None,
+        "modified": modified.isoformat() if (modified := effective_modified(dataset)) else None,
         "source_system": dataset.source_system, "update_mechanism": dataset.update_mechanism,
         "quality_standard": dataset.quality_standard, "usage_notes": dataset.usage_notes,
         "downloads_total": str(usage.downloads),

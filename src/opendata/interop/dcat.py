@@ -22,6 +22,7 @@ from opendata.catalogue.distribution import distribution_info
 from opendata.catalogue.licences import licence_for, licence_url
 from opendata.catalogue.metadata import contact_point
 from opendata.catalogue.models import Catalogue, Dataset, Publisher, Resource
+from opendata.catalogue.schemas import effective_modified
 from opendata.interop import dcat_vocab as v
 from opendata.interop.dcat_vocab import ADMS, DCAT, DCATAP, DCT, FOAF, HYDRA, LOCN, SKOS, SPDX, VCARD, authority
 from opendata.interop.links import Links
@@ -279,7 +280,7 @@ def add_dataset(ctx: DcatContext, dataset: Dataset, usage: UsageTotals | None = 
         if node is not None:
             g.add((iri, predicate, node))
     ctx.add(iri, DCT.issued, dataset.issued)
-    ctx.add(iri, DCT.modified, dataset.modified or dataset.updated_at)
+    ctx.add(iri, DCT.modified, effective_modified(dataset) or dataset.updated_at)
     ctx.add(iri, DCAT.version, dataset.version)
     g.add((iri, DCT.language, add_language(ctx, "zh")))
     if dataset.title_en or dataset.description_en:

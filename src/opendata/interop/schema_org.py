@@ -13,6 +13,7 @@ from typing import Any
 from opendata.catalogue.licences import licence_for, licence_url
 from opendata.catalogue.metadata import contact_point
 from opendata.catalogue.models import Dataset
+from opendata.catalogue.schemas import effective_modified
 
 
 def dataset_json_ld(dataset: Dataset, site: str, api: str) -> dict[str, Any]:
@@ -25,7 +26,7 @@ def dataset_json_ld(dataset: Dataset, site: str, api: str) -> dict[str, Any]:
         "description": dataset.description_zh, "url": f"{site}/datasets/{dataset.id}",
         "keywords": dataset.tag_names, "version": dataset.version, "inLanguage": "zh-CN",
         "license": licence_url(licence, api), "isAccessibleForFree": dataset.open_level == "unconditional",
-        "dateModified": (dataset.modified or dataset.updated_at.date()).isoformat(),
+        "dateModified": (effective_modified(dataset) or dataset.updated_at.date()).isoformat(),
         "datePublished": dataset.issued.isoformat() if dataset.issued else None,
         "spatialCoverage": dataset.spatial_coverage,
         "temporalCoverage": (f"{dataset.temporal_start or '..'}/{dataset.temporal_end or '..'}"

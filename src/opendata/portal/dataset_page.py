@@ -25,8 +25,11 @@ from opendata.portal import figures
 from opendata.portal.page import Page, url_with
 from opendata.portal.preview import FILTER_OPERATORS, Preview, RowFilter, build_preview
 from opendata.stats.service import count_use
+from opendata.catalogue.schemas import effective_modified
+from opendata.versions.service import versions_of
 
 NUMERIC_TYPES = ("integer", "decimal", "number")
+HISTORY_ON_PAGE = 3  # the latest versions shown; the history page has them all
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
         offers=compute_offers(dataset) if dataset.open_level == "closed" else [],
         apply_url=url_with("/workspace/applications/new", [], dataset=dataset.id),
         use=figures.dataset_use(db_session, dataset.id),
+        modified=effective_modified(dataset),
+        history=versions_of(db_session, dataset.id, limit=HISTORY_ON_PAGE),
         json_ld=script_text(dataset_json_ld(dataset, base_url, request_api_root(page.request))),
     )
 

@@ -8,6 +8,7 @@ that every key a template or page module uses is here, in both languages.
 from __future__ import annotations
 
 from opendata.portal.messages_compute import COMPUTE_MESSAGES
+from opendata.portal.messages_versions import VERSION_MESSAGES
 from opendata.portal.messages_workspaces import WORKSPACE_MESSAGES
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -77,6 +78,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notice.user_disabled": ("账号已停用，其会话已全部结束。", "Account disabled; its sessions have ended."),
     "notice.metadata_saved": ("元数据已保存。", "Metadata saved."),
     "notice.upload_done": ("新版本数据已上线。", "The new version of the data is live."),
+    "notice.upload_unchanged": ("上传的数据与当前版本相同，未生成新版本。",
+                                "The uploaded rows equal the current version's: no new version."),
     "notice.request_created": ("需求已发布。", "Your request is published."),
     "notice.request_supported": ("感谢您的支持。", "Thank you for your support."),
     "notice.request_answered": ("已答复。", "Answer saved."),
@@ -266,3 +269,7 @@ _overlap = set(MESSAGES) & set(COMPUTE_MESSAGES)
 if _overlap:  # pragma: no cover - a programming error caught at import
     raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
 MESSAGES.update(COMPUTE_MESSAGES)
+_overlap = set(MESSAGES) & set(VERSION_MESSAGES)
+if _overlap:  # pragma: no cover - a programming error caught at import
+    raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
+MESSAGES.update(VERSION_MESSAGES)

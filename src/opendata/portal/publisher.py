@@ -37,6 +37,7 @@ from opendata.portal import forms
 from opendata.portal.forms import FormData, FormError, UploadForm
 from opendata.portal.page import Page, PortalPage
 from opendata.portal.visitors import forbid
+from opendata.versions.record import VersionSource
 
 STAFF = ("publisher", "admin")
 UPLOAD_FORMATS = ("csv", "xlsx")
@@ -129,29 +130,36 @@ def _stored_upload(upload: Any, data_dir: Path) -> tuple[Path, str, str]:
 
 
 def _ingest(session: Session, principal: Principal, dataset: Dataset, resource: Resource, path: Path,
-            fmt: str, filename: str, page: PortalPage) -> int:
-    """Replace the table's rows; IngestError leaves everything as it was."""
+            fmt: str, filename: str, page: PortalPage) -> IngestReport:
+    """Replace the table's rows (a new version unless they are the same rows); IngestError
+    leaves everything as it was."""
     previous = resource.row_count
+    updated_at = dataset.updated_at
     settings = page.request.app.state["opendata"].settings
+    source = VersionSource(actor=principal.actor.name, origin="upload", file_name=filename,
+                           versions_kept=settings.versions_kept)
 
     def record(report: IngestReport) -> None:  # in the transaction that swaps the rows in
-        dataset.updated_at = utcnow()
+        # The same rows as before: nothing about the dataset moved (the audit still says who tried).
+        dataset.updated_at = utcnow() if report.version is not None else updated_at
         append(session, actor=principal.actor, action="resource.upload",
                target=f"resource:{dataset.id}/{resource.id}",
                details={"file": filename, "format": fmt, "rows": report.rows, "previous_rows": previous,
-                        "encoding": report.encoding}, request=request_info(page.request))
+                        "encoding": report.encoding, "version": report.version,
+                        "unchanged": report.version is None, "sha256": source.file_digest},
+               request=request_info(page.request))
 
     if settings.ingest_staged and staging_supported(session.get_bind()):
         return replace_rows(session, resource, path, fmt=fmt, limits=settings.read_limits,
-                            before_commit=record).rows
+                            before_commit=record, source=source)
     # The old path: a first write opens the transaction, so that the new table's CREATE
     # (which SQLite would otherwise run on its own) belongs to it and a rollback removes it.
     dataset.updated_at = utcnow()
     session.flush()
-    report = ingest_file(session, resource, path, fmt=fmt, limits=settings.read_limits)
+    report = ingest_file(session, resource, path, fmt=fmt, limits=settings.read_limits, source=source)
     record(report)
     session.commit()
-    return report.rows
+    return report
 
 
 @post("/publisher/datasets/{dataset_id:str}/resources/{resource_id:str}/upload", name="portal-publisher-upload",
@@ -166,7 +174,7 @@ def upload_resource(page: Page, db_session: DbSession, dataset_id: FromPath[str]
     path = None
     try:
         path, fmt, filename = _stored_upload(data.get("file"), page.request.app.state["opendata"].settings.data_dir)
-        rows = _ingest(db_session, principal, dataset, resource, path, fmt, filename, page)
+        report = _ingest(db_session, principal, dataset, resource, path, fmt, filename, page)
     except IngestError as exc:
         db_session.rollback()
         _audit_refused_upload(db_session, principal, dataset, resource, exc, page)
@@ -181,7 +189,10 @@ def upload_resource(page: Page, db_session: DbSession, dataset_id: FromPath[str]
     finally:
         if path is not None:
             path.unlink(missing_ok=True)
-    return page.redirect(f"/publisher/datasets/{dataset_id}?rows={rows}", notice="upload_done")
+    if report.version is None:
+        return page.redirect(f"/publisher/datasets/{dataset_id}?rows={report.rows}", notice="upload_unchanged")
+    return page.redirect(f"/publisher/datasets/{dataset_id}?rows={report.rows}&version={report.version}",
+                         notice="upload_done")
 
 
 def _audit_refused_upload(session: Session, principal: Principal, dataset: Dataset, resource: Resource,
