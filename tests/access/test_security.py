@@ -153,8 +153,9 @@ def test_quota_overrun_is_429_with_retry_after(client: TestClient, database_url:
     response = client.get(ROWS, headers=bearer(token))
     assert_refused_and_audited(response, 429, "quota_exceeded", database_url)
     wait = int(response.headers["retry-after"])
-    seconds_left_today = 86400 - int(time.time()) % 86400
-    difference = abs(wait - seconds_left_today) % 86400  # (a test run across midnight UTC)
+    # Quota days are Beijing days (the default timezone, UTC+8): the wait runs to local midnight.
+    seconds_left_today = 86400 - (int(time.time()) + 8 * 3600) % 86400
+    difference = abs(wait - seconds_left_today) % 86400  # (a test run across midnight)
     assert min(difference, 86400 - difference) <= 2
 
 
