@@ -4,12 +4,20 @@ uvicorn's own supervisor (``--workers N``) stops when a worker fails to start bu
 exits 0, and restarts a worker that dies later without saying so in its exit status: an
 init system or a container orchestrator believed a broken deployment was fine. Here the
 supervisor's exit status is non-zero whenever a worker died with a failure, and says which.
+
+The supervisor binds the listening socket itself and hands it to the workers. asyncio turns
+Nagle's algorithm off (TCP_NODELAY) on an accepted connection only when the socket says
+``proto == IPPROTO_TCP``, and uvicorn releases before the fix of encode/uvicorn#3149 bound
+it with proto 0: every keep-alive response after the first then waited ~40 ms for the
+client's delayed ACK. ``listening_socket`` binds with the protocol stated, whatever
+uvicorn version is installed.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import socket
 from typing import Any
 
 import uvicorn
@@ -40,6 +48,22 @@ class _Supervisor(Multiprocess):
         super().keep_subprocess_alive()
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP listener that workers can inherit, with ``proto`` set to IPPROTO_TCP so
+    that the connections it accepts get TCP_NODELAY from asyncio."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        logger.error("cannot listen on %s:%s: %s", host, port, exc)
+        raise SystemExit(STARTUP_FAILURE) from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def run_server(settings: Settings, *, host: str, port: int, reload: bool, workers: int) -> int:
     """Serve until stopped; the exit status to report (0 when every worker ended well).
 
@@ -57,7 +81,12 @@ def run_server(settings: Settings, *, host: str, port: int, reload: bool, worker
     config = uvicorn.Config("opendata.app:create_app", factory=True, host=host, port=port, workers=workers,
                             log_level="info", **uvicorn_options(settings),
                             timeout_graceful_shutdown=settings.serve_graceful_shutdown_seconds)
-    supervisor = _Supervisor(config, sockets=[config.bind_socket()])
+    try:
+        sock = listening_socket(host, port)
+    except SystemExit as exc:
+        return int(exc.code or STARTUP_FAILURE)
+    logger.info("listening on http://%s:%s with %s workers", host, port, workers)
+    supervisor = _Supervisor(config, sockets=[sock])
     supervisor.run()
     # A worker that failed to start makes uvicorn stop the others; it is still listed. The
     # others end as told (uvicorn re-raises the SIGTERM or a terminal's SIGINT once done).
