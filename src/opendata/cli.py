@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from opendata.cli_output import OpenDataGroup, equip, fail, report
 from opendata.settings import ENV_PREFIX, Settings
 
 
@@ -16,7 +17,7 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.find_object(Settings) or Settings.from_env()
 
 
-@click.group()
+@click.group(cls=OpenDataGroup)
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Data directory (OPENDATA_DATA_DIR).")
 @click.option("--database-url", help="SQLAlchemy URL (OPENDATA_DATABASE_URL); default SQLite in the data directory.")
 @click.version_option(package_name="opendata")
@@ -61,10 +62,8 @@ def _fail_catalogue(exc: Exception) -> None:
     from opendata.catalogue.manifest import CatalogueError
 
     if isinstance(exc, CatalogueError):
-        click.echo(f"✗ {len(exc.problems)} problem(s):", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        raise SystemExit(1)
+        problems = [str(p) for p in exc.problems]
+        fail(f"{len(problems)} problem(s):", "invalid_catalogue", lines=problems, problems=problems)
     raise exc
 
 
@@ -88,10 +87,13 @@ def serve(ctx: click.Context, host: str, port: int, reload: bool, workers: int,
     if workers < 1:
         raise click.UsageError("--workers must be at least 1")
     os.environ.setdefault(ENV_PREFIX + "BASE_URL", f"http://{host}:{port}")
-    click.echo(f"opendata on http://{host}:{port}  (database: {settings.resolved_database_url})")
+    text = f"opendata on http://{host}:{port}  (database: {settings.resolved_database_url})"
+    note = None
     if not os.environ.get(ENV_PREFIX + "TOKEN_ISSUER"):
-        click.echo(f"  note: tokens are issued as {os.environ[ENV_PREFIX + 'BASE_URL']}; set OPENDATA_TOKEN_ISSUER "
-                   "so that processes on other ports accept them (docs/operations.md)")
+        note = (f"tokens are issued as {os.environ[ENV_PREFIX + 'BASE_URL']}; set OPENDATA_TOKEN_ISSUER "
+                "so that processes on other ports accept them (docs/operations.md)")
+        text += f"\n  note: {note}"
+    report(text, url=f"http://{host}:{port}", database=settings.resolved_database_url, note=note)
     from opendata.serving import run_server
 
     code = run_server(settings, host=host, port=port, reload=reload, workers=workers)
@@ -116,8 +118,10 @@ def catalogue_validate(path: Path) -> None:
         _fail_catalogue(exc)
         return
     resources = sum(len(d.resources) for d in spec.datasets)
-    click.echo(f"✓ {spec.id}: {len(spec.datasets)} datasets, {resources} resources, "
-               f"{len(spec.publishers)} publishers — valid")
+    report(f"✓ {spec.id}: {len(spec.datasets)} datasets, {resources} resources, "
+           f"{len(spec.publishers)} publishers — valid",
+           catalogue=spec.id, datasets=len(spec.datasets), resources=resources, publishers=len(spec.publishers),
+           valid=True)
 
 
 @catalogue.command("load")
@@ -137,14 +141,22 @@ def catalogue_load(ctx: click.Context, path: Path, metadata_only: bool) -> None:
         try:
             with database.startup_lock():  # not while a starting portal migrates or loads
                 database.migrate()
-                report = load_into(database, spec, with_rows=not metadata_only, progress=bars,
+                loaded = load_into(database, spec, with_rows=not metadata_only, progress=bars,
                                    staged=settings.ingest_staged, versions_kept=settings.versions_kept)
         finally:
             bars.close()
     except Exception as exc:
         _fail_catalogue(exc)
         return
-    click.echo(f"✓ {report.summary()}")
+    _report_load(loaded)
+
+
+def _report_load(load: Any, **more: Any) -> None:
+    from dataclasses import asdict
+
+    summary = load.summary()
+    extra = "".join(f"\n  {key}: {value}" for key, value in more.items())
+    report(f"✓ {summary}{extra}", summary=summary, **asdict(load), **more)
 
 
 @catalogue.command("export")
@@ -175,7 +187,7 @@ def catalogue_export(ctx: click.Context, path: Path | None, xlsx_path: Path | No
         _fail_catalogue(exc)
         return
     write_workbook(spec, xlsx_path)
-    click.echo(f"✓ wrote {xlsx_path} ({len(spec.datasets)} datasets)")
+    report(f"✓ wrote {xlsx_path} ({len(spec.datasets)} datasets)", path=str(xlsx_path), datasets=len(spec.datasets))
 
 
 def _export_packages(settings: Settings, out_dir: Path, dataset_ids: tuple[str, ...]) -> None:
@@ -189,11 +201,12 @@ def _export_packages(settings: Settings, out_dir: Path, dataset_ids: tuple[str, 
             written = export_data_packages(session, out_dir, settings.base_url, dataset_ids)
             session.commit()  # the masking secret may just have been created
     except AppError as exc:
-        raise click.ClickException(exc.message) from None
+        fail(exc.message, exc.code)
     finally:
         database.dispose()
     files = sum(n for _, n in written)
-    click.echo(f"✓ wrote {len(written)} data packages ({files} data files) under {out_dir}")
+    report(f"✓ wrote {len(written)} data packages ({files} data files) under {out_dir}",
+           folder=str(out_dir), packages=[{"path": str(path), "data_files": n} for path, n in written])
 
 
 @catalogue.command("import")
@@ -218,12 +231,12 @@ def catalogue_import(workbook: Path, out_dir: Path, force: bool) -> None:
     temporary = target.with_suffix(".toml.tmp")
     temporary.write_text(dump_manifest(spec), encoding="utf-8")
     temporary.replace(target)  # never leave a half-written manifest behind
-    click.echo(f"✓ wrote {target} ({len(spec.datasets)} datasets)")
     missing = sorted(
         r.path for d in spec.datasets for r in d.resources if r.path and not (out_dir / r.path).is_file()
     )
-    if missing:
-        click.echo(f"  note: data files not in {out_dir} yet: {', '.join(missing)}")
+    note = f"\n  note: data files not in {out_dir} yet: {', '.join(missing)}" if missing else ""
+    report(f"✓ wrote {target} ({len(spec.datasets)} datasets){note}", path=str(target),
+           datasets=len(spec.datasets), missing_data_files=missing)
 
 
 @catalogue.command("infer")
@@ -239,16 +252,16 @@ def catalogue_infer(files: tuple[Path, ...], out_file: Path | None) -> None:
     try:
         proposals = [infer_file(path, progress=bars, label=f"reading {path.name}"[:28]) for path in files]
     except FormatError as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(str(exc), "bad_file")
     finally:
         bars.close()
     # Paths as typed stay relative to where the manifest will be (run it in the catalogue folder).
     text = manifest_toml(proposals, [path.name if path.is_absolute() else path.as_posix() for path in files])
     if out_file is None:
-        click.echo(text, nl=False)
+        report(text.rstrip("\n"), manifest=text, tables=len(proposals))
     else:
         out_file.write_text(text, encoding="utf-8")
-        click.echo(f"✓ wrote {out_file} ({len(proposals)} tables)", err=True)
+        report(f"✓ wrote {out_file} ({len(proposals)} tables)", path=str(out_file), tables=len(proposals))
 
 
 @main.command()
@@ -268,13 +281,13 @@ def demo(ctx: click.Context, then_serve: bool) -> None:
         # database take turns instead of racing on the schema and the first load.
         with database.startup_lock():
             database.migrate()
-            report = load_into(database, read_catalogue(demo_catalogue_path()), progress=bars)
+            loaded = load_into(database, read_catalogue(demo_catalogue_path()), progress=bars)
     except Exception as exc:
         bars.close()
         _fail_catalogue(exc)
         return
     bars.close()
-    click.echo(f"✓ {report.summary()}\n  database: {settings.resolved_database_url}")
+    _report_load(loaded, database=settings.resolved_database_url)
     if then_serve:
         ctx.invoke(serve)
 
@@ -291,8 +304,12 @@ def db_upgrade(ctx: click.Context) -> None:
     from opendata.db import Database, current_revision
 
     database = Database(_settings(ctx).resolved_database_url)
-    database.migrate()
-    click.echo(f"✓ schema at revision {current_revision(database.engine)}")
+    try:
+        database.migrate()
+        revision = current_revision(database.engine)
+    finally:
+        database.dispose()
+    report(f"✓ schema at revision {revision}", revision=revision)
 
 
 def _maintenance(ctx: click.Context, work):  # noqa: ANN001, ANN202
@@ -301,12 +318,12 @@ def _maintenance(ctx: click.Context, work):  # noqa: ANN001, ANN202
 
     database = Database(_settings(ctx).resolved_database_url)
     try:
-        click.echo(f"✓ {work(database)}")
+        done = str(work(database))
     except MaintenanceError as exc:
-        click.echo(f"✗ {exc}", err=True)
-        raise SystemExit(1) from None
+        fail(str(exc), "maintenance_failed")
     finally:
         database.dispose()
+    report(f"✓ {done}", result=done)
 
 
 @db.command("vacuum")
@@ -366,3 +383,6 @@ catalogue.add_command(quality)
 from opendata.versions.cli import history  # noqa: E402
 
 catalogue.add_command(history)
+
+# Last, when every command is in place: --json on all of them.
+equip(main)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from opendata.audit.service import Actor, RequestInfo
+from opendata.cli_output import fail, report, report_list
 
 CLI_REQUEST = RequestInfo(method="CLI")
 
@@ -34,8 +35,7 @@ def _session(ctx: click.Context) -> Iterator[Session]:
         with database.session() as session:
             yield session
     except AppError as error:
-        click.echo(f"✗ {error.message} ({error.code})", err=True)
-        raise SystemExit(1) from None
+        fail(f"{error.message} ({error.code})", error.code)
     finally:
         database.dispose()
 
@@ -96,7 +96,7 @@ def users_create(ctx: click.Context, username: str, email: str, role: str, displ
         append(session, actor=_actor(), action="account.create", target=f"user:{user.username}",
                details={"role": role}, request=CLI_REQUEST)
         session.commit()
-        click.echo(f"✓ created {role} {user.username} (id {user.id})")
+        report(f"✓ created {role} {user.username} (id {user.id})", id=user.id, username=user.username, role=role)
 
 
 @users.command("list")
@@ -106,11 +106,16 @@ def users_list(ctx: click.Context, role: str | None) -> None:
     """List accounts."""
     from opendata.access.accounts import list_users
 
+    lines, items = [], []
     with _session(ctx) as session:
         for user in list_users(session, role):
-            extra = user.organisation.credit_code if user.organisation else (user.publisher_id or "")
+            credit_code = user.organisation.credit_code if user.organisation else None
             state = "disabled" if user.disabled else "active"
-            click.echo(f"{user.id}\t{user.username}\t{user.role}\t{state}\t{user.email}\t{extra}")
+            lines.append(f"{user.id}\t{user.username}\t{user.role}\t{state}\t{user.email}\t"
+                         f"{credit_code or user.publisher_id or ''}")
+            items.append({"id": user.id, "username": user.username, "role": user.role, "state": state,
+                          "email": user.email, "credit_code": credit_code, "publisher": user.publisher_id})
+    report_list(lines, items)
 
 
 @users.command("disable")
@@ -123,7 +128,7 @@ def users_disable(ctx: click.Context, username: str) -> None:
     with _session(ctx) as session:
         disable_user(session, username, _actor(), CLI_REQUEST)
         session.commit()
-        click.echo(f"✓ disabled {username}; its sessions are ended")
+        report(f"✓ disabled {username}; its sessions are ended", username=username, disabled=True)
 
 
 @users.command("unlock")
@@ -137,7 +142,7 @@ def users_unlock(ctx: click.Context, subject: str) -> None:
     with _session(ctx) as session:
         unlock_sign_in(session, subject, _actor(), CLI_REQUEST)
         session.commit()
-        click.echo(f"✓ unlocked {subject}")
+        report(f"✓ unlocked {subject}", unlocked=subject)
 
 
 @users.command("disable-organisation")
@@ -150,7 +155,8 @@ def users_disable_organisation(ctx: click.Context, credit_code: str) -> None:
     with _session(ctx) as session:
         organisation = disable_organisation(session, credit_code, _actor(), CLI_REQUEST)
         session.commit()
-        click.echo(f"✓ disabled organisation {organisation.credit_code} ({organisation.name}), its users and clients")
+        report(f"✓ disabled organisation {organisation.credit_code} ({organisation.name}), its users and clients",
+               credit_code=organisation.credit_code, name=organisation.name, disabled=True)
 
 
 # --- API clients --------------------------------------------------------------------------
@@ -172,8 +178,7 @@ def clients_create(ctx: click.Context, credit_code: str, name: str) -> None:
         client, secret = create_client(session, find_organisation(session, credit_code), name,
                                        actor=_actor(), request=CLI_REQUEST)
         session.commit()
-        click.echo(f"client_id:     {client.client_id}\nclient_secret: {secret}\n"
-                   "(the secret is shown only this once)")
+        _report_secret(client.client_id, secret)
 
 
 @clients.command("rotate")
@@ -186,7 +191,12 @@ def clients_rotate(ctx: click.Context, client_id: str) -> None:
     with _session(ctx) as session:
         secret = rotate_secret(session, get_client(session, client_id), actor=_actor(), request=CLI_REQUEST)
         session.commit()
-        click.echo(f"client_id:     {client_id}\nclient_secret: {secret}\n(the secret is shown only this once)")
+        _report_secret(client_id, secret)
+
+
+def _report_secret(client_id: str, secret: str) -> None:
+    report(f"client_id:     {client_id}\nclient_secret: {secret}\n(the secret is shown only this once)",
+           client_id=client_id, client_secret=secret)
 
 
 @clients.command("revoke")
@@ -199,7 +209,7 @@ def clients_revoke(ctx: click.Context, client_id: str) -> None:
     with _session(ctx) as session:
         revoke_client(session, get_client(session, client_id), actor=_actor(), request=CLI_REQUEST)
         session.commit()
-        click.echo(f"✓ revoked {client_id}")
+        report(f"✓ revoked {client_id}", client_id=client_id, revoked=True)
 
 
 # --- signing keys -------------------------------------------------------------------------
@@ -223,9 +233,9 @@ def keys_rotate(ctx: click.Context) -> None:
                details={"retired": [k.kid for k in retired]}, request=CLI_REQUEST)
         session.commit()
         window = signing.publish_window(settings.token_lifetime_seconds)
-        click.echo(f"✓ new signing key {key.kid}"
-                   + (f"; retired {', '.join(k.kid for k in retired)} (published for {window} more)"
-                      if retired else ""))
+        report(f"✓ new signing key {key.kid}"
+               + (f"; retired {', '.join(k.kid for k in retired)} (published for {window} more)" if retired else ""),
+               kid=key.kid, retired=[k.kid for k in retired], published_for=str(window) if retired else None)
 
 
 @keys.command("list")
@@ -236,10 +246,14 @@ def keys_list(ctx: click.Context) -> None:
     from opendata.access.models import SigningKey
 
     settings = _settings(ctx)
+    lines, items = [], []
     with _session(ctx) as session:
         published = {k.kid for k in published_keys(session, settings.token_lifetime_seconds)}
         for key in session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc())):
             state = "active" if key.retired_at is None else ("retired, published" if key.kid in published
                                                             else "retired")
             encrypted = "encrypted" if key.encrypted else "plain"
-            click.echo(f"{key.kid}\t{key.algorithm}\t{state}\t{encrypted}\t{key.created_at.isoformat()}")
+            lines.append(f"{key.kid}\t{key.algorithm}\t{state}\t{encrypted}\t{key.created_at.isoformat()}")
+            items.append({"kid": key.kid, "algorithm": key.algorithm, "state": state,
+                          "encrypted": key.encrypted, "created_at": key.created_at.isoformat()})
+    report_list(lines, items)

@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 
 import click
 
+from opendata.cli_output import fail, report, report_list, wants_json
+
 EXIT_INVALID = 1
 EXIT_SUPERSEDED = 3
 
@@ -67,28 +69,29 @@ def verify(file: Path, portal_url: str | None, jwks_file: Path | None) -> None:
     except CertificateInvalid as exc:
         _invalid(f"INVALID certificate {file}: {exc}")
     asset = verified.payload.get("asset", {})
-    click.echo(f"✓ signature valid: asset {asset.get('code')} revision {asset.get('revision')} "
-               f"({asset.get('dataset', {}).get('title_zh')}), signed by key {verified.kid}")
+    valid = (f"✓ signature valid: asset {asset.get('code')} revision {asset.get('revision')} "
+             f"({asset.get('dataset', {}).get('title_zh')}), signed by key {verified.kid}")
+    facts = {"valid": True, "asset": asset.get("code"), "revision": asset.get("revision"), "kid": verified.kid}
     if portal is None:
-        click.echo("  status not checked (offline)")
+        report(f"{valid}\n  status not checked (offline)", **facts, status=None)
         return
     try:
         status = _load_json(f"{portal}/api/v1/assets/certificates/{verified.payload.get('id')}/status")
     except Exception as exc:  # noqa: BLE001
-        click.echo(f"  status not checked: {exc}")
+        report(f"{valid}\n  status not checked: {exc}", **facts, status=None, status_error=str(exc))
         return
     if status.get("status") != "current":
-        click.echo(f"✗ {status.get('status', 'superseded').upper()}: this certificate was superseded "
-                   f"({status.get('status')}) on {status.get('superseded_at')}"
-                   + (f"; current certificate {status['current_certificate']}" if status.get("current_certificate")
-                      else ""), err=True)
-        raise SystemExit(EXIT_SUPERSEDED)
-    click.echo("  status: current")
+        if not wants_json():
+            click.echo(valid)
+        fail(f"{status.get('status', 'superseded').upper()}: this certificate was superseded "
+             f"({status.get('status')}) on {status.get('superseded_at')}"
+             + (f"; current certificate {status['current_certificate']}" if status.get("current_certificate") else ""),
+             "certificate_superseded", EXIT_SUPERSEDED, **facts, status=status.get("status"))
+    report(f"{valid}\n  status: current", **facts, status="current")
 
 
 def _invalid(message: str) -> NoReturn:
-    click.echo(f"✗ {message}", err=True)
-    raise SystemExit(EXIT_INVALID)
+    fail(message, "certificate_invalid", EXIT_INVALID)
 
 
 @assets.command("list")
@@ -100,9 +103,11 @@ def list_command(ctx: click.Context, include_revoked: bool) -> None:
     from opendata.assets.service import list_assets
 
     with _session(ctx) as session:
-        for asset in list_assets(session, include_revoked=include_revoked):
-            click.echo(f"{asset.code}\t{asset.dataset_id}\trev {asset.revision}\t{asset.status}\t"
-                       f"{asset.holder_department}\t{asset.row_count} rows")
+        found = list_assets(session, include_revoked=include_revoked)
+        report_list([f"{a.code}\t{a.dataset_id}\trev {a.revision}\t{a.status}\t{a.holder_department}\t"
+                     f"{a.row_count} rows" for a in found],
+                    [{"code": a.code, "dataset": a.dataset_id, "revision": a.revision, "status": a.status,
+                      "holder_department": a.holder_department, "rows": a.row_count} for a in found])
 
 
 @assets.command("register")
@@ -126,7 +131,7 @@ def register_command(ctx: click.Context, dataset: str, holder_department: str | 
     with _session(ctx) as session:
         asset = register(session, _settings(ctx), dataset, data, _actor(), CLI_REQUEST)
         session.commit()
-        click.echo(f"✓ registered {dataset} as {asset.code}")
+        report(f"✓ registered {dataset} as {asset.code}", dataset=dataset, code=asset.code)
 
 
 @assets.command("certificate")
@@ -141,13 +146,13 @@ def certificate_command(ctx: click.Context, code: str, output: Path | None) -> N
     with _session(ctx) as session:
         issued = current_certificate(session, get_asset(session, code).id)
         if issued is None:
-            raise click.ClickException(f"asset {code} has no certificate")
+            fail(f"asset {code} has no certificate", "no_certificate")
         text = json.dumps(issued.document, ensure_ascii=False, indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        click.echo(f"✓ wrote {output}", err=True)
+        report(f"✓ wrote {output}", err=True, path=str(output))
 
 
 @assets.command("jwks")
@@ -160,4 +165,4 @@ def jwks_command(ctx: click.Context, output: Path) -> None:
 
     with _session(ctx) as session:
         output.write_text(json.dumps(certificate_jwks(session, _settings(ctx)), indent=2) + "\n", encoding="utf-8")
-    click.echo(f"✓ wrote {output}", err=True)
+    report(f"✓ wrote {output}", err=True, path=str(output))

@@ -9,6 +9,8 @@ from typing import Iterator
 
 import click
 
+from opendata.cli_output import emit_json, fail, report
+
 
 @click.group()
 def audit() -> None:
@@ -53,18 +55,18 @@ def audit_verify(ctx: click.Context, files: tuple[Path, ...], public_key: Path |
     with _database(ctx) as (database, material):
         key = _public_key(public_key, material)
         with database.session() as session:  # type: ignore[attr-defined]
-            report = verify_audit(session, material, files=list(files) or None, public_key=key)
-    for note in report.notes:
+            outcome = verify_audit(session, material, files=list(files) or None, public_key=key)
+    for note in outcome.notes:
         click.echo(f"  note: {note}", err=True)
-    if report.intact:
-        click.echo(f"✓ audit chain intact: {report.records} records, head {report.head_hash}; "
-                   f"{report.checkpoints} signed checkpoint(s) match")
+    if outcome.intact:
+        report(f"✓ audit chain intact: {outcome.records} records, head {outcome.head_hash}; "
+               f"{outcome.checkpoints} signed checkpoint(s) match",
+               intact=True, records=outcome.records, head_hash=outcome.head_hash,
+               checkpoints=outcome.checkpoints, notes=list(outcome.notes))
         return
-    click.echo(f"✗ audit chain broken at record #{report.first_broken_id}: {len(report.problems)} problem(s)",
-               err=True)
-    for problem in report.problems:
-        click.echo(f"  - {problem}", err=True)
-    raise SystemExit(1)
+    problems = [str(p) for p in outcome.problems]
+    fail(f"audit chain broken at record #{outcome.first_broken_id}: {len(problems)} problem(s)", "audit_chain_broken",
+         lines=[f"- {p}" for p in problems], first_broken_id=outcome.first_broken_id, problems=problems)
 
 
 @audit.command("checkpoint")
@@ -77,11 +79,10 @@ def audit_checkpoint(ctx: click.Context) -> None:
         try:
             checkpoint = make_checkpoint(database, material, force=True)  # type: ignore[arg-type]
         except CheckpointRefused as exc:
-            click.echo(f"✗ no checkpoint signed: {exc}", err=True)
-            raise SystemExit(1) from None
+            fail(f"no checkpoint signed: {exc}", "checkpoint_refused")
     assert checkpoint is not None
-    click.echo(f"✓ checkpoint signed: {checkpoint['tree_size']} records, root {checkpoint['root_hash']}, "
-               f"head {checkpoint['head_hash']}")
+    report(f"✓ checkpoint signed: {checkpoint['tree_size']} records, root {checkpoint['root_hash']}, "
+           f"head {checkpoint['head_hash']}", **checkpoint)
 
 
 @audit.command("prove")
@@ -96,9 +97,8 @@ def audit_prove(ctx: click.Context, record_id: int) -> None:
             try:
                 proof = prove(session, material, record_id)
             except ProofError as exc:
-                click.echo(f"✗ {exc}", err=True)
-                raise SystemExit(1) from None
-    click.echo(json.dumps(proof, ensure_ascii=False, indent=2))
+                fail(str(exc), "no_proof")
+    emit_json(proof)  # JSON with or without --json: the proof is a document to keep
 
 
 @audit.command("check-proof")
@@ -114,7 +114,8 @@ def audit_check_proof(proof_file, public_key: Path) -> None:  # noqa: ANN001
         proof = json.load(proof_file)
         check_proof(proof, load_public_key(public_key))
     except (ValueError, ProofError) as exc:
-        click.echo(f"✗ proof does not hold: {exc}", err=True)
-        raise SystemExit(1) from None
-    click.echo(f"✓ record #{proof['record']['id']} is in the checkpoint of {proof['checkpoint']['timestamp']} "
-               f"({proof['tree_size']} records, root {proof['checkpoint']['root_hash']})")
+        fail(f"proof does not hold: {exc}", "proof_invalid")
+    report(f"✓ record #{proof['record']['id']} is in the checkpoint of {proof['checkpoint']['timestamp']} "
+           f"({proof['tree_size']} records, root {proof['checkpoint']['root_hash']})",
+           holds=True, record=proof["record"]["id"], checkpoint=proof["checkpoint"]["timestamp"],
+           tree_size=proof["tree_size"], root_hash=proof["checkpoint"]["root_hash"])

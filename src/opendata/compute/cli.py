@@ -15,6 +15,8 @@ from typing import Any, Iterator
 
 import click
 
+from opendata.cli_output import fail, report, report_list
+
 KEY_OPTION = click.option("--key", "key_path", type=click.Path(path_type=Path), default="key.json",
                           show_default=True, envvar="OPENDATA_COMPUTE_KEY", help="Key file from `compute keygen`.")
 
@@ -58,8 +60,7 @@ class _Client:
 
         self.sdk.close()
         if isinstance(error, OpenDataError):
-            click.echo(f"✗ {error.status} {error.code}: {error.message}", err=True)
-            raise SystemExit(1)
+            fail(f"{error.status} {error.code}: {error.message}", error.code, status=error.status)
         return False
 
 
@@ -87,7 +88,8 @@ def keygen(out: Path, bits: int, force: bool) -> None:
         raise click.BadParameter("the modulus size must be even", param_hint="--bits")
     key = OpenDataClient.generate_keypair(bits)
     OpenDataClient.save_key(key, out)
-    click.echo(f"✓ {bits}-bit key {key.public_key.key_id} written to {out} (keep it secret; back it up)")
+    report(f"✓ {bits}-bit key {key.public_key.key_id} written to {out} (keep it secret; back it up)",
+           key_id=key.public_key.key_id, bits=bits, path=str(out))
 
 
 @compute.command("register-key")
@@ -105,7 +107,7 @@ def register_key(**options: Any) -> None:
             answer = sdk.register_key()
         except ProofError as error:
             raise click.ClickException(f"the key could not be proved: {error}") from None
-    click.echo(f"✓ key {answer['kid']} ({answer['bits']} bits) registered")
+    report(f"✓ key {answer['kid']} ({answer['bits']} bits) registered", **answer)
 
 
 @compute.command("verify")
@@ -151,7 +153,8 @@ def register_model(spec: Any, **options: Any) -> None:
         raise click.BadParameter(f"not a model specification: {error}", param_hint="SPEC") from None
     with _Client(options) as sdk:
         model_id = sdk.register_model(*arguments, **extra)
-    click.echo(f"✓ model {model_id} registered ({mode}); it scores once an administrator approves it")
+    report(f"✓ model {model_id} registered ({mode}); it scores once an administrator approves it",
+           model=model_id, output_mode=mode, approved=False)
 
 
 def _subjects(values: tuple[str, ...], source: Any) -> Iterator[str]:
@@ -205,8 +208,12 @@ def parameters_command(ctx: click.Context, public_out: Any) -> None:
         database.dispose()
     published = params.to_json()
     fingerprint = hashlib.sha256(json.dumps(published, sort_keys=True).encode()).hexdigest()[:32]
-    click.echo(f"✓ ring-Pedersen parameters, {int(published['n']).bit_length()} bits, fingerprint {fingerprint}; "
-               f"proofs name the portal {settings.issuer!r}", err=public_out is not None and public_out.name == "<stdout>")
+    text = (f"✓ ring-Pedersen parameters, {int(published['n']).bit_length()} bits, fingerprint {fingerprint}; "
+            f"proofs name the portal {settings.issuer!r}")
+    if public_out is not None and public_out.name == "<stdout>":
+        click.echo(text, err=True)  # stdout carries the published parameters
+    else:
+        report(text, bits=int(published["n"]).bit_length(), fingerprint=fingerprint, issuer=settings.issuer)
     if public_out is not None:
         json.dump(published, public_out)
 
@@ -231,6 +238,7 @@ def subject_digest(ctx: click.Context, subjects: tuple[str, ...]) -> None:
             session.commit()
     finally:
         database.dispose()
-    for subject in subjects:
-        click.echo(f"{subject}\t{digest_of(secret, subject)}")
+    digests = [(subject, digest_of(secret, subject)) for subject in subjects]
+    report_list([f"{subject}\t{digest}" for subject, digest in digests],
+                [{"subject": subject, "digest": digest} for subject, digest in digests])
 

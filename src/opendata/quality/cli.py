@@ -6,6 +6,8 @@ import json
 
 import click
 
+from opendata.cli_output import fail
+
 from opendata.quality.schemas import QualityReportOut
 
 COMPONENT_LABELS = {
@@ -59,7 +61,7 @@ def quality(ctx: click.Context, dataset_id: str, as_json: bool) -> None:
         with database.session() as session:
             report = quality_report(session, get_dataset(session, dataset_id))
     except AppError as exc:
-        raise click.ClickException(exc.message) from None
+        fail(exc.message, exc.code)
     finally:
         database.dispose()
     if as_json:

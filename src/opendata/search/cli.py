@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from opendata.cli_output import fail
+
 
 def _database(ctx: click.Context):  # noqa: ANN202
     from opendata.db import Database
@@ -76,7 +78,7 @@ def search_synonyms(ctx: click.Context, from_file: Path | None, as_json: bool) -
                     replace_groups(session, groups, actor=Actor(f"cli:{getpass.getuser()}", "operator"),
                                    request=CLI_REQUEST)
             except AppError as error:
-                raise click.ClickException(f"{from_file}: {error.message}") from None
+                fail(f"{from_file}: {error.message}", error.code)
         with database.session() as session:
             groups = list_groups(session)
     finally:
