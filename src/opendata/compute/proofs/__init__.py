@@ -9,6 +9,7 @@ Threshold ECDSA with Identifiable Aborts" (CCS 2020; ePrint 2021/060, revised 20
 - ``factors``        Pi^fac, no small factor (both > sqrt(N)/2^641)
 - ``keys``           prove_key / verify_key: Pi^mod + Pi^fac bundle
 - ``ranges``         Pi^enc range proofs, batched verification, rho recovery
+- ``onehot``         Pi^onehot: a vector encrypts 0/1 entries adding up to 1 (hidden query)
 
 Pure computation (gmpy2), no web, no database. Parameters, soundness levels and guarantees:
 docs/security/proofs.md.
@@ -21,10 +22,12 @@ from opendata.compute.proofs.errors import (
     KEY_PROOF_INVALID,
     PARAMETERS_INVALID,
     RANGE_PROOF_INVALID,
+    SELECTION_PROOF_INVALID,
     ProofError,
 )
 from opendata.compute.proofs.factors import factor_lower_bound_bits
 from opendata.compute.proofs.keys import prove_key, verify_key
+from opendata.compute.proofs.onehot import Randomizer, encrypt_bits, prove_one_hot, verify_one_hot
 from opendata.compute.proofs.ranges import (
     RANGE_SLACK_BITS,
     guaranteed_bound_bits,
@@ -46,6 +49,11 @@ __all__ = [
     "PARAMETERS_INVALID",
     "RANGE_PROOF_INVALID",
     "RANGE_SLACK_BITS",
+    "SELECTION_PROOF_INVALID",
+    "Randomizer",
+    "encrypt_bits",
+    "prove_one_hot",
+    "verify_one_hot",
     "ProofError",
     "RingPedersenParams",
     "RingPedersenSecret",
