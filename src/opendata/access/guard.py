@@ -8,7 +8,10 @@ query, ``record_rows_served`` before it sends the page.
 - Closed data (不予开放) is never served as rows, token or not; a compute licence may
   name it for computations only.
 - Conditional data (有条件开放) needs ``Authorization: Bearer <access token>`` whose
-  licence grants this operation on this dataset, and then only the granted fields.
+  licence grants this operation on this dataset, and then only the granted fields. A door
+  that allows it (``browser=True``: the download door) also takes the signed-in person's
+  portal session in its place, under their organisation's licence (access.holdings):
+  every check, charge and audit record after that is the same, the actor being the person.
 
 Both functions commit the caller's session when they write (a download's quota charge,
 the audit record of a served query): the charge must be durable, and its row lock and the
@@ -33,7 +36,7 @@ from litestar import Request
 from sqlalchemy.orm import Session
 
 from opendata import localtime
-from opendata.access import quotas, tokens
+from opendata.access import holdings, quotas, tokens
 from opendata.access.principals import bearer_token
 from opendata.audit.context import request_info
 from opendata.audit.service import ANONYMOUS, Actor, RequestInfo, append, refuse
@@ -46,6 +49,13 @@ ROW_OPERATIONS = ("query", "download")
 USAGE_KIND = {"query": "rows", "download": "downloads", "compute": "compute"}
 # The query parameter by which a client names the fields it wants (the rows endpoint's).
 FIELDS_PARAMETER = "fields"
+# Why a signed-in person's browser may not use a licence (access.holdings.browser_holder).
+BROWSER_REFUSALS = {
+    "licence_required": "your organisation holds no licence in force for {operation} on dataset {dataset!r} "
+                        "(有条件开放): apply for one in the workspace",
+    "organisation_disabled": "your organisation is disabled",
+    "cross_site_download": "a licensed download must start from this portal's own pages, not another site's",
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,14 @@ class Grant:
     # A download's charge, settled by record_download: the local day charged and the total then.
     charged_day: date | None = None
     used_today: int | None = None
+    # A signed-in person using their organisation's licence in the browser (no client).
+    user: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        if self.user is not None:
+            return Actor(f"user:{self.user}", "enterprise")
+        return Actor(f"client:{self.client_id}", "client")
 
 
 def _settings(request: Request) -> Settings:
@@ -85,7 +103,7 @@ def _asked_explicitly(request: Request) -> bool:
 def authorize_data(
     request: Request, session: Session, dataset: Dataset, operation: str, fields: list[str],
     *, fields_explicit: bool | None = None, credentials: str | None = None, also_named: Iterable[str] = (),
-    probe: bool = False,
+    probe: bool = False, browser: bool = False,
 ) -> Grant:
     """Allow or refuse ``operation`` on ``dataset`` for ``fields`` (the fields asked for).
 
@@ -113,20 +131,30 @@ def authorize_data(
     # ``credentials``: a door that takes the token from elsewhere (CKAN's bare
     # ``Authorization: <token>``) passes it in; otherwise ``Authorization: Bearer``.
     raw = credentials if credentials is not None else bearer_token(request)
-    if raw is None:
+    kind = USAGE_KIND[operation]
+    holder = holdings.browser_holder(session, request, dataset.id, operation, kind) \
+        if raw is None and browser else None
+    if isinstance(holder, str):
+        refusal.deny(403, holder, BROWSER_REFUSALS[holder].format(dataset=dataset.id, operation=operation))
+    if raw is None and holder is None:
         refusal.deny(403, "licence_required",
                      f"dataset {dataset.id!r} is conditionally open (有条件开放): apply for a licence "
                      "and send its access token as Authorization: Bearer <token>")
-    try:
-        token = tokens.decode(session, _settings(request), raw)
-    except tokens.TokenInvalid as exc:
-        refusal.deny(401, exc.code, exc.message,
-                     headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.code}"'})
-    refusal.actor = Actor(f"client:{token.client_id}", "client")
-    refusal.request = refusal.request.with_jti(token.jti)
-    refusal.details = {"licence": token.licence_id}
-    kind = USAGE_KIND[operation]
-    state = _live(refusal, tokens.live_state(session, token, kind), token)
+    user = None
+    if holder is not None:
+        token, state, user = holder.token, holder.state, holder.user.username
+        refusal.actor = Actor(f"user:{user}", holder.user.role)
+        refusal.details = {"licence": token.licence_id, "via": "session"}
+    else:
+        try:
+            token = tokens.decode(session, _settings(request), raw)
+        except tokens.TokenInvalid as exc:
+            refusal.deny(401, exc.code, exc.message,
+                         headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc.code}"'})
+        refusal.actor = Actor(f"client:{token.client_id}", "client")
+        refusal.request = refusal.request.with_jti(token.jti)
+        refusal.details = {"licence": token.licence_id}
+        state = _live(refusal, tokens.live_state(session, token, kind), token)
     limit = state.limit or 0
     allowed = _allowed_fields(refusal, token, dataset, operation, fields,
                               _asked_explicitly(request) if fields_explicit is None else fields_explicit)
@@ -135,8 +163,8 @@ def authorize_data(
     if outside:
         refusal.deny(403, "field_not_licensed",
                      f"the licence does not cover field(s) {', '.join(outside)}", fields=outside)
-    grant = Grant(dataset.id, operation, token.licence_id, allowed, token.client_id, token.jti,
-                  request_info=refusal.request)
+    grant = Grant(dataset.id, operation, token.licence_id, allowed, token.client_id or None, token.jti or None,
+                  request_info=refusal.request, user=user)
     if operation == "query":
         remaining = limit - state.used
         if remaining <= 0:
@@ -171,7 +199,7 @@ def record_rows_served(session: Session, grant: Grant, rows: int) -> None:
         return
     if rows < 0:
         raise ValueError("rows served cannot be negative")
-    actor = Actor(f"client:{grant.client_id}", "client")
+    actor = grant.actor
     target, request = f"dataset:{grant.dataset_id}", grant.request_info or RequestInfo()
     limit = grant.rows_per_day if grant.rows_per_day is not None else 0
     used = quotas.charge(session, grant.licence_id, "rows", rows, limit) if rows else None
@@ -194,7 +222,7 @@ def record_download(session: Session, grant: Grant, *, completed: bool, rows: in
     outcome is ``incomplete``. Open data: nothing to do. Commits."""
     if grant.licence_id is None or grant.charged_day is None:
         return
-    actor = Actor(f"client:{grant.client_id}", "client")
+    actor = grant.actor
     details: dict[str, Any] = {"licence": grant.licence_id, "fields": sorted(grant.fields or ()), "rows": rows,
                                "bytes": size}
     if completed:

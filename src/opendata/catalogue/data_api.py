@@ -24,7 +24,7 @@ from opendata.catalogue.download_http import (
     PRIVATE, canonical_size, download_validators, is_open, rows_validators,
 )
 from opendata.catalogue.metadata import request_api_root
-from opendata.audit.service import Actor, RequestInfo, refuse
+from opendata.audit.service import RequestInfo, refuse
 from opendata.catalogue import rowquery, service
 from opendata.catalogue.masking import ServedField, row_masker, served_fields
 from opendata.catalogue.models import Dataset, Resource
@@ -82,7 +82,9 @@ def _prepare(
     # Filter and sort fields are checked by the guard itself, before it charges anything.
     named = [f.field for f in query.filters] + [k.field for k in query.sort]
     grant = authorize_data(request, session, dataset, operation, requested or [f.name for f in resource.fields],
-                           also_named=named, probe=probe)
+                           also_named=named, probe=probe,
+                           # a licence holder's browser downloads with its portal session
+                           browser=operation == "download")
     served = narrow_to_grant(session, dataset, operation, grant, served, query, requested)
     return dataset, resource, served, query, grant
 
@@ -98,7 +100,7 @@ def narrow_to_grant(
         outside = sorted(named - grant.fields)
         if outside:
             error = AppError(403, "field_not_licensed", f"the licence does not cover field(s) {', '.join(outside)}")
-            refuse(session, error, actor=Actor(f"client:{grant.client_id}", "client"),
+            refuse(session, error, actor=grant.actor,
                    action=f"data.{operation}", target=f"dataset:{dataset.id}",
                    details={"licence": grant.licence_id, "fields": outside},
                    request=grant.request_info or RequestInfo())

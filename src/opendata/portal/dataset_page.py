@@ -4,7 +4,8 @@ What the page offers follows the open level:
 
 - 无条件开放: a preview of the first rows (through the API's guard and masks), a filter,
   downloads in every format with that filter, and copyable curl / SDK examples;
-- 有条件开放: the way to apply for a licence instead of downloads;
+- 有条件开放: the way to apply for a licence instead of downloads; to a licence holder,
+  how to use its licence (portal.licence_use);
 - 不予开放: the computations offered on the subject key instead of rows.
 """
 
@@ -22,6 +23,7 @@ from opendata.interop.schema_org import dataset_json_ld, script_text
 from opendata.catalogue.models import Dataset, Resource
 from opendata.deps import AppDatabase, DbSession
 from opendata.portal import figures
+from opendata.portal.licence_use import uses_for_visitor
 from opendata.portal.page import Page, url_with
 from opendata.portal.preview import FILTER_OPERATORS, Preview, RowFilter, build_preview
 from opendata.stats.service import count_use
@@ -121,6 +123,7 @@ def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
         sdk=sdk_example(base_url, dataset, resource, row_filter) if previewed and resource else "",
         offers=compute_offers(dataset) if dataset.open_level == "closed" else [],
         apply_url=url_with("/workspace/applications/new", [], dataset=dataset.id),
+        licence_uses=uses_for_visitor(page, dataset) if dataset.open_level == "conditional" else [],
         use=figures.dataset_use(db_session, dataset.id),
         modified=effective_modified(dataset),
         history=versions_of(db_session, dataset.id, limit=HISTORY_ON_PAGE),
