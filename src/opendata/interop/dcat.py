@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterable
+from itertools import count
+from typing import Iterable, Iterator
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, XSD
@@ -38,7 +39,23 @@ class DcatContext:
     session: Session
     links: Links
     operator: str
+    # SimpleMemory: one graph, without the named-graph bookkeeping of rdflib's default store.
     graph: Graph = field(default_factory=lambda: Graph(store="SimpleMemory"))
+    # Shared nodes (concepts, languages, agents, licences) described once per document.
+    described: set[URIRef] = field(default_factory=set)
+    _blank_nodes: Iterator[int] = field(default_factory=count)
+
+    def blank_node(self) -> BNode:
+        """A blank node numbered within this document: rdflib's default id costs a uuid4
+        each, and numbered ids make the same data give the same document."""
+        return BNode(f"n{next(self._blank_nodes)}")
+
+    def first_time(self, node: URIRef) -> bool:
+        """True the first time ``node`` is described in this document."""
+        if node in self.described:
+            return False
+        self.described.add(node)
+        return True
 
     def __post_init__(self) -> None:
         self.od = Namespace(f"{self.links.api}/ns#")
@@ -79,6 +96,8 @@ class DcatContext:
 def add_concept(ctx: DcatContext, scheme: URIRef, code: str, label: str, *classes: URIRef) -> URIRef:
     """A term of a controlled vocabulary, typed and labelled so that it stands on its own."""
     concept = authority(scheme, code)
+    if not ctx.first_time(concept):
+        return concept
     g = ctx.graph
     g.add((concept, RDF.type, SKOS.Concept))
     for cls in classes:
@@ -90,7 +109,7 @@ def add_concept(ctx: DcatContext, scheme: URIRef, code: str, label: str, *classe
 
 
 def add_concept_scheme(ctx: DcatContext, scheme: URIRef) -> URIRef:
-    if (scheme, RDF.type, SKOS.ConceptScheme) not in ctx.graph:
+    if ctx.first_time(scheme):
         ctx.graph.add((scheme, RDF.type, SKOS.ConceptScheme))
         ctx.graph.add((scheme, DCT["title"], Literal(str(scheme).rsplit("/", 1)[-1], lang="en")))
     return scheme
@@ -105,12 +124,16 @@ def add_document(ctx: DcatContext, url: str) -> URIRef:
 def add_language(ctx: DcatContext, code: str) -> URIRef:
     authority_code, label = v.LANGUAGES[code]
     language = URIRef(f"{v.AUTHORITY}language/{authority_code}")
+    if not ctx.first_time(language):
+        return language
     ctx.graph.add((language, RDF.type, DCT.LinguisticSystem))
     ctx.graph.add((language, SKOS.prefLabel, Literal(label, lang="en")))
     return language
 
 
 def add_agent(ctx: DcatContext, iri: URIRef, name_zh: str, name_en: str | None, homepage: str | None) -> URIRef:
+    if not ctx.first_time(iri):
+        return iri
     g = ctx.graph
     g.add((iri, RDF.type, FOAF.Agent))
     g.add((iri, RDF.type, FOAF.Organization))
@@ -128,7 +151,7 @@ def add_publisher(ctx: DcatContext, publisher: Publisher) -> URIRef:
 
 def add_contact_point(ctx: DcatContext, dataset: Dataset) -> BNode:
     contact = contact_point(dataset)
-    node = BNode()
+    node = ctx.blank_node()
     ctx.graph.add((node, RDF.type, VCARD.Kind))
     ctx.graph.add((node, RDF.type, VCARD.Organization))
     ctx.add(node, VCARD.fn, contact.name, lang="zh")
@@ -158,7 +181,7 @@ def add_location(ctx: DcatContext, text: str | None) -> URIRef | BNode | None:
     if not text:
         return None
     place = next((p for name, p in v.PLACES.items() if name in text), None)
-    node: URIRef | BNode = URIRef(place[0]) if place else BNode()
+    node: URIRef | BNode = URIRef(place[0]) if place else ctx.blank_node()
     ctx.graph.add((node, RDF.type, DCT.Location))
     ctx.add(node, SKOS.prefLabel, text, lang="zh")
     if place:
@@ -171,7 +194,7 @@ def add_location(ctx: DcatContext, text: str | None) -> URIRef | BNode | None:
 def add_period(ctx: DcatContext, start: date | None, end: date | None) -> BNode | None:
     if start is None and end is None:
         return None
-    node = BNode()
+    node = ctx.blank_node()
     ctx.graph.add((node, RDF.type, DCT.PeriodOfTime))
     ctx.add(node, DCAT.startDate, start)
     ctx.add(node, DCAT.endDate, end)
@@ -179,7 +202,7 @@ def add_period(ctx: DcatContext, start: date | None, end: date | None) -> BNode 
 
 
 def add_checksum(ctx: DcatContext, sha256: str) -> BNode:
-    node = BNode()
+    node = ctx.blank_node()
     ctx.graph.add((node, RDF.type, SPDX.Checksum))
     ctx.graph.add((node, SPDX.algorithm, SHA256))
     ctx.graph.add((SHA256, RDF.type, SPDX.ChecksumAlgorithm))
@@ -247,7 +270,7 @@ def add_extensions(ctx: DcatContext, iri: URIRef, dataset: Dataset, usage: Usage
 
 
 def add_standard(ctx: DcatContext, title: str) -> BNode:
-    node = BNode()
+    node = ctx.blank_node()
     ctx.graph.add((node, RDF.type, DCT.Standard))
     ctx.add(node, DCT["title"], title)
     return node
@@ -322,7 +345,7 @@ def add_operator(ctx: DcatContext) -> URIRef:
 
 
 def add_operator_contact(ctx: DcatContext) -> BNode:
-    node = BNode()
+    node = ctx.blank_node()
     ctx.graph.add((node, RDF.type, VCARD.Kind))
     ctx.add(node, VCARD.fn, ctx.operator, lang="zh")
     ctx.graph.add((node, VCARD.hasURL, URIRef(ctx.links.site + "/")))
