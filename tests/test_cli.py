@@ -175,6 +175,6 @@ def test_an_unreachable_portal_is_one_line_and_exit_3(tmp_path: Path) -> None:
                      "--client-secret", "s", "--key", str(key))
         assert result.exit_code == 3, result.output
         assert result.stderr.strip().splitlines() == [
-            "✗ cannot reach http://127.0.0.1:1/api/v1/token: [Errno 111] Connection refused"]
+            "✗ cannot reach the portal at http://127.0.0.1:1 ([Errno 111] Connection refused)"]
         if extra:
             assert json.loads(result.stdout)["error"]["code"] == "portal_unreachable"

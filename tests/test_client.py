@@ -52,3 +52,16 @@ def test_errors_carry_status_and_code_and_leave_no_file(sdk: OpenDataClient, tmp
     assert list(out.iterdir()) == []
     with pytest.raises(OpenDataError, match="unknown_field"):
         list(sdk.rows("people", "list", nope=1))
+
+
+def test_an_unreachable_portal_is_an_open_data_error(tmp_path: Path) -> None:
+    from opendata.client import PortalUnreachable
+
+    with OpenDataClient("http://127.0.0.1:1") as offline:
+        for call in (lambda: offline.search("x"), lambda: list(offline.rows("d", "r")),
+                     lambda: offline.download("d", "r", "csv", tmp_path / "x.csv")):
+            with pytest.raises(OpenDataError) as caught:
+                call()
+            assert isinstance(caught.value, PortalUnreachable) and caught.value.status == 0
+            assert "cannot reach the portal at http://127.0.0.1:1" in caught.value.message
+    assert list(tmp_path.iterdir()) == []

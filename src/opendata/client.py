@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
@@ -54,6 +55,23 @@ class OpenDataError(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+class PortalUnreachable(OpenDataError):
+    """No answer from the portal (refused, timed out, DNS, cut off): status 0, code
+    ``unreachable``; the httpx error is the ``__cause__``."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(0, "unreachable", f"cannot reach the portal at {url} ({reason})")
+
+
+@contextmanager
+def _reaching(url: str) -> Iterator[None]:
+    """Connection errors become PortalUnreachable, so that callers catch one error type."""
+    try:
+        yield
+    except httpx.TransportError as error:
+        raise PortalUnreachable(url, str(error) or type(error).__name__) from error
 
 
 def _raise_for_error(response: httpx.Response) -> None:
@@ -126,7 +144,8 @@ class OpenDataClient(ComputeMethods):
         if self._scope:
             form["scope"] = self._scope
         asked_at = time.monotonic()
-        response = self._http.post("/api/v1/token", data=form, auth=self._credentials)  # type: ignore[arg-type]
+        with _reaching(self.base_url):
+            response = self._http.post("/api/v1/token", data=form, auth=self._credentials)  # type: ignore[arg-type]
         if not response.is_success:
             try:  # OAuth's own error shape: {"error": "...", "error_description": "..."}
                 body = response.json()
@@ -141,6 +160,10 @@ class OpenDataClient(ComputeMethods):
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request; with credentials, retried once with a new token after a token 401."""
+        with _reaching(self.base_url):
+            return self._send_once_more_after_401(method, path, **kwargs)
+
+    def _send_once_more_after_401(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = self._http.request(method, path, headers=self._headers(), **kwargs)
         if response.status_code == 401 and self._credentials is not None:
             try:
@@ -258,7 +281,7 @@ class OpenDataClient(ComputeMethods):
             params["bom"] = "1"
         target = Path(path)
         url = f"/api/v1/datasets/{dataset_id}/resources/{resource_id}/download"
-        with self._http.stream("GET", url, params=params, headers=self._headers()) as response:
+        with _reaching(self.base_url), self._http.stream("GET", url, params=params, headers=self._headers()) as response:
             if not response.is_success:
                 response.read()
                 _raise_for_error(response)

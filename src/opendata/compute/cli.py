@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import click
 
-from opendata.cli_output import fail, report, report_list
+from opendata.cli_output import EXIT_UNREACHABLE, fail, report, report_list
 
 KEY_OPTION = click.option("--key", "key_path", type=click.Path(path_type=Path), default="key.json",
                           show_default=True, envvar="OPENDATA_COMPUTE_KEY", help="Key file from `compute keygen`.")
@@ -56,9 +56,11 @@ class _Client:
         return self.sdk
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> bool:
-        from opendata.client import OpenDataError
+        from opendata.client import OpenDataError, PortalUnreachable
 
         self.sdk.close()
+        if isinstance(error, PortalUnreachable):
+            fail(error.message, "portal_unreachable", EXIT_UNREACHABLE)
         if isinstance(error, OpenDataError):
             fail(f"{error.status} {error.code}: {error.message}", error.code, status=error.status)
         return False
