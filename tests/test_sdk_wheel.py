@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -75,8 +76,16 @@ def test_pip_installs_it_from_the_portal_and_it_runs(sqlite_settings: Settings, 
         done = subprocess.run([sys.executable, "-m", "opendata_client", "--portal", url, "search", "公交"],
                               env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
                               capture_output=True, text=True, timeout=120)
+        # and it never needs the server package: with `opendata` made unimportable it still works
+        alone = subprocess.run([sys.executable, "-c", "import sys; sys.modules['opendata'] = None\n"
+                                "from opendata_client.cli import main; sys.exit(main(sys.argv[1:]))",
+                                "--portal", url, "--json", "show", "bus-stops"],
+                               env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+                               capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "1 datasets"
+    assert alone.returncode == 0, alone.stderr
+    assert json.loads(alone.stdout)["resources"][0]["id"] == "stops"
     assert (target / "bin" / "opendata-client").is_file()
     assert str(target) in subprocess.run([sys.executable, "-c", "import opendata_client; print(opendata_client.__file__)"],
                                          env={"PYTHONPATH": str(target)}, capture_output=True, text=True).stdout

@@ -76,3 +76,22 @@ def test_the_default_file_name(fake: FakePortal, mock_client, tmp_path: Path,
     fake.script = [whole()]
     assert mock_client().download("bus-stops", "stops", "ndjson") == Path("bus-stops_stops.ndjson")
     assert (tmp_path / "bus-stops_stops.ndjson").read_bytes() == BODY
+
+
+def test_a_licensed_download_renews_a_revoked_token_once(fake: FakePortal, tmp_path: Path) -> None:
+    from opendata_client import Client
+
+    issued: list[str] = []
+
+    def portal(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/token":
+            issued.append(f"t{len(issued) + 1}")
+            return httpx.Response(200, json={"access_token": issued[-1], "expires_in": 300})
+        if request.headers["Authorization"] == "Bearer t1":
+            return error(401, "token_revoked")
+        return whole()
+
+    with Client("http://portal.test", client_id="odc_1", client_secret="s",
+                transport=httpx.MockTransport(portal)) as od:
+        assert od.download("d", "r", "csv", tmp_path / "out.csv").read_bytes() == BODY
+    assert issued == ["t1", "t2"]

@@ -108,3 +108,22 @@ def test_async_client_retries_after_connection_errors(fake: FakePortal, sleeps: 
 
     assert asyncio.run(one_page()) == 10
     assert len(sleeps) == 2 and sleeps[1] == 2.0
+
+
+def test_async_tasks_share_one_token(fake: FakePortal) -> None:
+    tokens = []
+
+    def portal(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/token":
+            tokens.append(request)
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 300})
+        assert request.headers["Authorization"] == "Bearer t"
+        return fake(request)
+
+    async def many() -> list[int]:
+        async with AsyncClient("http://portal.test", client_id="odc_1", client_secret="s",
+                               transport=httpx.MockTransport(portal)) as od:
+            pages = await asyncio.gather(*(od.rows_page(*ROWS, limit=2) for _ in range(5)))
+            return [len(p.items) for p in pages]
+
+    assert asyncio.run(many()) == [2] * 5 and len(tokens) == 1
