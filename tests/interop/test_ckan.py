@@ -196,3 +196,12 @@ def test_ckanapi_command_line(portal: Portal) -> None:
 def test_ckanapi_error_types_are_recognised(ckan: RemoteCKAN) -> None:
     with pytest.raises(CKANAPIError):
         ckan.call_action("package_patch", {"id": "bus-stops"})
+
+
+def test_package_show_carries_the_measured_quality(ckan: RemoteCKAN, portal: Portal) -> None:
+    extras = {e["key"]: e["value"] for e in ckan.action.package_show(id="bus-stops")["extras"]}
+    quality = portal.http.get("/api/v1/datasets/bus-stops").json()["quality"]
+    assert extras["quality_score"] == f"{quality['score']:.1f}"
+    assert extras["quality_completeness"] == f"{quality['components']['completeness']:.1f}"
+    assert extras["quality_timeliness_status"] == quality["timeliness"]["status"]
+    assert "quality_consistency" not in extras  # nothing declared to measure: left out, not "100"

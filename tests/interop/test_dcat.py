@@ -10,7 +10,7 @@ from typing import Iterator
 import httpx
 import pytest
 from pyshacl import validate
-from rdflib import Graph, URIRef
+from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF
 
 from opendata import create_app
@@ -93,3 +93,21 @@ def test_the_dataset_iri_negotiates(demo: httpx.Client) -> None:
     assert page.headers["location"].endswith("/datasets/bus-stops")
     assert demo.get("/dataset/no-such.ttl").status_code == 404
     assert "openLevel" in demo.get("/ns").text
+
+
+def test_the_measured_quality_is_stated_as_dqv_measurements(demo: httpx.Client) -> None:
+    graph = _graph(demo, "/dataset/bus-stops.ttl", "turtle")
+    dqv = Namespace("http://www.w3.org/ns/dqv#")
+    quality = demo.get("/api/v1/datasets/bus-stops").json()["quality"]
+    dataset = next(graph.subjects(RDF.type, DCAT.Dataset))
+    values = {}
+    for node in graph.objects(dataset, dqv.hasQualityMeasurement):
+        assert (node, RDF.type, dqv.QualityMeasurement) in graph
+        assert next(graph.objects(node, dqv.computedOn)) == dataset
+        metric = next(graph.objects(node, dqv.isMeasurementOf))
+        assert (metric, RDF.type, dqv.Metric) in graph
+        values[str(metric).rsplit("#", 1)[1]] = float(next(graph.objects(node, dqv.value)))
+    assert values["qualityScore"] == quality["score"]
+    assert values["completenessPercent"] == quality["components"]["completeness"]
+    vocabulary = _graph(demo, "/ns", "turtle")
+    assert (URIRef(str(metric)), RDF.type, dqv.Metric) in vocabulary

@@ -53,3 +53,15 @@ def test_both_ingest_paths_measure_alike(tmp_path: Path, staged: str) -> None:
     assert report["score"] == 76.6
     reference = next(r for r in report["resources"][0]["rules"] if r["kind"] == "reference")
     assert (reference["evaluated"], reference["failed"], reference["error"]) == (5, 1, None)
+
+
+def test_the_asset_register_records_the_measured_score(client: TestClient, database_url: str) -> None:
+    from tests.assets.test_register import REGISTRATION, admin
+
+    headers = admin(client, database_url)
+    created = client.post("/api/v1/assets", json=REGISTRATION, headers=headers)
+    assert created.status_code == 201, created.text
+    score = client.get("/api/v1/datasets/bus-stops").json()["quality"]["score"]
+    assert score is not None and created.json()["quality_score"] == score
+    certificate = client.get(f"/api/v1/assets/{created.json()['code']}/certificate").json()
+    assert certificate["payload"]["asset"]["quality_score"] == score

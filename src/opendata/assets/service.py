@@ -23,6 +23,7 @@ from opendata.audit.service import Actor, RequestInfo, append
 from opendata.catalogue.models import Dataset
 from opendata.db import utcnow
 from opendata.errors import AppError, bad_request
+from opendata.quality.service import measure_dataset
 from opendata.settings import Settings
 
 CODE_PREFIX = "PDA"
@@ -182,9 +183,9 @@ def revoke(session: Session, code: str, reason: str, actor: Actor, request: Requ
 
 def _measure(session: Session, asset: DataAsset, dataset: Dataset) -> None:
     asset.row_count, asset.byte_count = volume.measure(session, dataset)
-    # Not measured yet: the measured score (issue 12 item 2) is on branch i12-quality;
-    # when it lands, read opendata.quality.service.dataset_score here.
-    asset.quality_score = None
+    # The measured score at registration or amendment (docs/quality.md); None for a
+    # dataset without tables, which has nothing measured.
+    asset.quality_score = measure_dataset(session, dataset).score
 
 
 def payload_of(asset: DataAsset, dataset: Dataset, settings: Settings, certificate_id: str,

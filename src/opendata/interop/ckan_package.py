@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from opendata.quality.service import quality_extras
 from opendata.catalogue import vocabulary as vocab
 from opendata.catalogue.distribution import distribution_info
 from opendata.catalogue.licences import Licence, licence_for, licence_url
@@ -111,6 +112,7 @@ def package_dict(session: Session, links: Links, dataset: Dataset, usage: UsageT
         "source_system": dataset.source_system, "update_mechanism": dataset.update_mechanism,
         "quality_standard": dataset.quality_standard, "usage_notes": dataset.usage_notes,
         "downloads_total": str(usage.downloads),
+        **quality_extras(session, dataset),
     }
     return {
         "id": dataset.id, "name": dataset.id, "title": dataset.title_zh, "title_en": dataset.title_en,

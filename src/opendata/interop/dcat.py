@@ -25,7 +25,11 @@ from opendata.catalogue.metadata import contact_point
 from opendata.catalogue.models import Catalogue, Dataset, Publisher, Resource
 from opendata.catalogue.schemas import effective_modified
 from opendata.interop import dcat_vocab as v
-from opendata.interop.dcat_vocab import ADMS, DCAT, DCATAP, DCT, FOAF, HYDRA, LOCN, SKOS, SPDX, VCARD, authority
+from opendata.interop.dcat_vocab import (
+    ADMS, DCAT, DCATAP, DCT, DQV, FOAF, HYDRA, LOCN, PROV, SKOS, SPDX, VCARD, authority,
+)
+from opendata.quality.service import measure_dataset
+from opendata.quality.score import percent
 from opendata.interop.links import Links
 from opendata.stats.popularity import UsageTotals
 
@@ -61,7 +65,7 @@ class DcatContext:
         self.od = Namespace(f"{self.links.api}/ns#")
         for prefix, namespace in (("dcat", DCAT), ("dct", DCT), ("dcatap", DCATAP), ("foaf", FOAF),
                                   ("vcard", VCARD), ("spdx", SPDX), ("skos", SKOS), ("hydra", HYDRA),
-                                  ("locn", LOCN), ("adms", ADMS), ("od", self.od)):
+                                  ("locn", LOCN), ("adms", ADMS), ("dqv", DQV), ("prov", PROV), ("od", self.od)):
             self.graph.bind(prefix, namespace)
 
     def add(self, subject: URIRef | BNode, predicate: URIRef, value: object, *, lang: str | None = None,
@@ -269,6 +273,29 @@ def add_extensions(ctx: DcatContext, iri: URIRef, dataset: Dataset, usage: Usage
     ctx.add(iri, od.downloads, usage.downloads, datatype=XSD.nonNegativeInteger)
 
 
+def add_quality(ctx: DcatContext, iri: URIRef, dataset: Dataset) -> None:
+    """The measured score and its components as dqv:QualityMeasurements of the dataset,
+    each of a metric of our vocabulary (``{api}/ns#qualityScore`` …, docs/quality.md)."""
+    quality = measure_dataset(ctx.session, dataset)
+    if quality.score is None:
+        return
+    values = {"qualityScore": quality.score,
+              **{f"{name}Percent": percent(share) for name, share in quality.shares.items()}}
+    measured_at = max(m.measured_at for m in quality.measurements)
+    for metric, value in values.items():
+        if value is None:
+            continue
+        node = BNode()
+        ctx.graph.add((iri, DQV.hasQualityMeasurement, node))
+        ctx.graph.add((node, RDF.type, DQV.QualityMeasurement))
+        ctx.graph.add((node, DQV.computedOn, iri))
+        ctx.graph.add((node, DQV.isMeasurementOf, ctx.od[metric]))
+        ctx.add(node, DQV.value, float(value), datatype=XSD.double)
+        ctx.add(node, PROV.generatedAtTime, measured_at)
+        ctx.graph.add((ctx.od[metric], RDF.type, DQV.Metric))
+        ctx.graph.add((ctx.od[metric], DQV.expectedDataType, XSD.double))
+
+
 def add_standard(ctx: DcatContext, title: str) -> BNode:
     node = ctx.blank_node()
     ctx.graph.add((node, RDF.type, DCT.Standard))
@@ -314,6 +341,7 @@ def add_dataset(ctx: DcatContext, dataset: Dataset, usage: UsageTotals | None = 
     for resource in dataset.resources:
         g.add((iri, DCAT.distribution, add_distribution(ctx, dataset, resource, service)))
     add_extensions(ctx, iri, dataset, usage or UsageTotals())
+    add_quality(ctx, iri, dataset)
     return iri
 
 

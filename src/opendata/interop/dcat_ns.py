@@ -5,7 +5,7 @@ from __future__ import annotations
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
-from opendata.interop.dcat_vocab import DCAT
+from opendata.interop.dcat_vocab import DCAT, DQV, SKOS
 
 # term: (range, label zh, label en, comment)
 TERMS = {
@@ -25,6 +25,17 @@ TERMS = {
     "rowCount": (XSD.nonNegativeInteger, "记录数", "row count", "Rows in a tabular distribution."),
 }
 
+# dqv:Metric: (label zh, label en, definition); values are percent (xsd:double), docs/quality.md.
+METRICS = {
+    "qualityScore": ("质量评分", "quality score", "The weighted quality score, 0-100."),
+    "completenessPercent": ("完整性", "completeness", "Non-missing cells of all cells, in percent."),
+    "validityPercent": ("有效性", "validity", "Values meeting their type and constraints, in percent."),
+    "uniquenessPercent": ("唯一性", "uniqueness", "Rows not repeating a declared key, in percent."),
+    "consistencyPercent": ("一致性", "consistency", "Rows passing the cross-field checks and references, in percent."),
+    "timelinessPercent": ("及时性", "timeliness", "100 while updated within the declared frequency, "
+                                                  "falling to 0 over one more period."),
+}
+
 
 def vocabulary_graph(api: str) -> Graph:
     od = Namespace(f"{api}/ns#")
@@ -42,4 +53,11 @@ def vocabulary_graph(api: str) -> Graph:
         graph.add((term, RDFS.comment, Literal(comment, lang="en")))
         graph.add((term, RDFS.range, range_))
         graph.add((term, RDFS.domain, DCAT.Distribution if name == "rowCount" else DCAT.Dataset))
+    for name, (zh, en, definition) in METRICS.items():
+        metric = od[name]
+        graph.add((metric, RDF.type, DQV.Metric))
+        graph.add((metric, RDFS.label, Literal(zh, lang="zh")))
+        graph.add((metric, RDFS.label, Literal(en, lang="en")))
+        graph.add((metric, SKOS.definition, Literal(definition, lang="en")))
+        graph.add((metric, DQV.expectedDataType, XSD.double))
     return graph

@@ -20,6 +20,8 @@ SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 LOCN = Namespace("http://www.w3.org/ns/locn#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
+DQV = Namespace("http://www.w3.org/ns/dqv#")
+PROV = Namespace("http://www.w3.org/ns/prov#")
 GSP = Namespace("http://www.opengis.net/ont/geosparql#")
 
 AUTHORITY = "http://publications.europa.eu/resource/authority/"

@@ -26,6 +26,7 @@ from opendata.portal import figures
 from opendata.portal.licence_use import uses_for_visitor
 from opendata.portal.page import Page, url_with
 from opendata.portal.preview import FILTER_OPERATORS, Preview, RowFilter, build_preview
+from opendata.quality.service import dataset_quality
 from opendata.stats.service import count_use
 from opendata.catalogue.schemas import effective_modified
 from opendata.versions.service import versions_of
@@ -127,6 +128,7 @@ def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
         use=figures.dataset_use(db_session, dataset.id),
         modified=effective_modified(dataset),
         history=versions_of(db_session, dataset.id, limit=HISTORY_ON_PAGE),
+        quality=dataset_quality(db_session, dataset),
         json_ld=script_text(dataset_json_ld(dataset, base_url, request_api_root(page.request))),
     )
 

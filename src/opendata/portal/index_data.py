@@ -2,6 +2,7 @@
 
 - datasets and their open-level mix (分级开放);
 - use: downloads and API row queries in a period, and per day (from the daily stats);
+- measured data quality: the mean quality score of the datasets measured (docs/quality.md);
 - metadata completeness: the share of a dataset's optional metadata that is filled in,
   averaged per department and per domain (a dataset with a full description of its
   coverage, source and quality is worth more to its users than a bare title).
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from opendata.catalogue.models import Dataset, Publisher
 from opendata.db import utcnow
+from opendata.quality.service import measure_dataset
 from opendata.stats.service import usage_report
 
 OPEN_LEVELS = ("unconditional", "conditional", "closed")
@@ -52,6 +54,12 @@ class Group:
     api_calls: int = 0
     views: int = 0
     completeness_sum: float = 0.0
+    # Measured quality scores (docs/quality.md) of the datasets that have one.
+    quality_scores: list[float] = field(default_factory=list)
+
+    @property
+    def quality(self) -> float | None:
+        return sum(self.quality_scores) / len(self.quality_scores) if self.quality_scores else None
 
     @property
     def datasets(self) -> int:
@@ -81,11 +89,14 @@ def build_index(session: Session, days: int, domain_names: dict[str, tuple[str, 
     domains: dict[str, Group] = {}
     datasets = list(session.scalars(select(Dataset).options(selectinload(Dataset.tags))))
     for dataset in datasets:
+        score = measure_dataset(session, dataset).score
         zh, en = domain_names.get(dataset.domain, (dataset.domain, dataset.domain))
         domain = domains.setdefault(dataset.domain, Group(dataset.domain, zh, en))
         for group in (publishers[dataset.publisher_id], domain):
             group.levels[dataset.open_level] = group.levels.get(dataset.open_level, 0) + 1
             group.completeness_sum += completeness(dataset)
+            if score is not None:
+                group.quality_scores.append(score)
             if dataset.id in use:
                 group.downloads += use[dataset.id].downloads
                 group.api_calls += use[dataset.id].rows_queries

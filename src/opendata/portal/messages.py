@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from opendata.portal.messages_compute import COMPUTE_MESSAGES
 from opendata.portal.messages_versions import VERSION_MESSAGES
+from opendata.portal.messages_quality import QUALITY_MESSAGES
 from opendata.portal.messages_workspaces import WORKSPACE_MESSAGES
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -273,3 +274,7 @@ _overlap = set(MESSAGES) & set(VERSION_MESSAGES)
 if _overlap:  # pragma: no cover - a programming error caught at import
     raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
 MESSAGES.update(VERSION_MESSAGES)
+_overlap = set(MESSAGES) & set(QUALITY_MESSAGES)
+if _overlap:  # pragma: no cover - a programming error caught at import
+    raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
+MESSAGES.update(QUALITY_MESSAGES)

@@ -38,6 +38,7 @@ from opendata.portal.forms import FormData, FormError, UploadForm
 from opendata.portal.page import Page, PortalPage
 from opendata.portal.visitors import forbid
 from opendata.versions.record import VersionSource
+from opendata.quality.service import dataset_quality
 
 STAFF = ("publisher", "admin")
 UPLOAD_FORMATS = ("csv", "xlsx")
@@ -77,7 +78,8 @@ def _edit_page(page: PortalPage, dataset: Dataset, *, values: dict[str, str] | N
                error: str | None = None, upload: dict[str, Any] | None = None, status: int = 200) -> Response:
     return page.render("publisher/dataset.html", status=status, nav="publisher", dataset=dataset,
                        values=values or _metadata_values(dataset), error=error, upload=upload,
-                       text_fields=TEXT_FIELDS, frequencies=vocab.UPDATE_FREQUENCIES)
+                       text_fields=TEXT_FIELDS, frequencies=vocab.UPDATE_FREQUENCIES,
+                       quality=dataset_quality(page.session, dataset))
 
 
 @get("/publisher/datasets/{dataset_id:str}", name="portal-publisher-dataset", sync_to_thread=True)

@@ -126,3 +126,18 @@ def quality_report(session: Session, dataset: Dataset) -> QualityReportOut:
         **head.__dict__, dataset=dataset.id,
         resources=[resource_report(m, quality.timeliness) for m in quality.measurements],
     )
+
+
+def quality_extras(session: Session, dataset: Dataset) -> dict[str, str | None]:
+    """The score, components and timeliness as CKAN extras (text values; None: left out)."""
+    quality = measure_dataset(session, dataset)
+    shares = quality.shares
+    extras: dict[str, str | None] = {"quality_score": _text(quality.score)}
+    for name in rules.WEIGHTS:
+        extras[f"quality_{name}"] = _text(rules.percent(shares[name]))
+    extras["quality_timeliness_status"] = quality.timeliness.status
+    return extras
+
+
+def _text(value: float | None) -> str | None:
+    return None if value is None else f"{value:.1f}"
