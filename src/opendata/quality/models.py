@@ -22,7 +22,7 @@ class QualityMeasurement(Base):
     dataset_id: Mapped[str] = mapped_column(String(63))
     resource_pk: Mapped[int] = mapped_column(ForeignKey("resources.pk", ondelete="CASCADE"))
     resource_id: Mapped[str] = mapped_column(String(63))
-    # "upload" (a publisher replaced the rows: an update) or "catalogue" (a catalogue load).
+    # "upload" (a publisher's file) or "catalogue" (a catalogue load): where the measured rows came from.
     origin: Mapped[str] = mapped_column(String(16))
     measured_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     rows: Mapped[int] = mapped_column(BigInteger)

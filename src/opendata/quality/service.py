@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from opendata.catalogue.models import Dataset
+from opendata.catalogue.schemas import effective_modified
 from opendata.db import utcnow
 from opendata.quality import score as rules
 from opendata.quality.models import QualityMeasurement
@@ -50,21 +51,20 @@ def latest_measurements(session: Session, dataset: Dataset) -> list[QualityMeasu
     return found
 
 
-def last_update(session: Session, dataset: Dataset, measurements: list[QualityMeasurement]) -> date | None:
-    """The declared ``modified`` date or the latest publisher upload, whichever is later;
-    a catalogue load is not an update of the data (a portal loading an old file does not
-    make it current), unless nothing else says when the data last changed."""
-    uploaded = session.scalar(select(func.max(QualityMeasurement.measured_at)).where(
-        QualityMeasurement.dataset_id == dataset.id, QualityMeasurement.origin == "upload"))
-    dates = [d for d in (dataset.modified, uploaded.date() if uploaded else None) if d is not None]
-    if dates:
-        return max(dates)
+def last_update(dataset: Dataset, measurements: list[QualityMeasurement]) -> date | None:
+    """The dataset's ``modified`` as every door shows it: the declared date, or the day its
+    rows were last replaced by other rows if later (opendata.versions). A first load is not
+    an update (a portal loading an old file today does not make it current), unless nothing
+    else says when the data last changed."""
+    found = effective_modified(dataset)
+    if found is not None:
+        return found
     return max((m.measured_at.date() for m in measurements), default=None)
 
 
 def measure_dataset(session: Session, dataset: Dataset, today: date | None = None) -> DatasetQuality:
     measurements = latest_measurements(session, dataset)
-    timely = rules.timeliness(dataset.update_frequency, last_update(session, dataset, measurements),
+    timely = rules.timeliness(dataset.update_frequency, last_update(dataset, measurements),
                               today or utcnow().date())
     return DatasetQuality(dataset, measurements, timely)
 
