@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -25,16 +26,49 @@ def blocks(path: Path, language: str, heading: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", section, re.S)
 
 
+@dataclass
+class DemoPortal:
+    url: str
+    client_id: str
+    client_secret: str
+
+
 @pytest.fixture(scope="module")
-def demo_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPortal]:
+    """The demo portal, and an enterprise licensed to read month and headcount of
+    social-insurance-headcounts (the dataset of the licensed examples)."""
+    import httpx
+
     from opendata import create_app
     from opendata.settings import Settings, demo_catalogue_path
+    from tests.access.helpers import licensed_enterprise
     from tests.serving import running_server
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("demo-portal"), catalogues=(demo_catalogue_path(),),
                         secure_cookies=False)
-    with running_server(create_app(settings)) as url:
-        yield url
+    with running_server(create_app(settings)) as url, httpx.Client(base_url=url) as http:
+        licensed = licensed_enterprise(http, settings.resolved_database_url, items=[  # type: ignore[arg-type]
+            {"dataset": "social-insurance-headcounts", "operations": ["query"], "fields": ["month", "headcount"]}])
+        yield DemoPortal(url, licensed.client_id, licensed.client_secret)
+
+
+@pytest.fixture
+def demo_portal(demo: DemoPortal) -> str:
+    return demo.url
+
+
+@pytest.mark.parametrize("path,heading", [(SDK_DOC, "### Licensed data and the daily quota"),
+                                          (CLIENT_README, "### Licensed data")], ids=["docs/sdk.md", "README.md"])
+def test_the_licensed_example_runs_as_copied(path: Path, heading: str, demo: DemoPortal,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    (example,) = blocks(path, "python", heading)
+    monkeypatch.setenv("OPENDATA_CLIENT_ID", demo.client_id)
+    monkeypatch.setenv("OPENDATA_CLIENT_SECRET", demo.client_secret)
+    namespace: dict = {"__name__": "example"}
+    exec(compile(example.replace(EXAMPLE_PORTAL, demo.url), str(path), "exec"), namespace)
+    rows = namespace["rows"]
+    assert len(rows) > 0 and set(rows.rows[0]) == {"month", "headcount"}
+    namespace["od"].close()
 
 
 @pytest.mark.parametrize("path", [SDK_DOC, CLIENT_README], ids=["docs/sdk.md", "README.md"])
