@@ -52,8 +52,11 @@ def test_every_decision_needs_a_reason_and_a_bad_one_changes_nothing(client: Tes
 
 def test_reject_then_nothing_more_can_be_decided(client: TestClient, database_url: str) -> None:
     application_id = submitted(client, database_url)
+    unconfirmed = post_form(client, f"/admin/applications/{application_id}/decide",
+                            {"decision": "reject", "reason": "用途与数据无关。"})
+    assert unconfirmed.status_code == 400 and "请勾选确认框" in unconfirmed.text
     rejected = post_form(client, f"/admin/applications/{application_id}/decide",
-                         {"decision": "reject", "reason": "用途与数据无关。"})
+                         {"decision": "reject", "reason": "用途与数据无关。", "confirm": "1"})
     assert rejected.status_code == 303
     page = client.get(rejected.headers["location"]).text
     assert "已驳回" in page and "用途与数据无关。" in page and 'action="/admin/applications' not in page
@@ -68,10 +71,12 @@ def test_revoke_a_licence_with_a_reason(client: TestClient, database_url: str) -
         "start_date": application_form()["start_date"], "end_date": application_form()["end_date"]})
     licences = client.get("/admin/licences").text
     assert 'data-testid="revoke-1"' in licences and "acme 科技有限公司" in licences
-    no_reason = post_form(client, "/admin/licences/1/revoke", {"reason": ""})
-    assert no_reason.status_code == 400 and "请填写意见" in no_reason.text
+    no_reason = post_form(client, "/admin/licences/1/revoke", {"reason": "", "confirm": "1"})
+    assert no_reason.status_code == 400 and "请填写理由" in no_reason.text
+    unconfirmed = post_form(client, "/admin/licences/1/revoke", {"reason": "发现超范围使用。"})
+    assert unconfirmed.status_code == 400 and "请勾选确认框" in unconfirmed.text
     assert count_rows(database_url, Licence, Licence.state == "active") == 1
-    revoked = post_form(client, "/admin/licences/1/revoke", {"reason": "发现超范围使用。"})
+    revoked = post_form(client, "/admin/licences/1/revoke", {"reason": "发现超范围使用。", "confirm": "1"})
     assert revoked.status_code == 303
     page = text_of(client.get("/admin/licences").text)
     assert "已撤销" in page and "发现超范围使用。" in page
@@ -112,9 +117,15 @@ def test_users_and_clients_can_be_disabled_and_revoked(client: TestClient, datab
     sign_in(client, "admin")
     users = client.get("/admin/users").text
     assert "acme" in users and client_id in users and "acme 科技有限公司" in users
-    assert post_form(client, f"/admin/clients/{client_id}/revoke").status_code == 303
-    assert post_form(client, "/admin/users/admin/disable").status_code == 409
-    assert post_form(client, "/admin/users/acme/disable").status_code == 303
+    confirmed = {"reason": "离职。", "confirm": "1"}
+    assert post_form(client, f"/admin/clients/{client_id}/revoke").status_code == 400  # one click is not enough
+    assert post_form(client, f"/admin/clients/{client_id}/revoke", confirmed).status_code == 303
+    assert post_form(client, "/admin/users/admin/disable", confirmed).status_code == 409
+    one_click = post_form(client, "/admin/users/acme/disable")
+    assert one_click.status_code == 400 and "请填写理由" in one_click.text
+    unconfirmed = post_form(client, "/admin/users/acme/disable", {"reason": "离职。"})
+    assert unconfirmed.status_code == 400 and "请勾选确认框" in unconfirmed.text
+    assert post_form(client, "/admin/users/acme/disable", confirmed).status_code == 303
     sign_out(client)
     refused = post_form(client, "/login", {"username": "acme", "password": "correct horse battery"})
     assert refused.status_code == 403 and "该账号已被停用" in refused.text

@@ -152,6 +152,8 @@ def _decide(admin: Any, base_url: str, application_id: str, decision: str, reaso
     if rows_per_day is not None:
         admin.fill("#q-rows_per_day", rows_per_day)
     admin.fill("#reason", reason)
+    if decision == "reject":
+        admin.check('input[name="confirm"]')
     admin.get_by_test_id("decide").click()
     expected = {"return": "已退回", "approve": "已批准", "reject": "已驳回"}[decision]
     expect(admin.get_by_test_id("application-state")).to_contain_text(expected)
@@ -203,7 +205,10 @@ def test_enterprise_applies_is_returned_resubmits_is_approved_reads_and_is_revok
 
         admin.goto(f"{base}/admin/licences")
         licence_id = admin.locator("[data-testid^=revoke-]").first.get_attribute("data-testid").split("-")[1]
-        admin.fill(f"#revoke-{licence_id}", "发现超范围使用。")
+        card = admin.get_by_test_id(f"licence-{licence_id}")
+        card.locator("summary").click()  # revoking sits behind a disclosure, with a reason and a confirmation
+        admin.fill(f"#revoke-{licence_id}-reason", "发现超范围使用。")
+        card.locator('input[name="confirm"]').check()
         admin.get_by_test_id(f"revoke-{licence_id}").click()
         expect(admin.get_by_test_id(f"licence-{licence_id}")).to_contain_text("已撤销")
 

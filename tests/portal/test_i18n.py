@@ -39,7 +39,7 @@ DYNAMIC = {  # keys templates build from a prefix and a value: every value must 
     "mask.": ["none", "keep_first", "keep_last", "keep_first_last", "hash", "drop"],
     "error.": ["400", "401", "403", "404", "405", "409", "413", "429", "500", "csrf"],
     "notice.": ["signed_out", "registered", "saved", "submitted", "closed", "decided_approve", "decided_return",
-                "decided_reject", "licence_revoked", "client_revoked", "user_disabled", "metadata_saved",
+                "decided_reject", "licence_revoked", "client_revoked", "user_disabled", "user_enabled", "metadata_saved",
                 "upload_done", "request_created", "request_supported", "request_answered", "key_registered", "key_known",
                 "key_revoked", "model_approved", "model_rejected"],
     "meta.": ["issued", "modified", "temporal_start", "temporal_end", "spatial_coverage", "industry_code", "contact",

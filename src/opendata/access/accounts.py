@@ -282,15 +282,33 @@ def list_users(session: Session, role: str | None = None) -> list[User]:
     return list(session.scalars(query))
 
 
-def disable_user(session: Session, username: str, actor: Actor, request: RequestInfo) -> User:
-    """Disable an account and end its open sessions at once."""
+def disable_user(session: Session, username: str, actor: Actor, request: RequestInfo,
+                 reason: str | None = None) -> User:
+    """Disable an account and end its open sessions at once; ``reason`` goes in the audit."""
     user = get_user(session, username)
     user.disabled = True
     session.execute(
         update(AuthSession).where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
         .values(ended_at=utcnow())
     )
-    append(session, actor=actor, action="account.disable", target=f"user:{user.username}", request=request)
+    append(session, actor=actor, action="account.disable", target=f"user:{user.username}",
+           details={"reason": reason} if reason else None, request=request)
+    return user
+
+
+def enable_user(session: Session, username: str, actor: Actor, request: RequestInfo,
+                reason: str | None = None) -> User:
+    """Re-enable a disabled account (it signs in again; its old sessions stay ended). A
+    member of a disabled organisation stays disabled with it: 409 organisation_disabled."""
+    user = get_user(session, username)
+    if not user.disabled:
+        raise AppError(409, "account_enabled", f"account {user.username!r} is not disabled")
+    if user.organisation is not None and user.organisation.disabled:
+        raise AppError(409, "organisation_disabled",
+                       f"the organisation of {user.username!r} is disabled: its members stay disabled")
+    user.disabled = False
+    append(session, actor=actor, action="account.enable", target=f"user:{user.username}",
+           details={"reason": reason} if reason else None, request=request)
     return user
 
 

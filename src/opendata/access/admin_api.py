@@ -1,4 +1,4 @@
-"""Administrators' account controls over HTTP: disable a user or an organisation, see
+"""Administrators' account controls over HTTP: disable (and re-enable) a user, disable an organisation, see
 and lift sign-in throttles. Every action is audited by the service it calls."""
 
 from __future__ import annotations
@@ -52,6 +52,15 @@ class AdminAccountsController(Controller):
         if username.strip().lower() == principal.user.username:
             raise AppError(409, "own_account", "you cannot disable your own account")
         user = accounts.disable_user(db_session, username, principal.actor, request_info(request))
+        db_session.commit()
+        return user_out(user)
+
+    @post("/users/{username:str}/enable", summary="Re-enable a disabled account (it may sign in again)",
+          status_code=200, sync_to_thread=True)
+    def enable_user(self, request: Request, db_session: DbSession, username: FromPath[str]) -> UserOut:
+        principal = require_user(request, db_session, action="account.enable", roles=ADMIN,
+                                 target=f"user:{username[:63]}")
+        user = accounts.enable_user(db_session, username, principal.actor, request_info(request))
         db_session.commit()
         return user_out(user)
 

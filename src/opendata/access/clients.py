@@ -73,12 +73,14 @@ def rotate_secret(session: Session, client: ApiClient, *, actor: Actor, request:
     return secret
 
 
-def revoke_client(session: Session, client: ApiClient, *, actor: Actor, request: RequestInfo) -> None:
+def revoke_client(session: Session, client: ApiClient, *, actor: Actor, request: RequestInfo,
+                  reason: str | None = None) -> None:
     """Revoke for good: no new tokens, and its live tokens fail on their next use."""
     if client.revoked_at is not None:
         raise AppError(409, "client_revoked", f"API client {client.client_id} is revoked already")
     client.revoked_at = utcnow()
-    append(session, actor=actor, action="client.revoke", target=f"client:{client.client_id}", request=request)
+    append(session, actor=actor, action="client.revoke", target=f"client:{client.client_id}",
+           details={"reason": reason} if reason else None, request=request)
 
 
 def authenticate_client(session: Session, client_id: str, secret: str) -> ApiClient | None:

@@ -18,7 +18,7 @@ from opendata.access.models import Application
 from opendata.audit.context import request_info
 from opendata.deps import DbSession
 from opendata.errors import AppError
-from opendata.portal import forms
+from opendata.portal import admin_queue, forms
 from opendata.portal.enterprise import licence_rows
 from opendata.portal.forms import FormData, FormError
 from opendata.portal.page import Page, PortalPage
@@ -36,13 +36,16 @@ def review_queue(page: Page, db_session: DbSession) -> Response:
     if state not in QUEUE_STATES and state != "all":
         state = "submitted"
     listed = applications.list_visible(db_session, principal, None if state == "all" else state)
-    return page.render("admin/queue.html", nav="admin", state=state, states=QUEUE_STATES, applications=listed)
+    return page.render("admin/queue.html", nav="admin", state=state, states=QUEUE_STATES, applications=listed,
+                       counts=admin_queue.state_counts(db_session), ages=admin_queue.waiting(db_session, listed),
+                       target_days=admin_queue.TARGET_WORKING_DAYS)
 
 
 def _decision_defaults(application: Application) -> dict[str, Any]:
     quotas = licences.DEFAULT_QUOTAS
     return {
-        "decision": "approve", "reason": "",
+        # No decision is chosen for the reviewer: approving by accident must not be one click.
+        "decision": "", "reason": "",
         "fields": {item.dataset_id: list(item.fields) for item in application.items},
         "start_date": application.start_date.isoformat(), "end_date": application.end_date.isoformat(),
         **{name: getattr(quotas, name) for name in QUOTA_FIELDS},
@@ -62,6 +65,7 @@ def _review_page(page: PortalPage, application: Application, decision: dict[str,
                  error: str | None = None, status: int = 200) -> Response:
     return page.render("admin/review.html", status=status, nav="admin", application=application,
                        decision=decision, decisions=DECISIONS, quota_fields=QUOTA_FIELDS, error=error,
+                       field_info=admin_queue.fields_by_dataset(page.session, [i.dataset_id for i in application.items]),
                        decidable=application.state == "submitted",
                        own=application.applicant_id == page.user.id)
 
@@ -99,6 +103,8 @@ def decide(page: Page, db_session: DbSession, application_id: FromPath[int], dat
         reason = forms.text(data, "reason", 4000)
         if not reason:
             raise FormError("missing_reason", "every decision needs a reason the applicant will see")
+        if decision == "reject":
+            forms.confirmed_reason(data, "reject this application")
         approval = _approval(application, data, reason) if decision == "approve" else None
         applications.decide(db_session, principal, application, decision, reason, info, approval)
         db_session.commit()
@@ -125,7 +131,7 @@ def revoke_licence(page: Page, db_session: DbSession, licence_id: FromPath[int],
         licence = licences.get_licence(db_session, licence_id)
         application = applications.load(db_session, licence.application_id)
         assert application is not None
-        applications.revoke(db_session, principal, application, forms.text(data, "reason", 4000),
+        applications.revoke(db_session, principal, application, forms.confirmed_reason(data, "revoke this licence"),
                             request_info(page.request))
         db_session.commit()
     except AppError as error:

@@ -7,6 +7,7 @@ accepts the portal's session cookie: the export is streamed, filtered and audite
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Callable
 from zoneinfo import ZoneInfo
 from urllib.parse import urlencode
 
@@ -25,7 +26,7 @@ from opendata.deps import DbSession
 from opendata.errors import AppError
 from opendata.portal import forms
 from opendata.portal.forms import FormData
-from opendata.portal.page import Page, url_with
+from opendata.portal.page import Page, PortalPage, url_with
 from opendata import localtime
 
 ADMINS = ("admin",)
@@ -90,15 +91,33 @@ def audit_page(page: Page, db_session: DbSession) -> Response:
     )
 
 
+def _users_page(page: PortalPage, session: Session, *, error: str | None = None, failed: str | None = None,
+                status: int = 200) -> Response:
+    role = page.request.query_params.get("role") or None
+    role = role if role in ROLES else None
+    api_clients = list(session.scalars(select(ApiClient).order_by(ApiClient.created_at.desc())))
+    return page.render("admin/users.html", status=status, nav="admin", role=role, roles=ROLES,
+                       users=accounts.list_users(session, role), api_clients=api_clients, error=error, failed=failed,
+                       organisations=_organisation_names(session), locks=throttle.list_throttled(session))
+
+
 @get("/admin/users", name="portal-admin-users", sync_to_thread=True)
 def users_page(page: Page, db_session: DbSession) -> Response:
     page.require(*ADMINS, action="portal.admin.users")
-    role = page.request.query_params.get("role") or None
-    role = role if role in ROLES else None
-    api_clients = list(db_session.scalars(select(ApiClient).order_by(ApiClient.created_at.desc())))
-    return page.render("admin/users.html", nav="admin", role=role, roles=ROLES,
-                       users=accounts.list_users(db_session, role), api_clients=api_clients,
-                       organisations=_organisation_names(db_session), locks=throttle.list_throttled(db_session))
+    return _users_page(page, db_session)
+
+
+def _account_action(page: PortalPage, session: Session, failed: str, action: Callable[[], None],
+                    notice: str) -> Response:
+    """Run an administrator's account action; a refusal shows the users page with why."""
+    try:
+        action()
+        session.commit()
+    except AppError as error:
+        session.rollback()
+        return _users_page(page, session, error=page.t.error(error), failed=failed,
+                           status=error.status if error.status != 404 else 400)
+    return page.redirect("/admin/users", notice=notice)
 
 
 def _organisation_names(session: Session) -> dict[int, str]:
@@ -106,22 +125,40 @@ def _organisation_names(session: Session) -> dict[int, str]:
 
 
 @post("/admin/users/{username:str}/disable", name="portal-admin-disable-user", sync_to_thread=True)
-def disable_user(page: Page, db_session: DbSession, username: FromPath[str]) -> Response:
+def disable_user(page: Page, db_session: DbSession, username: FromPath[str], data: FormData) -> Response:
     principal = page.require(*ADMINS, action="portal.admin.disable_user")
-    if username.strip().lower() == principal.user.username:
-        raise AppError(409, "own_account", "you cannot disable your own account")
-    accounts.disable_user(db_session, username, principal.actor, request_info(page.request))
-    db_session.commit()
-    return page.redirect("/admin/users", notice="user_disabled")
+
+    def disable() -> None:
+        if username.strip().lower() == principal.user.username:
+            raise AppError(409, "own_account", "you cannot disable your own account")
+        reason = forms.confirmed_reason(data, "disable this account")
+        accounts.disable_user(db_session, username, principal.actor, request_info(page.request), reason)
+
+    return _account_action(page, db_session, f"user:{username}", disable, "user_disabled")
+
+
+@post("/admin/users/{username:str}/enable", name="portal-admin-enable-user", sync_to_thread=True)
+def enable_user(page: Page, db_session: DbSession, username: FromPath[str], data: FormData) -> Response:
+    principal = page.require(*ADMINS, action="portal.admin.enable_user")
+
+    def enable() -> None:
+        reason = forms.required_reason(data, "re-enable this account")
+        accounts.enable_user(db_session, username, principal.actor, request_info(page.request), reason)
+
+    return _account_action(page, db_session, f"user:{username}", enable, "user_enabled")
 
 
 @post("/admin/clients/{client_id:str}/revoke", name="portal-admin-revoke-client", sync_to_thread=True)
-def revoke_client(page: Page, db_session: DbSession, client_id: FromPath[str]) -> Response:
+def revoke_client(page: Page, db_session: DbSession, client_id: FromPath[str], data: FormData) -> Response:
     principal = page.require(*ADMINS, action="portal.admin.revoke_client")
-    client = clients.get_client(db_session, client_id)
-    clients.revoke_client(db_session, client, actor=principal.actor, request=request_info(page.request))
-    db_session.commit()
-    return page.redirect("/admin/users", notice="client_revoked")
+
+    def revoke() -> None:
+        client = clients.get_client(db_session, client_id)
+        reason = forms.confirmed_reason(data, "revoke this API client")
+        clients.revoke_client(db_session, client, actor=principal.actor, request=request_info(page.request),
+                              reason=reason)
+
+    return _account_action(page, db_session, f"client:{client_id}", revoke, "client_revoked")
 
 
 @post("/admin/sign-in-locks/unlock", name="portal-admin-unlock", sync_to_thread=True)
@@ -132,4 +169,4 @@ def unlock_sign_in(page: Page, db_session: DbSession, data: FormData) -> Respons
     return page.redirect("/admin/users", notice="sign_in_unlocked")
 
 
-HANDLERS = [audit_page, users_page, disable_user, revoke_client, unlock_sign_in]
+HANDLERS = [audit_page, users_page, disable_user, enable_user, revoke_client, unlock_sign_in]

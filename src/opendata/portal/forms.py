@@ -77,3 +77,23 @@ def whole_number(form: Mapping[str, Any], key: str) -> int | None:
     if not raw.isdigit() or len(raw) > 9:
         raise FormError("invalid_quota", f"{key}: {raw!r} is not a whole number below 1,000,000,000")
     return int(raw)
+
+
+CONFIRM_FIELD = "confirm"
+
+
+def required_reason(form: Mapping[str, Any], what: str) -> str:
+    """The form's reason for an administrator's action (kept in the audit record)."""
+    reason = text(form, "reason", 4000)
+    if not reason:
+        raise FormError("missing_reason", f"give a reason to {what}")
+    return reason
+
+
+def confirmed_reason(form: Mapping[str, Any], what: str) -> str:
+    """The reason of a consequential action (disable, revoke, reject), which also needs
+    its confirmation box ticked: one click must never do it by accident."""
+    reason = required_reason(form, what)
+    if not checked(form, CONFIRM_FIELD):
+        raise FormError("confirmation_required", f"tick the box to confirm that you want to {what}")
+    return reason

@@ -76,6 +76,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notice.licence_revoked": ("授权许可已撤销。", "Licence revoked."),
     "notice.client_revoked": ("接入应用已停用。", "API client revoked."),
     "notice.sign_in_unlocked": ("已解除登录锁定。", "Sign-in lock lifted."),
+    "notice.user_enabled": ("账号已重新启用，可以再次登录。", "Account re-enabled; it can sign in again."),
     "notice.user_disabled": ("账号已停用，其会话已全部结束。", "Account disabled; its sessions have ended."),
     "notice.metadata_saved": ("元数据已保存。", "Metadata saved."),
     "notice.upload_done": ("新版本数据已上线。", "The new version of the data is live."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
@@ -56,6 +57,38 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+DETAIL_VALUE_CHARS = 200
+
+
+def _detail_text(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(_detail_text(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_detail_text(item)}" for key, item in value.items()) or "—"
+    return str(value)
+
+
+def detail_rows(details: Any) -> list[tuple[str, str]]:
+    """An audit record's details (JSON text or a dict) as (name, value) rows of a table,
+    each value in words rather than JSON, cut at DETAIL_VALUE_CHARS."""
+    if isinstance(details, str):
+        try:
+            details = json.loads(details) if details.strip() else {}
+        except ValueError:
+            return [("", details[:DETAIL_VALUE_CHARS])]
+    if not isinstance(details, dict):
+        return [("", _detail_text(details)[:DETAIL_VALUE_CHARS])]
+    rows = []
+    for key, value in details.items():
+        text = _detail_text(value)
+        rows.append((str(key), text if len(text) <= DETAIL_VALUE_CHARS else text[:DETAIL_VALUE_CHARS - 1] + "…"))
+    return rows
+
+
 def mask_label(rule: str | None, t: Translator) -> str:
     """A masking rule (脱敏规则) in words: 保留前 6 位, 哈希, 不提供 ..."""
     if not rule:
@@ -83,6 +116,6 @@ def install_helpers(environment: Environment, tz: ZoneInfo | None = None) -> Non
     and a licence's last day is named (``until_day``: valid until 2027-01-01 00:00 is
     "to 2026-12-31")."""
     tz = tz or localtime.zone()
-    environment.filters.update(number=number, when=partial(when, tz=tz), cell=cell,
+    environment.filters.update(number=number, when=partial(when, tz=tz), cell=cell, detail_rows=detail_rows,
                                until_day=lambda value: "—" if value is None else last_day(value, tz).isoformat())
     environment.globals.update(mask_label=mask_label, level_class=level_class, state_class=state_class)
