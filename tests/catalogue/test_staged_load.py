@@ -13,7 +13,7 @@ from sqlalchemy import Table, inspect, select
 from opendata import create_app
 from opendata.catalogue.models import Resource
 from opendata.catalogue.rowstore import STAGING_PREFIX, row_table
-from opendata.catalogue.staging import LoadLock
+from opendata.catalogue.load_lock import LoadLock
 from opendata.cli import main
 from opendata.db import Database
 from opendata.settings import Settings
