@@ -14,7 +14,7 @@ import pytest
 from litestar.testing import TestClient
 
 from opendata import create_app
-from opendata.sdk_wheel import build_wheel, sdk_source_dir
+from opendata.sdk_wheel import build_wheel, install_command, sdk_source_dir
 from opendata.settings import Settings
 from tests.factories import write_catalogue
 from tests.serving import running_server
@@ -43,6 +43,8 @@ def _page_and_wheel(client: TestClient) -> None:
     wheel = client.get(f"/sdk/{filename}")
     assert wheel.status_code == 200 and wheel.headers["etag"].strip('"') in page.text
     assert client.get(f"/sdk/{filename}", headers={"If-None-Match": wheel.headers["etag"]}).status_code == 304
+    assert install_command("http://testserver.local/") == command
+    assert client.get("/sdk").text == page.text
     missing = client.get("/sdk/opendata_client-9.9.9-py3-none-any.whl")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
@@ -95,3 +97,16 @@ def _get(url: str) -> str:
     import httpx
 
     return httpx.get(url, timeout=30).raise_for_status().text
+
+
+def test_under_a_path_prefix_the_command_names_it(sqlite_settings: Settings) -> None:
+    from litestar import Litestar
+
+    from opendata import OpenDataPlugin
+
+    app = Litestar(route_handlers=[], plugins=[OpenDataPlugin(sqlite_settings, path_prefix="/data")])
+    with TestClient(app) as client:
+        page = client.get("/data/sdk/")
+        command = re.search(r"<code>(pip install [^<]+)</code>", page.text).group(1)
+        assert command.startswith("pip install http://testserver.local/data/sdk/opendata_client-")
+        assert client.get(command.split("testserver.local")[1]).status_code == 200

@@ -9,7 +9,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 
 from opendata.errors import AppError, not_found
-from opendata.sdk_wheel import BuiltWheel, SdkUnavailable, portal_wheel
+from opendata.sdk_wheel import BuiltWheel, SdkUnavailable, install_command, portal_wheel
 
 
 def _wheel() -> BuiltWheel:
@@ -19,12 +19,14 @@ def _wheel() -> BuiltWheel:
         raise AppError(404, "sdk_unavailable", str(exc)) from None
 
 
-def install_command(request: Request, wheel: BuiltWheel) -> str:
-    return f"pip install {str(request.base_url).rstrip('/')}{request.url.path.rstrip('/')}/{wheel.filename}"
+def _portal_url(request: Request) -> str:
+    """The portal's address as this request reached it, with the path prefix: /sdk/ off the end."""
+    path = request.url.path.rstrip("/")
+    return str(request.base_url).rstrip("/") + path[: -len("/sdk")]
 
 
 def _page(request: Request, wheel: BuiltWheel) -> str:
-    command = escape(install_command(request, wheel))
+    command = escape(install_command(_portal_url(request)))
     link = f"{escape(wheel.filename)}#sha256={wheel.sha256}"
     # A plain page that pip can also read as a --find-links index (the link carries its hash).
     return f"""<!doctype html>

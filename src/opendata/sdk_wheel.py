@@ -112,3 +112,9 @@ def build_wheel(source: Path) -> BuiltWheel:
 def portal_wheel() -> BuiltWheel:
     """The wheel this portal serves, built once per process."""
     return build_wheel(sdk_source_dir())
+
+
+def install_command(portal_url: str) -> str:
+    """The pip command that installs this portal's SDK, for pages and snippets that tell a
+    user how (``portal_url``: the portal's public address, with its path prefix if any)."""
+    return f"pip install {portal_url.rstrip('/')}/sdk/{portal_wheel().filename}"
