@@ -156,6 +156,9 @@ def test_json_answers(tmp_path: Path, catalogue_dir: Path) -> None:
                                  input="a long enough passphrase\n", catch_exceptions=False)
     assert created.exit_code == 0, created.output
     assert json.loads(created.stdout)["username"] == "ops"
+    # a command with a --json of its own takes the flag before its name too
+    assert ["公交", "巴士", "公共汽车", "bus"] in json.loads(run("--database-url", database_url, "--json", "search",
+                                                         "synonyms").stdout)["groups"]
     listed = json.loads(run("--database-url", database_url, "users", "list", "--json").stdout)
     assert [(u["username"], u["role"], u["state"]) for u in listed] == [("ops", "admin", "active")]
     refused = run("--database-url", database_url, "users", "disable", "nobody", "--json")

@@ -20,7 +20,8 @@ EXIT_FAILED, EXIT_UNREACHABLE = 1, 3
 def _remember_json(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     if value:
         ctx.meta[JSON_FLAG] = True  # meta is shared by the whole command line's contexts
-    return value
+    # A command's own --json also holds when the flag was given before the command's name.
+    return bool(value or ctx.meta.get(JSON_FLAG))
 
 
 def _json_option() -> click.Option:
