@@ -380,9 +380,10 @@ from opendata.quality.cli import quality  # noqa: E402
 
 catalogue.add_command(quality)
 
-from opendata.versions.cli import history  # noqa: E402
+from opendata.versions.cli import history, rollback  # noqa: E402
 
 catalogue.add_command(history)
+catalogue.add_command(rollback)
 
 # Last, when every command is in place: --json on all of them.
 equip(main)

@@ -79,6 +79,8 @@ class Grant:
     # A download's charge, settled by record_download: the local day charged and the total then.
     charged_day: date | None = None
     used_today: int | None = None
+    # A download of a kept version's rows (docs/versions.md): its number, for the audit.
+    version: int | None = None
     # A signed-in person using their organisation's licence in the browser (no client).
     user: str | None = None
 
@@ -225,6 +227,8 @@ def record_download(session: Session, grant: Grant, *, completed: bool, rows: in
     actor = grant.actor
     details: dict[str, Any] = {"licence": grant.licence_id, "fields": sorted(grant.fields or ()), "rows": rows,
                                "bytes": size}
+    if grant.version is not None:
+        details["version"] = grant.version
     if completed:
         append(session, actor=actor, action="data.download", target=f"dataset:{grant.dataset_id}",
                details={**details, "downloads_used_today": grant.used_today}, request=grant.request_info or RequestInfo())

@@ -8,6 +8,7 @@ in batches and written out chunk by chunk, so memory stays flat for any table si
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, Iterator, Sequence
 from urllib.parse import quote, urlencode
@@ -61,14 +62,20 @@ def _tabular_resource(session: Session, dataset_id: str, resource_id: str) -> tu
 
 def _prepare(
     request: Request, session: Session, dataset_id: str, resource_id: str, operation: str,
-    settings: Settings, *, paginated: bool, probe: bool = False,
+    settings: Settings, *, paginated: bool, probe: bool = False, version: Any = None,
 ) -> tuple[Dataset, Resource, list[ServedField], rowquery.RowQuery, Grant]:
     """Validate the query, then authorise it, then narrow it to the licensed fields.
 
     The query is checked against the dictionary before the guard runs, so that a bad
     filter never costs a licence a download or a computation from its daily quota.
+    ``version``: a kept DatasetVersion to read instead of the current rows (the same
+    guard, masks and accounting; opendata.versions.kept).
     """
     dataset, resource = _tabular_resource(session, dataset_id, resource_id)
+    if version is not None:
+        from opendata.versions.kept import KeptGeneration
+
+        resource = KeptGeneration(resource, version)  # type: ignore[assignment]
     params = {k: v for k, v in request.query_params.items()}
     served = served_fields(resource.fields, instance_secret(session, MASKING_SECRET))
     query = rowquery.parse_row_query(
@@ -85,6 +92,8 @@ def _prepare(
                            also_named=named, probe=probe,
                            # a licence holder's browser downloads with its portal session
                            browser=operation == "download")
+    if version is not None:
+        grant = dataclasses.replace(grant, version=version.number)
     served = narrow_to_grant(session, dataset, operation, grant, served, query, requested)
     return dataset, resource, served, query, grant
 
@@ -215,61 +224,70 @@ class DataController(Controller):
     ) -> Stream:
         """Open data: ETag, Last-Modified, 304; Range and Content-Length on the canonical
         CSV (opendata.catalogue.download_http). HEAD: the GET's headers, no export run."""
-        fmt = request.query_params.get("format", "csv")
-        try:
-            exporter = get_exporter(fmt)
-        except FormatError as exc:
-            raise bad_request(exc.code, exc.message) from None
-        options = _export_options(exporter.name, request, settings)
-        head = is_head(request)
-        dataset, resource, served, query, grant = _prepare(
-            request, db_session, dataset_id, resource_id, "download", settings, paginated=False, probe=head
-        )
-        stem = f"{dataset.title_zh}-{resource.title_zh}"
-        headers = {
-            "Content-Disposition": content_disposition(
-                exporter.filename(stem), exporter.filename(f"{dataset.id}_{resource.id}")
-            ),
-            "Cache-Control": "no-store" if not is_open(dataset) else "public, max-age=60",
-            "X-Content-Type-Options": "nosniff",
-            "Accept-Ranges": "none",
-            "Link": link_header([(f"{request_api_root(request)}/api/v1/datasets/{dataset.id}", "describedby",
-                                  "application/json")]),
-        }
-        # Litestar appends the charset for text types itself.
-        media_type = exporter.media_type.split(";")[0]
-        wanted = None
-        if is_open(dataset):
-            allow_cors(request)
-            validators = download_validators(request, dataset, resource, exporter.name)
-            headers.update(validators.headers())
-            size = canonical_size(request, db_session, resource, exporter.name)
-            if validators.not_modified(request):
-                db_session.commit()
-                return not_modified_response(validators, {"Cache-Control": headers["Cache-Control"]})  # type: ignore[return-value]
-            if size is not None:
-                headers["Accept-Ranges"] = "bytes"
-                try:
-                    wanted = requested_range(request, validators.etag or "", size)
-                except RangeNotSatisfiable:
-                    raise AppError(416, "range_not_satisfiable", f"the file has {size} bytes",
-                                   headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"}) from None
-                headers["Content-Length"] = str(wanted.length if wanted else size)
-                if wanted is not None:
-                    headers["Content-Range"] = wanted.content_range()
-        # Commits what preparing wrote (a masking secret created on first use) and ends
-        # the transaction before rows stream out on a connection of their own.
-        db_session.commit()
-        if head:
-            return Stream(iter(()), media_type=media_type, headers=headers,
-                          status_code=206 if wanted else 200)
-        row_limit = query.limit if "limit" in request.query_params else None
-        rows = CountedRows(stream_rows(database.engine, resource, query, _in_order(served, query.fields), row_limit))
-        chunks = exporter(_columns(served, query.fields), rows, **options)
-        chunks = settled_download(chunks, rows, database, grant, dataset.id, exporter.name)
-        if wanted is not None:
-            return Stream(byte_slice(chunks, wanted), media_type=media_type, headers=headers, status_code=206)
-        return Stream(chunks, media_type=media_type, headers=headers)
+        return serve_download(request, db_session, database, settings, dataset_id, resource_id)
+
+
+def serve_download(request: Request, db_session: Session, database: Any, settings: Settings, dataset_id: str,
+                   resource_id: str, *, version: Any = None) -> Stream:
+    """A download of the current rows, or of a kept ``version``'s rows: one code path, so
+    that the guard, the masks, the quota and the audit are the same for both. A version's
+    file has no validators or ranges (they describe the current rows)."""
+    fmt = request.query_params.get("format", "csv")
+    try:
+        exporter = get_exporter(fmt)
+    except FormatError as exc:
+        raise bad_request(exc.code, exc.message) from None
+    options = _export_options(exporter.name, request, settings)
+    head = is_head(request)
+    dataset, resource, served, query, grant = _prepare(
+        request, db_session, dataset_id, resource_id, "download", settings, paginated=False, probe=head,
+        version=version,
+    )
+    stem = f"{dataset.title_zh}-{resource.title_zh}" + (f"-v{version.number}" if version is not None else "")
+    fallback = f"{dataset.id}_{resource.id}" + (f"_v{version.number}" if version is not None else "")
+    headers = {
+        "Content-Disposition": content_disposition(exporter.filename(stem), exporter.filename(fallback)),
+        "Cache-Control": "no-store" if not is_open(dataset) else "public, max-age=60",
+        "X-Content-Type-Options": "nosniff",
+        "Accept-Ranges": "none",
+        "Link": link_header([(f"{request_api_root(request)}/api/v1/datasets/{dataset.id}", "describedby",
+                              "application/json")]),
+    }
+    # Litestar appends the charset for text types itself.
+    media_type = exporter.media_type.split(";")[0]
+    wanted = None
+    if is_open(dataset):
+        allow_cors(request)
+    if is_open(dataset) and version is None:
+        validators = download_validators(request, dataset, resource, exporter.name)
+        headers.update(validators.headers())
+        size = canonical_size(request, db_session, resource, exporter.name)
+        if validators.not_modified(request):
+            db_session.commit()
+            return not_modified_response(validators, {"Cache-Control": headers["Cache-Control"]})  # type: ignore[return-value]
+        if size is not None:
+            headers["Accept-Ranges"] = "bytes"
+            try:
+                wanted = requested_range(request, validators.etag or "", size)
+            except RangeNotSatisfiable:
+                raise AppError(416, "range_not_satisfiable", f"the file has {size} bytes",
+                               headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"}) from None
+            headers["Content-Length"] = str(wanted.length if wanted else size)
+            if wanted is not None:
+                headers["Content-Range"] = wanted.content_range()
+    # Commits what preparing wrote (a masking secret created on first use) and ends
+    # the transaction before rows stream out on a connection of their own.
+    db_session.commit()
+    if head:
+        return Stream(iter(()), media_type=media_type, headers=headers,
+                      status_code=206 if wanted else 200)
+    row_limit = query.limit if "limit" in request.query_params else None
+    rows = CountedRows(stream_rows(database.engine, resource, query, _in_order(served, query.fields), row_limit))
+    chunks = exporter(_columns(served, query.fields), rows, **options)
+    chunks = settled_download(chunks, rows, database, grant, dataset.id, exporter.name)
+    if wanted is not None:
+        return Stream(byte_slice(chunks, wanted), media_type=media_type, headers=headers, status_code=206)
+    return Stream(chunks, media_type=media_type, headers=headers)
 
 
 def _field_json(out: FieldOut) -> dict[str, Any]:

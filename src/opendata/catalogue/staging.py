@@ -221,10 +221,7 @@ def staged_rows(engine: Engine, resource: Any, path: Path, *, fmt: str, fields: 
     fields = list(resource.fields if fields is None else fields)
     if missing_values is None:
         missing_values = resource.missing_values
-    name = f"{STAGING_PREFIX}{secrets.token_hex(8)}"
-    lock = LoadLock(engine, name)
-    if not lock.try_acquire():  # a fresh random name: only a broken lock service says no
-        raise RuntimeError(f"could not lock the new staging table {name}")
+    name, lock = new_staging_name(engine)
     staged = None
     try:
         digest = file_digest(path, fields, _DigestKeys(resource.primary_key, missing_values, resource.quality_rules))
@@ -235,13 +232,28 @@ def staged_rows(engine: Engine, resource: Any, path: Path, *, fmt: str, fields: 
         staged = StagedTable(name, reader.rows, digest, reader.encoding, quality=meter, sha256=sha256_of(path))
         yield staged
     finally:
-        try:
-            _drop_table(engine, name)  # gone already if it was swapped in
-            if staged is not None:
-                for replaced in filter(None, [staged.replaced, *staged.retired]):
-                    drop_replaced_later(engine, replaced)
-        finally:
-            lock.release()
+        finish_staging(engine, name, staged, lock)
+
+
+def new_staging_name(engine: Engine) -> tuple[str, LoadLock]:
+    """A fresh staging table name and its lock, held (call ``finish_staging`` after)."""
+    name = f"{STAGING_PREFIX}{secrets.token_hex(8)}"
+    lock = LoadLock(engine, name)
+    if not lock.try_acquire():  # a fresh random name: only a broken lock service says no
+        raise RuntimeError(f"could not lock the new staging table {name}")
+    return name, lock
+
+
+def finish_staging(engine: Engine, name: str, staged: "StagedTable | None", lock: LoadLock) -> None:
+    """After a staged load: drop its table unless it was swapped in, then the generations
+    the swap replaced (unless kept), and release the load's lock."""
+    try:
+        _drop_table(engine, name)  # gone already if it was swapped in
+        if staged is not None:
+            for replaced in filter(None, [staged.replaced, *staged.retired]):
+                drop_replaced_later(engine, replaced)
+    finally:
+        lock.release()
 
 
 @dataclass

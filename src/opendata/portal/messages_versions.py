@@ -29,6 +29,11 @@ VERSION_MESSAGES: dict[str, tuple[str, str]] = {
     "history.origin.upload": ("上传", "upload"),
     "history.origin.rollback": ("回滚", "roll-back"),
     "history.restored_from": ("恢复自版本 {n}", "restored from version {n}"),
+    "history.current": ("当前版本", "current"),
+    "history.download": ("下载 CSV", "Download CSV"),
+    "history.rollback": ("回滚到此版本", "Roll back to this version"),
+    "history.not_kept": ("数据未保留", "rows not kept"),
+    "notice.rolled_back": ("已回滚：生成了新版本。", "Rolled back: a new version is live."),
     "history.lead": ("每次加载或上传数据都会生成一个版本，并按主键与上一版本比较。",
                      "Every load or upload of the data is a version, compared by primary key with the one before."),
 }

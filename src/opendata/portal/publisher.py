@@ -39,6 +39,7 @@ from opendata.portal.page import Page, PortalPage
 from opendata.portal.visitors import forbid
 from opendata.versions.record import VersionSource
 from opendata.quality.service import dataset_quality
+from opendata.versions.service import versions_of
 
 STAFF = ("publisher", "admin")
 UPLOAD_FORMATS = ("csv", "xlsx")
@@ -79,7 +80,9 @@ def _edit_page(page: PortalPage, dataset: Dataset, *, values: dict[str, str] | N
     return page.render("publisher/dataset.html", status=status, nav="publisher", dataset=dataset,
                        values=values or _metadata_values(dataset), error=error, upload=upload,
                        text_fields=TEXT_FIELDS, frequencies=vocab.UPDATE_FREQUENCIES,
-                       quality=dataset_quality(page.session, dataset))
+                       quality=dataset_quality(page.session, dataset),
+                       versions=versions_of(page.session, dataset.id),
+                       current_tables={r.table_name for r in dataset.resources if r.table_name})
 
 
 @get("/publisher/datasets/{dataset_id:str}", name="portal-publisher-dataset", sync_to_thread=True)

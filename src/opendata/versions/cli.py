@@ -49,3 +49,38 @@ def history(ctx: click.Context, dataset: str, as_json: bool) -> None:
         kept = "kept" if out.downloadable else ""
         click.echo(f"  v{out.number:<4} {out.created_at:%Y-%m-%d %H:%M:%S}  {out.resource:<16} {out.actor:<20} "
                    f"{out.row_count:>9} rows  {_change_line(out):<24} sha256:{digest}  {kept}".rstrip())
+
+
+@click.command("rollback")
+@click.argument("dataset")
+@click.argument("number", type=int)
+@click.pass_context
+def rollback(ctx: click.Context, dataset: str, number: int) -> None:
+    """Serve the rows of kept version NUMBER of DATASET again (audited; itself a new version)."""
+    import getpass
+
+    from opendata.audit.service import Actor, RequestInfo
+    from opendata.cli_output import report
+    from opendata.catalogue.service import get_dataset
+    from opendata.cli import _settings
+    from opendata.db import Database
+    from opendata.errors import AppError
+    from opendata.versions.rollback import roll_back
+
+    settings = _settings(ctx)
+    database = Database(settings.resolved_database_url)
+    try:
+        with database.session() as session:
+            found = get_dataset(session, dataset)
+            version = roll_back(session, found, number, Actor(f"cli:{getpass.getuser()}", "operator"), RequestInfo(),
+                                versions_kept=settings.versions_kept)
+            line = (f"✓ {dataset}: version {version.number} restores version {number} "
+                    f"({version.row_count} rows, {_change_line(version)})")
+            data = {"dataset": dataset, "version": version.number, "restored_from": number,
+                    "row_count": version.row_count, "added": version.added, "removed": version.removed,
+                    "changed": version.changed}
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        database.dispose()
+    report(line, **data)
