@@ -30,6 +30,8 @@ def test_the_review_form_chooses_no_decision_and_shows_field_titles_and_grades(
     decide = text_of(review.split('class="form decision-form"')[1])
     assert "month 月份" in decide and "headcount 参保人数" in decide
     assert 'data-testid="grade-month">L1 公开<' in review
+    summary = text_of(review.split('data-testid="requested-fields"')[1].split("</ul>")[0])
+    assert "month 月份 L1 公开" in summary and "headcount 参保人数 L1 公开" in summary
     # Sent without a decision (a browser ignoring `required`): refused, nothing decided.
     none = post_form(client, f"/admin/applications/{application_id}/decide", {"reason": "好"})
     assert none.status_code == 400 and "请选择审核决定" in none.text
