@@ -185,3 +185,50 @@ class ComputeMethods:
             return {subject: key.band(cs) for subject, cs in answer["bands"].items()}
         scale = int(answer["score_scale"])
         return {subject: key.decrypt(c, scale) for subject, c in answer["scores"].items()}
+
+    # -- hidden query (匿踪查询) -------------------------------------------------------------
+
+    def hidden_query_layout(self, dataset_id: str, fields: Sequence[str], *, resource_id: str | None = None,
+                            where: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The directory (subject keys in order), grid and record format of a resource for
+        ``fields`` (and ``where`` filters leaving one row per subject, e.g. a month), as this
+        licence's hidden queries see it."""
+        params = {"dataset": dataset_id, "fields": ",".join(fields), "key_id": self._key().public_key.key_id}
+        if resource_id is not None:
+            params["resource"] = resource_id
+        params.update({f"where.{name}": str(value) for name, value in (where or {}).items()})
+        return self._get("/api/v1/compute/hidden-query/layout", params)
+
+    def hidden_query(self, dataset_id: str, subject: str, fields: Sequence[str], *, resource_id: str | None = None,
+                     where: Mapping[str, Any] | None = None, layout: Mapping[str, Any] | None = None,
+                     ) -> dict[str, Any]:
+        """``{field: value}`` of one subject, read without the portal learning which subject:
+        the selection is encrypted and proved one-hot here, the answer decrypted here.
+        ``layout`` (from hidden_query_layout) saves a round trip for several queries;
+        raises ValueError for a subject the resource does not have (told by the directory,
+        not by the query)."""
+        from opendata.compute.hidden_client import build_selection, read_record
+        from opendata.compute.hidden_query import COLS_PURPOSE, ROWS_PURPOSE, Layout
+        from opendata.compute.hidden_records import RecordFormat
+
+        key = self._key()
+        layout = dict(layout or self.hidden_query_layout(dataset_id, fields, resource_id=resource_id, where=where))
+        subjects = layout["subjects"]
+        position = _position(subjects, subject)
+        grid = Layout(**layout["layout"])
+        selection = build_selection(key, grid, position, (self._context(ROWS_PURPOSE), self._context(COLS_PURPOSE)))
+        body = {"dataset": layout["dataset"], "resource": layout["resource"], "fields": list(layout["fields"]),
+                "key_id": key.public_key.key_id, "layout": layout["digest"], "selection": selection}
+        if layout.get("where"):
+            body["where"] = dict(layout["where"])
+        answer = self._post("/api/v1/compute/hidden-query", body)
+        return read_record(key, grid, RecordFormat.from_json(layout["format"]), answer["answer"], layout["fields"],
+                           layout["types"])
+
+
+def _position(subjects: Sequence[str], subject: str) -> int:
+    """Index of ``subject`` in the directory (found here: the portal never sees it)."""
+    try:
+        return list(subjects).index(subject)
+    except ValueError:
+        raise ValueError(f"the resource has no subject {subject!r}") from None

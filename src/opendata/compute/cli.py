@@ -137,6 +137,31 @@ def verify(dataset: str, resource: str | None, subject: str, claims: tuple[str, 
         raise SystemExit(1)
 
 
+@compute.command("hidden-query")
+@_portal_options
+@click.option("--dataset", required=True)
+@click.option("--resource", help="Default: the dataset's resource with a subject key.")
+@click.option("--subject", required=True, help="The subject to read; the portal never learns which it is.")
+@click.option("--field", "fields", multiple=True, required=True, help="A field to read (repeatable).")
+@click.option("--where", "filters", multiple=True, metavar="FIELD=VALUE",
+              help="Leaves one row per subject, e.g. year=2021 (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print {field: value} as JSON.")
+def hidden_query(dataset: str, resource: str | None, subject: str, fields: tuple[str, ...], filters: tuple[str, ...],
+                 as_json: bool, **options: Any) -> None:
+    """Read one subject's fields by a hidden query (匿踪查询): one of the licence's daily queries."""
+    with _Client(options) as sdk:
+        try:
+            record = sdk.hidden_query(dataset, subject, list(fields), resource_id=resource,
+                                      where=_pairs(filters, "--where") or None)
+        except ValueError as error:
+            fail(str(error), "subject_not_in_directory")
+    if as_json:
+        click.echo(json.dumps(record, default=str, ensure_ascii=False))
+    else:
+        for name, value in record.items():
+            click.echo(f"{name}\t{'' if value is None else value}")
+
+
 @compute.command("register-model")
 @_portal_options
 @click.argument("spec", type=click.File("r", encoding="utf-8"))

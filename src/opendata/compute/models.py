@@ -12,7 +12,7 @@ from typing import Any
 
 from datetime import date
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opendata.db import Base, UTCDateTime, utcnow
@@ -136,3 +136,21 @@ class ComputeSubjectUsage(Base):
     subject: Mapped[str] = mapped_column(String(16), primary_key=True)
     field: Mapped[str] = mapped_column(String(64), primary_key=True)
     used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LicenceHiddenQueryGrant(Base):
+    """A licence's right to hidden queries (匿踪查询) on one resource: which fields a query
+    may return and how many queries a local day. Instead of a list of subjects -- the
+    portal never learns which subject a hidden query reads. Set by an administrator."""
+
+    __tablename__ = "licence_hidden_query_grants"
+    __table_args__ = (UniqueConstraint("licence_id", "dataset_id", "resource_id", name="uq_hidden_query_grant"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id", ondelete="CASCADE"), index=True)
+    dataset_id: Mapped[str] = mapped_column(String(63))
+    resource_id: Mapped[str] = mapped_column(String(63))
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    per_day: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(127))

@@ -59,6 +59,8 @@ class ComputeSettings:
     max_field_guesses_per_day: int = 10
     probe_alert_subject: int = 10
     probe_alert_field: int = 5
+    # Hidden queries over at most this many subjects use one vector instead of a grid.
+    hidden_query_linear_max: int = 64
 
     def __post_init__(self) -> None:
         for name, value in dataclasses.asdict(self).items():

@@ -29,6 +29,7 @@ ENTERPRISE_DETAIL_FIELDS = frozenset({
     "score_scale", "output_mode", "bits", "compute_used_today", "query_used_today", "download_used_today",
     "units", "used_today", "status", "message", "reason", "scope", "expires_in", "application", "from", "to",
     "valid_from", "name", "organisation", "role", "outside", "format", "rows",
+    "layout", "subjects_in_layout", "queries", "hidden_query_used_today", "grants",
 })
 MAX_RECORDS = 200
 
