@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -257,8 +257,19 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+def version_table_schema(connection: Connection) -> str | None:
+    """Where Alembic's version table is: on PostgreSQL the schema the tables go to (the
+    first existing schema of the search path). Unqualified, Alembic would also find an
+    alembic_version further down the path (e.g. in public) and take a fresh schema for one
+    already migrated to another database's revision."""
+    if connection.dialect.name != "postgresql":
+        return None
+    return connection.exec_driver_sql("SELECT current_schema()").scalar()
+
+
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return MigrationContext.configure(
+            connection, opts={"version_table_schema": version_table_schema(connection)}).get_current_revision()

@@ -46,6 +46,12 @@ from opendata.audit.keyfiles import KeyMaterial
 logger = logging.getLogger("opendata")
 
 
+def handler_threads(settings: Settings) -> int:
+    """How many threads run sync handlers: never more than the connections they can use
+    (each may hold two at once: its session, and a usage-counting transaction after it)."""
+    return max(2, settings.db_pool_size // 2)
+
+
 class OpenDataPlugin(InitPluginProtocol):
     """Adds the opendata API under ``path_prefix`` and prepares its database at startup.
 
@@ -117,13 +123,18 @@ class OpenDataPlugin(InitPluginProtocol):
         # application object exists only now, so they are put in place here, once.
         httpconv.install(app)
         self.correct_openapi(app)
-        # Handler threads never need more connections than the pool has: sync handlers run in
-        # the loop's default executor (else min(32, cores + 4) threads) and each may use two
-        # connections at once (its session, and a usage-counting transaction after its commit).
-        threads = max(2, self.settings.db_pool_size // 2)
-        asyncio.get_running_loop().set_default_executor(
-            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="opendata-handler"))
-        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        # Sync handlers run in the loop's default executor (else min(32, cores + 4) threads,
+        # more than the pool's connections: threads would wait for connections while holding
+        # a worker slot), admitted by anyio's default limiter.
+        if self.settings.manage_handler_threads:
+            threads = handler_threads(self.settings)
+            asyncio.get_running_loop().set_default_executor(
+                ThreadPoolExecutor(max_workers=threads, thread_name_prefix="opendata-handler"))
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        else:
+            logger.info("manage_handler_threads is off: the host sizes the executor and anyio's limiter "
+                        "(at most %s threads for db_pool_size=%s)", handler_threads(self.settings),
+                        self.settings.db_pool_size)
         await anyio.to_thread.run_sync(self.prepare)
         try:
             yield

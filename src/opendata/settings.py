@@ -120,6 +120,10 @@ class Settings:
     # cannot get one within db_pool_timeout_seconds is answered 503 with Retry-After.
     db_pool_size: int = 20
     db_pool_timeout_seconds: float = 5.0
+    # The plugin sizes the event loop's default executor and anyio's thread limiter (both
+    # process-wide) to db_pool_size // 2 at start-up. A host application that runs other
+    # work in those threads sets this False and sizes them itself (docs/embedding.md).
+    manage_handler_threads: bool = True
     # Requests in flight get this long to finish when the server stops (docs/operations.md).
     serve_graceful_shutdown_seconds: float = 1.0
     # Sign-in throttling (docs/security.md, "Sign-in throttling"): per account and per
@@ -192,6 +196,7 @@ class Settings:
         "serve_graceful_shutdown_seconds": float,
         "db_pool_size": int,
         "db_pool_timeout_seconds": float,
+        "manage_handler_threads": _parse_bool,
     }
 
     @classmethod

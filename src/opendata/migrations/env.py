@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from opendata.db import Base, include_object
+from opendata.db import Base, include_object, version_table_schema
 
 import opendata.models  # noqa: F401  (every table on Base.metadata)
 
@@ -13,6 +13,7 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         context.configure(
             connection=connection,
+            version_table_schema=version_table_schema(connection),
             target_metadata=Base.metadata,
             include_object=include_object,
             render_as_batch=connection.dialect.name == "sqlite",
