@@ -1,42 +1,61 @@
-"""Stream rows into an XLSX workbook with openpyxl's write-only mode.
+"""Stream rows into an XLSX workbook, sending bytes while the rows are still being read.
 
-openpyxl writes each sheet's XML to a temporary file as rows arrive and zips everything
-when the workbook is saved. We save into a spooled temporary file and stream that out in
-chunks, so memory stays flat whatever the number of rows. The first byte can only be
-sent once every row has been written: a zip's sheets are complete before it is.
+Each row becomes ``<row>`` XML here and is deflated straight into the zip stream of
+xlsx_stream.py, which hands out a chunk whenever ``chunk_size`` bytes are ready: the
+first chunk of a million-row download leaves after a few thousand rows, not after the
+last one, so no proxy read timeout runs out, and nothing is kept on disk or in memory.
+
+What a reader gets back is what the earlier openpyxl write-only exporter gave (the
+tests compare both): text as inline strings, never formulas; numbers written with
+openpyxl's 16 significant digits; dates as Excel serial numbers.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Font
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.child import avoid_duplicate_name
 
 from .columns import Column
+from .xlsx_stream import (
+    COMPRESS_LEVEL,
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    STYLE_BOLD,
+    STYLE_DATE,
+    STYLE_DATETIME,
+    XlsxZipStream,
+    sheet_start,
+    xml_text,
+)
+
+__all__ = ["DATE_FORMAT", "DATETIME_FORMAT", "export_xlsx"]
 
 CHUNK_SIZE = 64 * 1024
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXTENSION = "xlsx"
 EXCEL_MAX_ROWS = 1_048_576
 SHEET_TITLE_MAX = 31
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-# Small workbooks never touch the disk; large ones spill over.
-SPOOL_IN_MEMORY_UP_TO = 1024 * 1024
 EXCEL_EXACT_INTEGER = 999_999_999_999_999
+# Excel's limit for one cell's text; openpyxl cut longer text to it as well.
+EXCEL_MAX_TEXT = 32_767
+# Row XML is deflated in pieces of about this size: fewer zipfile calls, bounded memory.
+WRITE_BATCH_BYTES = 32 * 1024
 
 _SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-_ERROR_CODES = frozenset(ERROR_CODES)
+# Anything that needs more than copying: markup characters and the controls XML forbids.
+_NOT_PLAIN = re.compile(r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Excel serial numbers count days from 1899-12-30 (the 1900 leap-year bug included).
+_EPOCH_ORDINAL = date(1899, 12, 30).toordinal()
+
+CellXml = Callable[[Any, str], str]
 
 
 def export_xlsx(
@@ -46,12 +65,14 @@ def export_xlsx(
     sheet_title: str = "data",
     max_rows_per_sheet: int = EXCEL_MAX_ROWS,
     chunk_size: int = CHUNK_SIZE,
+    compress_level: int = COMPRESS_LEVEL,
 ) -> Iterator[bytes]:
-    """Yield an .xlsx file in chunks.
+    """Yield an .xlsx file in chunks of at most ``chunk_size`` bytes, as the rows arrive.
 
     The first row of every sheet holds the bilingual titles ("中文 / English"). Past
     ``max_rows_per_sheet`` rows (header included) the data continues on "data_2",
-    "data_3", ... each again with the header row.
+    "data_3", ... each again with the header row; so does a sheet whose XML would
+    outgrow 2 GiB (see xlsx_stream.MEMBER_LIMIT).
     """
     if max_rows_per_sheet < 2:
         raise ValueError("max_rows_per_sheet must leave room for the header and one row")
@@ -59,8 +80,10 @@ def export_xlsx(
         raise ValueError(f"Excel sheets hold at most {EXCEL_MAX_ROWS} rows")
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
-    base_title = _SHEET_TITLE_FORBIDDEN.sub("_", sheet_title).strip("'") or "data"
-    return _generate(tuple(columns), rows, base_title, max_rows_per_sheet, chunk_size)
+    if not 0 <= compress_level <= 9:
+        raise ValueError("compress_level runs from 0 to 9")
+    base_title = ILLEGAL_CHARACTERS_RE.sub("", _SHEET_TITLE_FORBIDDEN.sub("_", sheet_title)).strip("'") or "data"
+    return _generate(tuple(columns), rows, base_title, max_rows_per_sheet, chunk_size, compress_level)
 
 
 def _generate(
@@ -69,39 +92,49 @@ def _generate(
     base_title: str,
     max_rows_per_sheet: int,
     chunk_size: int,
+    compress_level: int,
 ) -> Iterator[bytes]:
-    workbook = Workbook(write_only=True)
+    stream = XlsxZipStream(chunk_size, compress_level)
     try:
-        _fill(workbook, columns, rows, base_title, max_rows_per_sheet)
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_UP_TO) as output:
-            workbook.save(output)
-            output.seek(0)
-            while chunk := output.read(chunk_size):
-                yield chunk
+        encode_row = _row_encoder(columns)
+        start = sheet_start([min(60, max(12, 2 * len(column.bilingual_title))) for column in columns])
+        header = _header_row(columns)
+
+        def open_sheet() -> list[bytes]:
+            title = _sheet_title(base_title, len(stream.sheet_titles) + 1)
+            return stream.open_sheet(avoid_duplicate_name(stream.sheet_titles, title), start + header)
+
+        yield from open_sheet()
+        number, last = 1, max_rows_per_sheet
+        batch, batch_size = [], 0
+        for row in rows:
+            if number == last:
+                yield from _flush(stream, batch)
+                batch, batch_size = [], 0
+                yield from open_sheet()
+                number = 1
+            number += 1
+            data = encode_row(row, number).encode()
+            if not stream.room_in_sheet(batch_size + len(data)):
+                yield from _flush(stream, batch)
+                batch, batch_size = [], 0
+                yield from open_sheet()
+                number = 2
+                data = encode_row(row, number).encode()
+            batch.append(data)
+            batch_size += len(data)
+            if batch_size >= WRITE_BATCH_BYTES:
+                yield from _flush(stream, batch)
+                batch, batch_size = [], 0
+        yield from _flush(stream, batch)
+        yield from stream.finish()
     finally:
-        _discard_unsaved_sheets(workbook)
+        # Finished, failed or abandoned: nothing is left behind (there are no files).
+        stream.discard()
 
 
-def _fill(
-    workbook: Workbook,
-    columns: tuple[Column, ...],
-    rows: Iterable[Sequence[Any]],
-    base_title: str,
-    max_rows_per_sheet: int,
-) -> None:
-    sheet_number = 1
-    sheet = _new_sheet(workbook, columns, base_title, sheet_number)
-    room = max_rows_per_sheet - 1
-    cell_makers = [_CELL_MAKERS[column.type] for column in columns]
-    append = sheet.append
-    for row in rows:
-        if room == 0:
-            sheet_number += 1
-            sheet = _new_sheet(workbook, columns, base_title, sheet_number)
-            append = sheet.append
-            room = max_rows_per_sheet - 1
-        append([make(sheet, value) for make, value in zip(cell_makers, row)])
-        room -= 1
+def _flush(stream: XlsxZipStream, batch: list[bytes]) -> list[bytes]:
+    return stream.write(b"".join(batch)) if batch else []
 
 
 def _sheet_title(base_title: str, number: int) -> str:
@@ -109,138 +142,133 @@ def _sheet_title(base_title: str, number: int) -> str:
     return base_title[: SHEET_TITLE_MAX - len(suffix)] + suffix
 
 
-def _new_sheet(workbook: Workbook, columns: tuple[Column, ...], base_title: str, number: int):
-    sheet = workbook.create_sheet(_sheet_title(base_title, number))
-    # Column widths and frozen panes must be set before the first row in write-only mode.
-    for index, column in enumerate(columns, 1):
-        width = min(60, max(12, 2 * len(column.bilingual_title)))
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for column in columns:
-        cell = _text_cell(sheet, column.bilingual_title)
-        if not isinstance(cell, Cell):
-            cell = WriteOnlyCell(sheet, cell)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    return sheet
+def _header_row(columns: tuple[Column, ...]) -> bytes:
+    letters = [get_column_letter(index) for index in range(1, len(columns) + 1)]
+    cells = "".join(
+        _text_xml(column.bilingual_title, f"{letter}1", STYLE_BOLD) for letter, column in zip(letters, columns)
+    )
+    return f'<row r="1">{cells}</row>'.encode()
 
 
-def _text_cell(sheet, value: Any) -> Any:
-    """A text value, forced to stay text.
+def _row_encoder(columns: tuple[Column, ...]) -> Callable[[Sequence[Any], int], str]:
+    cells = list(zip([_CELL_XML[column.type] for column in columns],
+                     [get_column_letter(index) for index in range(1, len(columns) + 1)]))
 
-    openpyxl turns a str starting with "=" into a formula and "#N/A"-like strings into
-    error cells; uploaded data must never be executed by Excel, so such values get an
-    explicit string cell. Control characters that XML cannot carry are removed.
-    """
-    if value is None:
-        return None
-    text = value if isinstance(value, str) else str(value)
-    if ILLEGAL_CHARACTERS_RE.search(text):
+    def encode_row(row: Sequence[Any], number: int) -> str:
+        n = str(number)
+        # Empty cells are left out, as openpyxl did: the cell references keep the places.
+        return "".join([f'<row r="{n}">',
+                        *[cell_xml(value, letter + n) for (cell_xml, letter), value in zip(cells, row)
+                          if value is not None],
+                        "</row>"])
+
+    return encode_row
+
+
+def _text_xml(value: Any, ref: str, style: int = 0) -> str:
+    """A text cell: an inline string, so "=..." or "#N/A" can never become a formula or an
+    error. Control characters that XML cannot carry are removed."""
+    text = value if type(value) is str else str(value)
+    if _NOT_PLAIN.search(text):
         text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    if text[:1] == "=" or (text[:1] == "#" and text in _ERROR_CODES):
-        cell = WriteOnlyCell(sheet, None)
-        cell.value = text
-        cell.data_type = "s"
-        return cell
-    return text
+    if len(text) > EXCEL_MAX_TEXT:
+        text = text[:EXCEL_MAX_TEXT]
+    styled = f' s="{style}"' if style else ""
+    if not text:
+        return f'<c r="{ref}"{styled} t="inlineStr"/>'
+    # Excel trims leading and trailing white space unless told to keep it.
+    space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+    if _NOT_PLAIN.search(text):
+        text = xml_text(text)
+    return f'<c r="{ref}"{styled} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def _string_cell(sheet, value: Any) -> Any:
+def _string_xml(value: Any, ref: str) -> str:
     # Fast path: most text needs no care at all.
-    if type(value) is str and value[:1] not in ("=", "#") and not ILLEGAL_CHARACTERS_RE.search(value):
-        return value
-    return _text_cell(sheet, value)
+    if type(value) is str and value and len(value) <= EXCEL_MAX_TEXT and not _NOT_PLAIN.search(value) \
+            and not value[0].isspace() and not value[-1].isspace():
+        return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+    return _text_xml(value, ref)
 
 
-def _number_cell(sheet, value: Any) -> Any:
+def _number_xml(value: Any, ref: str) -> str:
     kind = type(value)
     if kind is int:
         # Excel keeps 15 significant digits: longer integers (identity numbers, codes)
         # would come back altered, so they travel as text.
-        return value if -EXCEL_EXACT_INTEGER <= value <= EXCEL_EXACT_INTEGER else str(value)
+        if -EXCEL_EXACT_INTEGER <= value <= EXCEL_EXACT_INTEGER:
+            return f'<c r="{ref}" t="n"><v>{value}</v></c>'
+        return _text_xml(str(value), ref)
     if kind is float:
-        return value if math.isfinite(value) else _text_cell(sheet, repr(value))
+        if math.isfinite(value):
+            return f'<c r="{ref}" t="n"><v>{"%.16g" % value}</v></c>'
+        return _text_xml(repr(value), ref)
     if kind is Decimal:
-        return value if value.is_finite() else _text_cell(sheet, str(value))
-    return _other_cell(sheet, value)
+        # Beyond a double's range a Decimal would become "inf": keep its digits as text.
+        if value.is_finite() and math.isfinite(value):
+            return f'<c r="{ref}" t="n"><v>{"%.16g" % value}</v></c>'
+        return _text_xml(str(value), ref)
+    return _other_xml(value, ref)
 
 
-def _boolean_cell(sheet, value: Any) -> Any:
-    return value if type(value) is bool else _other_cell(sheet, value)
+def _boolean_xml(value: Any, ref: str) -> str:
+    if type(value) is bool:
+        return f'<c r="{ref}" t="b"><v>{1 if value else 0}</v></c>'
+    return _other_xml(value, ref)
 
 
-def _dated_cell(sheet, value: date, number_format: str) -> Cell:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        # Excel has no time zones: keep the wall-clock time the data was recorded in.
-        value = value.replace(tzinfo=None)
-    cell = WriteOnlyCell(sheet, None)
-    cell.number_format = number_format  # before the value, so openpyxl keeps it
-    cell.value = value
-    return cell
-
-
-def _date_cell(sheet, value: Any) -> Any:
-    if type(value) is date:
-        # openpyxl gives a plain date the number format yyyy-mm-dd (DATE_FORMAT) by itself,
-        # without the cost of a styled cell per value.
-        return value
+def _excel_serial(value: date) -> str:
+    """Days since 1899-12-30 as openpyxl's ``to_excel`` counts them, written as openpyxl
+    wrote them; the time zone, if any, is dropped (Excel has none: the wall-clock time
+    the data was recorded in is kept)."""
+    days = value.toordinal() - _EPOCH_ORDINAL
+    if 0 < days <= 60:  # Excel's fictitious 1900-02-29
+        days -= 1
     if isinstance(value, datetime):
-        return _dated_cell(sheet, value, DATETIME_FORMAT)
+        seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 10**6
+        return "%.16g" % (days + seconds / 86400)
+    return str(days)
+
+
+def _dated_xml(value: date, ref: str, style: int) -> str:
+    return f'<c r="{ref}" s="{style}" t="n"><v>{_excel_serial(value)}</v></c>'
+
+
+def _date_xml(value: Any, ref: str) -> str:
+    if isinstance(value, datetime):
+        return _dated_xml(value, ref, STYLE_DATETIME)
     if isinstance(value, date):
-        return _dated_cell(sheet, value, DATE_FORMAT)
-    return _other_cell(sheet, value)
+        return _dated_xml(value, ref, STYLE_DATE)
+    return _other_xml(value, ref)
 
 
-def _datetime_cell(sheet, value: Any) -> Any:
+def _datetime_xml(value: Any, ref: str) -> str:
     if isinstance(value, date):
-        return _dated_cell(sheet, value, DATETIME_FORMAT)
-    return _other_cell(sheet, value)
+        return _dated_xml(value, ref, STYLE_DATETIME)
+    return _other_xml(value, ref)
 
 
-def _other_cell(sheet, value: Any) -> Any:
+def _other_xml(value: Any, ref: str) -> str:
     """For a value whose Python type does not match its column."""
-    if value is None or isinstance(value, bool):
-        return None if value is None else bool(value)
+    if isinstance(value, bool):
+        return _boolean_xml(bool(value), ref)
     if isinstance(value, int):
-        return _number_cell(sheet, int(value))
+        return _number_xml(int(value), ref)
     if isinstance(value, float):
-        return _number_cell(sheet, float(value))
+        return _number_xml(float(value), ref)
     if isinstance(value, Decimal):
-        return _number_cell(sheet, Decimal(value))
+        return _number_xml(Decimal(value), ref)
     if isinstance(value, date):
-        return _date_cell(sheet, value)
-    return _text_cell(sheet, value)
+        return _date_xml(value, ref)
+    return _text_xml(value, ref)
 
 
-_CELL_MAKERS = {
-    "string": _string_cell,
-    "integer": _number_cell,
-    "decimal": _number_cell,
-    "number": _number_cell,
-    "boolean": _boolean_cell,
-    "date": _date_cell,
-    "datetime": _datetime_cell,
+_CELL_XML: dict[str, CellXml] = {
+    "string": _string_xml,
+    "integer": _number_xml,
+    "decimal": _number_xml,
+    "number": _number_xml,
+    "boolean": _boolean_xml,
+    "date": _date_xml,
+    "datetime": _datetime_xml,
 }
-
-
-def _discard_unsaved_sheets(workbook: Workbook) -> None:
-    """Remove the per-sheet temporary files openpyxl leaves behind when a save never happens.
-
-    openpyxl deletes them itself only on a successful save (or at interpreter exit), so
-    a failing row source or an abandoned download would otherwise leak files on disk.
-    This reaches into openpyxl's write-only internals (``_rows``, ``_writer``).
-    """
-    for sheet in workbook.worksheets:
-        writer = getattr(sheet, "_writer", None)
-        if writer is None or sheet.closed:
-            continue
-        try:
-            if sheet._rows is not None:
-                sheet._rows.close()
-            writer.close()
-            writer.cleanup()
-        except (OSError, ValueError, RuntimeError, StopIteration):
-            pass
