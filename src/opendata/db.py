@@ -7,6 +7,7 @@ both: only the URL differs.
 from __future__ import annotations
 
 import threading
+import weakref
 import zlib
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -53,6 +54,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # The key of a session's ``info`` that names its deployment's time zone (opendata.localtime).
 TIMEZONE_INFO_KEY = "opendata.timezone"
+# The same for code that holds an engine rather than a session (the use counters).
+ENGINE_TIMEZONES: "weakref.WeakKeyDictionary[Engine, str]" = weakref.WeakKeyDictionary()
 
 
 def utcnow() -> datetime:
@@ -121,6 +124,8 @@ class Database:
     def engine(self) -> Engine:
         if self._engine is None:
             self._engine = make_engine(self.url, echo=self._echo, **self._pool)
+            if self.timezone:
+                ENGINE_TIMEZONES[self._engine] = self.timezone
         return self._engine
 
     @property

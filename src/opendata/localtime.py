@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from opendata.db import TIMEZONE_INFO_KEY, utcnow
+from opendata.db import ENGINE_TIMEZONES, TIMEZONE_INFO_KEY, utcnow
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -38,6 +38,11 @@ def zone_of(session: Any) -> ZoneInfo:
     """The zone of the deployment ``session`` belongs to (the default for a bare session)."""
     info = getattr(session, "info", None) or {}
     return zone(info.get(TIMEZONE_INFO_KEY) or DEFAULT_TIMEZONE)
+
+
+def zone_of_engine(engine: Any) -> ZoneInfo:
+    """The zone of the deployment whose Database made ``engine`` (the default otherwise)."""
+    return zone(ENGINE_TIMEZONES.get(engine) or DEFAULT_TIMEZONE)
 
 
 def now() -> datetime:

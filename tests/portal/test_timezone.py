@@ -100,3 +100,23 @@ def test_an_unknown_timezone_is_refused_at_start_up_with_its_name(portal_setting
         Settings.from_env({"OPENDATA_TIMEZONE": "Mars/Olympus"})
     with pytest.raises(ValueError, match="'Mars/Olympus' is not a time zone"):
         create_app(portal_settings.replace(timezone="Mars/Olympus"))
+
+
+def test_use_is_counted_on_the_beijing_day(client: TestClient, database_url: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import select
+
+    from opendata.db import Database
+    from opendata.stats.models import UsageCounter
+
+    today = local_today()
+    midnight = _midnight_after(today)
+    _at(monkeypatch, midnight + timedelta(minutes=1))  # 00:01 Beijing: the UTC date is still the day before
+    assert client.get("/datasets/bus-stops").status_code == 200
+    database = Database(database_url)
+    with database.session() as session:
+        days = set(session.scalars(select(UsageCounter.day).where(UsageCounter.metric == "view")))
+    database.dispose()
+    assert days == {today + timedelta(days=1)} and midnight.date() == today
+    index = client.get("/open-index").text  # the index's last day is the Beijing day
+    assert (today + timedelta(days=1)).strftime("%m-%d") in index

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from opendata.catalogue.models import Dataset, Publisher
-from opendata.db import utcnow
+from opendata import localtime
 from opendata.quality.service import measure_dataset
 from opendata.stats.service import usage_report
 
@@ -81,7 +81,7 @@ class OpenIndex:
 
 
 def build_index(session: Session, days: int, domain_names: dict[str, tuple[str, str]]) -> OpenIndex:
-    until = utcnow().date()
+    until = localtime.today(session)
     since = until - timedelta(days=days - 1)
     report = usage_report(session, since, until)
     use = {u.dataset_id: u for u in report.datasets}

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from opendata.catalogue.models import Dataset, Publisher
-from opendata.db import utcnow
+from opendata import localtime
 from opendata.stats.models import UsageCounter
 
 METRICS = ("view", "download", "rows_query")
@@ -33,7 +33,7 @@ def count_use(engine: Engine, dataset_id: str, metric: str, fmt: str = "") -> No
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}")
-    today = utcnow().date()
+    today = localtime.local_day(localtime.zone_of_engine(engine))  # a day where the portal runs
     values = {"dataset_id": dataset_id, "day": today, "metric": metric, "format": fmt, "count": 1}
     dialect = engine.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
