@@ -96,7 +96,8 @@ DATABASE_COMMANDS = [
     ["audit", "verify"], ["audit", "checkpoint"], ["audit", "prove", "1"], ["search", "reindex"],
     ["search", "synonyms"], ["catalogue", "quality", "x"], ["catalogue", "history", "x"], ["catalogue", "export", "--datapackage", "out"],
     ["assets", "list"], ["assets", "register", "x"], ["assets", "certificate", "x"], ["assets", "jwks", "-o", "k.json"],
-    ["compute", "parameters"], ["compute", "subject-digest", "s"], ["demo"],
+    ["compute", "parameters"], ["compute", "subject-digest", "s"], ["demo"], ["serve", "--port", "1"],
+    ["serve", "--workers", "2", "--port", "1"],
 ]
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from opendata.cli_output import OpenDataGroup, equip, fail, report
+from opendata.cli_output import OpenDataGroup, ProgressBars, equip, fail, report
 from opendata.settings import ENV_PREFIX, Settings
 
 
@@ -33,29 +32,6 @@ def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) ->
         ctx.obj = Settings.from_env()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-
-
-class ProgressBars:
-    """Turns the loader's progress(label, done, total) calls into click progress bars."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-        self._label: str | None = None
-        self._done = 0
-
-    def __call__(self, label: str, done: int, total: int) -> None:
-        if label != self._label:
-            self.close()
-            self._label, self._done = label, 0
-            self._bar = click.progressbar(length=max(total, 1), label=label.ljust(28), file=sys.stderr)
-            self._bar.__enter__()
-        self._bar.update(done - self._done)
-        self._done = done
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
 
 
 def _fail_catalogue(exc: Exception) -> None:
@@ -86,6 +62,7 @@ def serve(ctx: click.Context, host: str, port: int, reload: bool, workers: int,
         settings = settings.replace(serve_graceful_shutdown_seconds=graceful_timeout)
     if workers < 1:
         raise click.UsageError("--workers must be at least 1")
+    _database_answers(settings)
     os.environ.setdefault(ENV_PREFIX + "BASE_URL", f"http://{host}:{port}")
     text = f"opendata on http://{host}:{port}  (database: {settings.resolved_database_url})"
     note = None
@@ -99,6 +76,19 @@ def serve(ctx: click.Context, host: str, port: int, reload: bool, workers: int,
     code = run_server(settings, host=host, port=port, reload=reload, workers=workers)
     if code:
         raise SystemExit(code)
+
+
+def _database_answers(settings: Settings) -> None:
+    """Connect once before any server process starts: a database that does not answer is
+    then one line and exit 3 (OpenDataGroup), not a failed start-up's traceback per worker."""
+    from opendata.db import Database
+
+    database = Database(settings.resolved_database_url, timezone=settings.timezone)
+    try:
+        with database.engine.connect():
+            pass
+    finally:
+        database.dispose()
 
 
 @main.group()

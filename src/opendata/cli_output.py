@@ -9,12 +9,36 @@ or a portal cannot be reached.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, NoReturn
 
 import click
 
 JSON_FLAG = "opendata.json"
 EXIT_FAILED, EXIT_UNREACHABLE = 1, 3
+
+
+class ProgressBars:
+    """Turns the loader's progress(label, done, total) calls into click progress bars."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._label: str | None = None
+        self._done = 0
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if label != self._label:
+            self.close()
+            self._label, self._done = label, 0
+            self._bar = click.progressbar(length=max(total, 1), label=label.ljust(28), file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(done - self._done)
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
 
 
 def _remember_json(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
