@@ -43,6 +43,8 @@ def toml_value(value: Any) -> str:
         return '"' + "".join(out) + '"'
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key} = {toml_value(v)}" for key, v in value.items()) + "}"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
@@ -72,6 +74,8 @@ def resource_pairs(res: ResourceDef) -> list[tuple[str, Any]]:
         ("id", res.id), ("title_zh", res.title_zh), ("title_en", res.title_en),
         ("description_zh", res.description_zh), ("format", res.format), ("path", res.path),
         ("primary_key", res.primary_key), ("subject_key", res.subject_key),
+        ("checks", list(res.checks) or None),
+        ("references", [{"field": f, "resource": r, "key": k} for f, r, k in res.references] or None),
     ]
 
 

@@ -38,6 +38,9 @@ class ResourceDef:
     fields: tuple[FieldDef, ...]
     primary_key: str | None = None
     subject_key: str | None = None
+    # Quality rules (docs/quality.md): cross-field checks, and (field, dataset/resource, key) references.
+    checks: tuple[str, ...] = ()
+    references: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ class DatasetDef:
     temporal_start: date | None = None
     temporal_end: date | None = None
     issued: date = date(2023, 6, 1)
-    modified: date = date(2024, 11, 1)
+    # None: the data is as current as its load (on time); a date long past makes it overdue.
+    modified: date | None = None
     quality_standard: str = "GB/T 36344-2018"
     spatial_coverage: str = "广州市"
     contact: str | None = None

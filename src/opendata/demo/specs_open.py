@@ -207,6 +207,11 @@ OPEN_DATASETS: Final = (
             id="permits", title_zh="施工许可证表", title_en="Construction permits",
             description_zh="每行一张施工许可证。", format="csv", path="data/construction-permits.csv",
             primary_key="permit_no", subject_key="contractor_credit_code",
+            checks=("planned_end >= planned_start", "planned_start >= issue_date", "contract_amount > 0"),
+            references=(
+                ("builder_credit_code", "enterprise-registrations/registrations", "credit_code"),
+                ("contractor_credit_code", "enterprise-registrations/registrations", "credit_code"),
+            ),
             fields=(
                 F("permit_no", "施工许可证编号", "Permit number", "string"),
                 F("project_name", "项目名称", "Project", "string"),
