@@ -4,8 +4,10 @@ load sweeps the staging tables of dead loads but never the table of a load still
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
 from sqlalchemy import Table, inspect, select
@@ -82,3 +84,44 @@ def test_start_up_sweeps_dead_loads_only(tmp_path: Path, database_url: str) -> N
     assert load(database_url, write_catalogue(tmp_path / "mini")).exit_code == 0  # a load sweeps too
     assert running not in set(inspect(engine).get_table_names())
     database.dispose()
+
+
+@pytest.mark.skipif(os.environ.get("OPENDATA_LOAD_TESTS") != "1",
+                    reason="two processes and a 100,000-row load (~1-2 min here): set OPENDATA_LOAD_TESTS=1")
+def test_the_portal_serves_and_signs_in_during_a_large_catalogue_load(tmp_path: Path) -> None:
+    """`opendata catalogue load` in its own process while a portal serves the same SQLite
+    file: sign-ins (a write) and page views finish while the load's rows are staged."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.portal.helpers import make_staff, sign_in
+    from tests.processes import serve_env, serving
+
+    url = f"sqlite:///{tmp_path / 'opendata.db'}"
+    env = serve_env(url, tmp_path / "data", catalogues=str(write_catalogue(tmp_path / "v1")))
+    big = write_catalogue(tmp_path / "v2", data={**DATA, "data/stops.csv": stops(100_000)})
+    with serving(env, tmp_path / "server.log") as served:
+        make_staff(url, "boss", "admin")
+        loader = subprocess.Popen([sys.executable, "-m", "opendata", "catalogue", "load", str(big)], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        engine = Database(url).engine
+        deadline = time.monotonic() + 120
+        while not any(n.startswith(STAGING_PREFIX) for n in inspect(engine).get_table_names()):
+            assert loader.poll() is None and time.monotonic() < deadline, "the load never staged its rows"
+            time.sleep(0.02)
+        statuses = []
+        with httpx.Client(base_url=served.url, timeout=120) as visitor:
+            sign_in(visitor, "boss")  # type: ignore[arg-type]
+            signed_in_during_load = loader.poll() is None
+            while loader.poll() is None:
+                statuses.append(visitor.get("/datasets/bus-stops").status_code)
+        output = loader.communicate(timeout=120)[0]
+        engine.dispose()
+        assert loader.returncode == 0, output
+        assert signed_in_during_load  # before, the sign-in waited for the load's one transaction
+        assert statuses and set(statuses) == {200}
+        assert httpx.get(served.url + "/api/v1/datasets/bus-stops/resources/stops/rows",
+                         params={"limit": 1}).json()["total"]["value"] == 100_000

@@ -213,4 +213,6 @@ def test_page_views_stay_under_a_second_at_p95_during_a_3_million_row_upload(
         assert outcome["response"].status_code == 303
         assert len(views) >= 20 and [v for v in views if v[1] >= 500] == []
         seconds = sorted(t for t, _ in views)
-        assert seconds[int(0.95 * (len(seconds) - 1))] < 1.0, seconds
+        p95 = seconds[int(0.95 * (len(seconds) - 1))]
+        print(f"{len(views)} page views during the load: p50 {seconds[len(seconds) // 2]:.3f} s, p95 {p95:.3f} s")
+        assert p95 < 1.0, seconds[-20:]
