@@ -38,6 +38,8 @@ from opendata.settings import Settings
 from opendata.search.api import SynonymsController
 from opendata.search.index import index_unindexed_datasets
 from opendata.stats.api import StatsController
+from opendata.subscriptions.api import SUBSCRIPTION_HANDLERS
+from opendata.subscriptions.mailer import Mailer
 from opendata.versions.api import VersionsController
 from opendata.audit import keyfiles as audit_keyfiles
 from opendata.audit.checkpoints import Checkpointer
@@ -70,13 +72,15 @@ class OpenDataPlugin(InitPluginProtocol):
         # The audit key, checkpoint key and KEK of this deployment (files read on first use).
         self.audit_keys = audit_keyfiles.configure(self.database.url, KeyMaterial.from_settings(self.settings))
         self.checkpointer: Checkpointer | None = None
+        # Sends the outbox (followers' e-mails) while the application runs.
+        self.mailer = Mailer(self.database, self.settings)
         # Lazy: no worker process or obfuscator pool exists until the first computation.
         self.compute = ComputeRuntime(ComputeSettings.from_env())
 
     def route_handlers(self) -> list:
         return [CatalogueController, SynonymsController, DataController, StatsController, *ACCESS_HANDLERS,
                 *COMPUTE_HANDLERS, *INTEROP_HANDLERS, InferController, AssetsController, *SDK_HANDLERS,
-                VersionsController]
+                VersionsController, *SUBSCRIPTION_HANDLERS]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         router = Router(
@@ -140,6 +144,7 @@ class OpenDataPlugin(InitPluginProtocol):
             yield
         finally:
             await anyio.to_thread.run_sync(self.compute.close)  # joins workers and pool threads
+            await anyio.to_thread.run_sync(self.mailer.stop)
             if self.checkpointer is not None:
                 await anyio.to_thread.run_sync(self._stop_checkpoints)
             self.database.dispose()
@@ -181,6 +186,7 @@ class OpenDataPlugin(InitPluginProtocol):
                 for line in load_catalogues_if_changed(self.database, self.settings):
                     logger.info(line)
             self._prepare_keys()
+        self.mailer.start()
 
     def _prepare_keys(self) -> None:
         """Seal signing keys left in the clear, sign a checkpoint of the chain as it is at

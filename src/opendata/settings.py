@@ -152,6 +152,18 @@ class Settings:
     audit_checkpoint_every_seconds: float = 300.0
     # Versions of a table whose rows stay downloadable besides the current one (docs/versions.md).
     versions_kept: int = 3
+    # E-mail to the followers of a dataset about its new versions (docs/versions.md,
+    # "Following a dataset"): no smtp_host, no mail is sent (the outbox keeps it).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "opendata@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_timeout_seconds: float = 10.0
+    mail_poll_seconds: float = 10.0
+    mail_retry_seconds: float = 30.0
+    mail_max_attempts: int = 8
 
     _parsers = {
         "data_dir": Path,
@@ -180,7 +192,15 @@ class Settings:
             "query_max_filters", "query_max_in_values", "serve_limit_concurrency", "serve_keep_alive_seconds",
             "signin_free_failures", "signin_lockout_failures", "signin_address_free_failures",
             "signin_address_lockout_failures", "signin_lockout_seconds", "signin_failure_window_seconds",
-            "hsts_max_age_seconds", "versions_kept")},
+            "hsts_max_age_seconds", "versions_kept", "smtp_port", "mail_max_attempts")},
+        "smtp_host": str,
+        "smtp_from": str,
+        "smtp_starttls": _parse_bool,
+        "smtp_username": str,
+        "smtp_password": str,
+        "smtp_timeout_seconds": float,
+        "mail_poll_seconds": float,
+        "mail_retry_seconds": float,
         "signin_backoff_base_seconds": float,
         "signin_backoff_max_seconds": float,
         "hsts_include_subdomains": _parse_bool,

@@ -8,6 +8,7 @@ from opendata.access.models import ROLES
 from opendata.demand import service as demand
 from opendata.deps import DbSession
 from opendata.portal.page import Page
+from opendata.subscriptions.service import followed
 
 
 @get("/account", name="portal-account", sync_to_thread=True)
@@ -20,6 +21,7 @@ def account_page(page: Page, db_session: DbSession) -> Response:
         organisation=principal.user.organisation,
         session_expires=principal.auth_session.expires_at,
         my_requests=demand.list_requests(db_session, sort="newest", requester_id=principal.user.id),
+        followed=followed(db_session, principal.user),
     )
 
 

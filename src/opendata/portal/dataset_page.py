@@ -29,6 +29,7 @@ from opendata.portal.preview import FILTER_OPERATORS, Preview, RowFilter, build_
 from opendata.quality.service import dataset_quality
 from opendata.stats.service import count_use
 from opendata.catalogue.schemas import effective_modified
+from opendata.subscriptions.service import mark_seen, subscription_of
 from opendata.versions.service import versions_of
 
 NUMERIC_TYPES = ("integer", "decimal", "number")
@@ -101,6 +102,9 @@ def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
     preview: Preview | None = None
     if resource is not None:
         preview = build_preview(page.request, db_session, dataset, resource, row_filter)
+    following = page.principal is not None and subscription_of(db_session, page.principal.user.id, dataset.id)
+    if following:
+        mark_seen(db_session, page.principal.user.id, dataset)  # looked at: no longer "updated"
     # The masking secret may have just been created: commit before counting the view,
     # which writes on a connection of its own.
     db_session.commit()
@@ -128,6 +132,7 @@ def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
         use=figures.dataset_use(db_session, dataset.id),
         modified=effective_modified(dataset),
         history=versions_of(db_session, dataset.id, limit=HISTORY_ON_PAGE),
+        following=bool(following),
         quality=dataset_quality(db_session, dataset),
         json_ld=script_text(dataset_json_ld(dataset, base_url, request_api_root(page.request))),
     )

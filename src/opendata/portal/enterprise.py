@@ -23,6 +23,7 @@ from opendata.portal import application_form as form_rules
 from opendata.portal import forms
 from opendata.portal.forms import FormData
 from opendata.portal.page import Page, PortalPage
+from opendata.subscriptions.service import followed
 
 ENTERPRISE = ("enterprise",)
 USAGE_ROWS = 100
@@ -58,6 +59,7 @@ def workspace(page: Page, db_session: DbSession) -> Response:
         applications=applications.list_visible(db_session, principal),
         licences=licence_rows(db_session, organisation_id),
         api_clients=clients.list_clients(db_session, organisation_id) if organisation_id else [],
+        followed=followed(db_session, principal.user),
     )
 
 

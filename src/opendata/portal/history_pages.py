@@ -39,6 +39,7 @@ def rollback_page(page: Page, db_session: DbSession, dataset_id: FromPath[str], 
         db_session.rollback()
         return _edit_page(page, service.get_dataset(db_session, dataset_id), error=page.t.error(error),
                           status=error.status)
+    page.request.app.state["opendata"].mailer.wake()  # followers' e-mails, after the commit
     return page.redirect(f"/publisher/datasets/{dataset_id}?version={version.number}#versions", notice="rolled_back")
 
 

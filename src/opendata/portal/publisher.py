@@ -196,6 +196,7 @@ def upload_resource(page: Page, db_session: DbSession, dataset_id: FromPath[str]
             path.unlink(missing_ok=True)
     if report.version is None:
         return page.redirect(f"/publisher/datasets/{dataset_id}?rows={report.rows}", notice="upload_unchanged")
+    page.request.app.state["opendata"].mailer.wake()  # followers' e-mails, after the commit
     return page.redirect(f"/publisher/datasets/{dataset_id}?rows={report.rows}&version={report.version}",
                          notice="upload_done")
 

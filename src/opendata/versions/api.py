@@ -67,4 +67,5 @@ class VersionsController(Controller):
                    actor=principal.actor, action="dataset.rollback", target=target, request=request_info(request))
         version = roll_back(db_session, dataset, number, principal.actor, request_info(request),
                             versions_kept=settings.versions_kept)
+        request.app.state["opendata"].mailer.wake()  # followers' e-mails, after the commit
         return version_out(version, dict(version.samples or {}))

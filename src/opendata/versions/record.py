@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from opendata.catalogue.models import Resource
 from opendata.db import utcnow
 from opendata.versions.diff import Diff, diff_tables
+from opendata.subscriptions.service import enqueue_version_mail
 from opendata.versions.models import DatasetVersion
 
 CATALOGUE_LOAD = "catalogue load"
@@ -74,6 +75,7 @@ def record_generation(session: Session, resource: Resource, old_name: str | None
     session.add(version)
     dataset.version_number = version.number
     dataset.updated_at = now
+    enqueue_version_mail(session, dataset, version)
     if old_name is not None:
         # A first generation is the data as it was published (an old file loaded today is
         # not new data): only a replacement with other rows is a modification.
