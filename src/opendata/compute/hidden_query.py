@@ -37,7 +37,7 @@ from typing import Any
 from gmpy2 import mpz
 
 from opendata.compute import ComputeError
-from opendata.compute.multiexp import WindowedMultiExp, straus_multiexp
+from opendata.compute.multiexp import WindowedMultiExp
 from opendata.compute.paillier import PublicKey
 from opendata.compute.proofs import ProofError
 from opendata.compute.proofs.onehot import check_entries, check_sum, parse_one_hot
@@ -120,6 +120,12 @@ def _obfuscators(n: int, count: int) -> list[int]:
     return [int(v) for v in PublicKey(n).obfuscators(count)]
 
 
+def window_bits(uses: int, exponent_bits: int) -> int:
+    """The Straus window that minimises tables (2^w per base, built once) plus lookups
+    (one per w-bit window per use): wide when many rows share the same bases."""
+    return min(range(2, 9), key=lambda w: (1 << w) + uses * -(-exponent_bits // w))
+
+
 def _select_rows(n: int, cols: list[int], rows: list[int] | None, grids: list[list[list[int]]],
                  exponent_bits: int, shared: list[int]) -> list[list[int]]:
     """Per chunk: [E] (linear: the partial product over these columns) or [lo part, hi part]
@@ -127,9 +133,14 @@ def _select_rows(n: int, cols: list[int], rows: list[int] | None, grids: list[li
     n = mpz(n)
     n_squared = n * n
     if rows is None:  # linear: ``cols`` and the single row's values are this worker's slice
-        bases = WindowedMultiExp(cols, n_squared, exponent_bits=exponent_bits)
+        bases = WindowedMultiExp(cols, n_squared, exponent_bits=exponent_bits,
+                                 window_bits=window_bits(len(grids), exponent_bits))
         return [[int(bases(grid[0]))] for grid in grids]
-    columns = WindowedMultiExp(cols, n_squared, exponent_bits=exponent_bits)
+    # The column bases serve every row of every chunk here; the row bases both halves.
+    columns = WindowedMultiExp(cols, n_squared, exponent_bits=exponent_bits,
+                               window_bits=window_bits(len(rows) * len(grids), exponent_bits))
+    bits = n.bit_length()
+    row_bases = WindowedMultiExp(rows, n_squared, exponent_bits=bits, window_bits=window_bits(2 * len(grids), bits))
     out = []
     for grid, mask in zip(grids, shared):
         los, his = [], []
@@ -138,9 +149,7 @@ def _select_rows(n: int, cols: list[int], rows: list[int] | None, grids: list[li
             hi, lo = divmod(e_r, n)
             los.append(lo)
             his.append(hi)
-        bits = n.bit_length()
-        out.append([int(straus_multiexp(rows, los, n_squared, exponent_bits=bits)),
-                    int(straus_multiexp(rows, his, n_squared, exponent_bits=bits))])
+        out.append([int(row_bases(los)), int(row_bases(his))])
     return out
 
 

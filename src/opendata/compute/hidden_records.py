@@ -5,6 +5,11 @@ decimal, dates ISO, booleans 1/0, missing values as N / null). The whole table i
 at once and every record is padded to the longest one, so the encoding (its codec, width,
 chunks) depends on the table only, never on a subject:
 
+* ``fixed``: every chosen field is a number (or boolean) or a date in every row: each is a
+  fixed-point integer at the column's largest scale (dates: days since 1970-01-01),
+  zig-zag signed, plus 1 (0 is a missing value), in as many bits as the column's largest
+  needs; the fields' bit strings are concatenated. The published (scale, bits) per field
+  say about as much as the digits codec's width does: the order of the largest magnitude;
 * ``digits``: 4 bits per symbol over ``0123456789.-:,N`` (symbol values 1..15, 0 pads),
   fields joined by ``,`` -- when every value of the chosen fields is numeric or a date;
 * ``utf8``: 8 bits per byte of the JSON list of the texts -- otherwise.
@@ -24,12 +29,15 @@ from typing import Any, Sequence
 
 from opendata.compute import ComputeError
 
+FIXED = "fixed"
 DIGITS = "digits"
 UTF8 = "utf8"
-CODECS = (DIGITS, UTF8)
+CODECS = (FIXED, DIGITS, UTF8)
 _ALPHABET = "0123456789.-:,N"
 _SYMBOL = {ch: i + 1 for i, ch in enumerate(_ALPHABET)}
-_BITS = {DIGITS: 4, UTF8: 8}
+_BITS = {FIXED: 1, DIGITS: 4, UTF8: 8}
+_EPOCH = date(1970, 1, 1).toordinal()
+NUMBER, DATE = "number", "date"
 NULL_DIGIT = "N"
 MAX_CHUNKS = 4
 HEADROOM_BITS = 16
@@ -77,6 +85,7 @@ class RecordFormat:
     codec: str
     record_symbols: int
     chunk_symbols: int
+    fields: tuple[tuple[str, int, int], ...] = ()  # fixed codec: (number | date, scale, bits) per field
 
     @property
     def chunks(self) -> int:
@@ -92,14 +101,18 @@ class RecordFormat:
         return self.chunk_symbols * self.symbol_bits
 
     def to_json(self) -> dict[str, Any]:
-        return {"codec": self.codec, "record_symbols": self.record_symbols, "chunk_symbols": self.chunk_symbols,
-                "chunks": self.chunks}
+        out: dict[str, Any] = {"codec": self.codec, "record_symbols": self.record_symbols,
+                               "chunk_symbols": self.chunk_symbols, "chunks": self.chunks}
+        if self.codec == FIXED:
+            out["fields"] = [list(f) for f in self.fields]
+        return out
 
     @classmethod
     def from_json(cls, data: Any) -> RecordFormat:
         try:
-            fmt = cls(str(data["codec"]), int(data["record_symbols"]), int(data["chunk_symbols"]))
-        except (KeyError, TypeError, ValueError):
+            fields = tuple((str(k), int(scale), int(bits)) for k, scale, bits in data.get("fields", ()))
+            fmt = cls(str(data["codec"]), int(data["record_symbols"]), int(data["chunk_symbols"]), fields)
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise ComputeError("record format must give codec, record_symbols and chunk_symbols",
                                code="invalid_layout") from None
         if fmt.codec not in CODECS or fmt.record_symbols < 1 or fmt.chunk_symbols < 1:
@@ -118,8 +131,62 @@ def _fits_digits(text: str | None) -> bool:
     return text is None or (text != "" and all(ch in _ALPHABET[:13] for ch in text))
 
 
-def encode_table(records: Sequence[Sequence[str | None]], n_bits: int) -> tuple[RecordFormat, list[list[int]]]:
-    """(format, chunk integers [chunk][subject]) for every record's field texts, in order."""
+def _fixed_integer(text: str, kind: str, scale: int) -> int:
+    if kind == DATE:
+        value = date.fromisoformat(text).toordinal() - _EPOCH
+    else:
+        value = int(Decimal(text).scaleb(scale))
+    return (2 * value if value >= 0 else -2 * value - 1) + 1
+
+
+def _column_kind(texts: Sequence[str | None]) -> tuple[str, int] | None:
+    """(number, scale) or (date, 0) if every value of the column is one, else None."""
+    present = [t for t in texts if t is not None]
+    try:
+        numbers = [Decimal(t) for t in present]
+        if all(d.is_finite() and len(t) <= 40 and "e" not in t.lower() for d, t in zip(numbers, present)):
+            return NUMBER, max((max(0, -d.as_tuple().exponent) for d in numbers), default=0)
+    except InvalidOperation:
+        pass
+    try:
+        for t in present:
+            date.fromisoformat(t)
+        return DATE, 0
+    except ValueError:
+        return None
+
+
+def _fixed_table(records: Sequence[Sequence[str | None]], n_bits: int) -> tuple[RecordFormat, list[list[int]]] | None:
+    width = len(records[0]) if records else 0
+    kinds = [_column_kind([r[j] for r in records]) for j in range(width)]
+    if not records or any(k is None for k in kinds):
+        return None
+    values = [[0 if r[j] is None else _fixed_integer(r[j], *kinds[j]) for j in range(width)] for r in records]
+    bits = [max(1, max(row[j] for row in values).bit_length()) for j in range(width)]
+    total = sum(bits)
+    if total > n_bits - HEADROOM_BITS:
+        return None
+    packed = []
+    for row in values:
+        value = 0
+        for v, b in zip(row, bits):
+            value = (value << b) | v
+        packed.append(value)
+    fields = tuple((kind, scale, b) for (kind, scale), b in zip(kinds, bits))  # type: ignore[misc]
+    return RecordFormat(FIXED, total, total, fields), [packed]
+
+
+FIXED_TYPES = ("integer", "decimal", "number", "boolean", "date")
+
+
+def encode_table(records: Sequence[Sequence[str | None]], n_bits: int,
+                 types: Sequence[str] = ()) -> tuple[RecordFormat, list[list[int]]]:
+    """(format, chunk integers [chunk][subject]) for every record's field texts, in order.
+    ``types``: the fields' catalogue types; only numbers, booleans and dates may be packed
+    as integers (a string of digits keeps its leading zeros)."""
+    fixed = _fixed_table(records, n_bits) if types and all(t in FIXED_TYPES for t in types) else None
+    if fixed is not None:
+        return fixed
     codec = DIGITS if all(_fits_digits(t) for record in records for t in record) else UTF8
     symbols = [_symbols(record, codec) for record in records]
     width = max((len(s) for s in symbols), default=1) or 1
@@ -146,6 +213,8 @@ def decode_record(fmt: RecordFormat, chunk_values: Sequence[int]) -> list[str | 
     """The field texts of one record from its decrypted chunk integers."""
     if len(chunk_values) != fmt.chunks:
         raise ComputeError(f"expected {fmt.chunks} chunk(s)", code="invalid_result")
+    if fmt.codec == FIXED:
+        return _decode_fixed(fmt, int(chunk_values[0]))
     bits, mask = fmt.symbol_bits, (1 << fmt.symbol_bits) - 1
     symbols: list[int] = []
     for value in chunk_values:
@@ -166,4 +235,24 @@ def decode_record(fmt: RecordFormat, chunk_values: Sequence[int]) -> list[str | 
         raise ComputeError("a decrypted record is not valid text", code="invalid_result") from None
     if not isinstance(texts, list):
         raise ComputeError("a decrypted record is not a list", code="invalid_result")
+    return texts
+
+
+def _decode_fixed(fmt: RecordFormat, value: int) -> list[str | None]:
+    if value >> fmt.record_symbols:
+        raise ComputeError("a decrypted record is wider than the record format", code="invalid_result")
+    texts: list[str | None] = []
+    shift = fmt.record_symbols
+    for kind, scale, bits in fmt.fields:
+        shift -= bits
+        stored = (value >> shift) & ((1 << bits) - 1)
+        if stored == 0:
+            texts.append(None)
+            continue
+        z = stored - 1
+        number = z // 2 if z % 2 == 0 else -(z + 1) // 2
+        if kind == DATE:
+            texts.append(date.fromordinal(number + _EPOCH).isoformat())
+        else:
+            texts.append(format(Decimal(number).scaleb(-scale), "f"))
     return texts

@@ -109,7 +109,7 @@ def read_table(session: Session, source: SubjectSource, fields: list[str], where
         raise bad_request("no_subjects", f"{source.dataset_id}/{source.resource_id} has no subjects")
     subjects = [str(row[0]) for row in rows]
     records = [[field_text(value, source.field_type(f)) for f, value in zip(fields, row[1:])] for row in rows]
-    fmt, chunks = encode_table(records, n_bits)
+    fmt, chunks = encode_table(records, n_bits, [source.field_type(f) for f in fields])
     return Table(source, fields, {k: str(v) for k, v in where.items()}, subjects,
                  Layout.for_subjects(len(subjects), linear_max=linear_max), fmt, chunks)
 
