@@ -220,6 +220,11 @@ class OpenDataClient(ComputeMethods):
     def dataset(self, dataset_id: str) -> dict[str, Any]:
         return self._get(f"/api/v1/datasets/{dataset_id}")
 
+    def quality(self, dataset_id: str) -> dict[str, Any]:
+        """The dataset's measured quality: score, components, timeliness, and per table its
+        fields, keys and rules (docs/quality.md)."""
+        return self._get(f"/api/v1/datasets/{dataset_id}/quality")
+
     def publishers(self) -> list[dict[str, Any]]:
         return self._get("/api/v1/publishers")
 
