@@ -109,6 +109,8 @@ def test_a_licence_holder_is_shown_how_to_use_it_and_every_snippet_runs(
     assert f'href="/workspace/licences/{licensed.licence_id}"' in live.get("/workspace").text
     workspace = live.get(f"/workspace/licences/{licensed.licence_id}").text
     assert _snippets(workspace, "use-curl") == [curl] and _snippets(workspace, "use-sdk") == [sdk]
+    english = text_of(live.get(f"{DATASET}?lang=en").text)
+    assert "Use your licence" in english and "Left today" in english and "使用授权" not in english
 
 
 def test_a_download_quota_holds_in_the_browser(live: httpx.Client, database_url: str) -> None:
