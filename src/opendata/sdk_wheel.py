@@ -118,3 +118,12 @@ def install_command(portal_url: str) -> str:
     """The pip command that installs this portal's SDK, for pages and snippets that tell a
     user how (``portal_url``: the portal's public address, with its path prefix if any)."""
     return f"pip install {portal_url.rstrip('/')}/sdk/{portal_wheel().filename}"
+
+
+def install_comment(portal_url: str) -> str:
+    """The install command as a Python comment, the first line of the portal's SDK snippets
+    (a comment, so that the snippet still runs as copied)."""
+    try:
+        return f"# {install_command(portal_url)}"
+    except SdkUnavailable:
+        return "# pip install opendata-client: see docs/sdk.md of opendata"

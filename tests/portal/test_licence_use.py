@@ -77,6 +77,9 @@ def test_a_licence_holder_is_shown_how_to_use_it_and_every_snippet_runs(
 
     [sdk] = _snippets(page, "use-sdk")
     assert f'client_id={licensed.client_id!r}' in sdk and "OPENDATA_CLIENT_SECRET" in sdk
+    install, _ = sdk.split("\n", 1)  # the light SDK, installed from this very portal
+    assert install.startswith(f"# pip install {live.base_url}".rstrip("/") + "/sdk/opendata_client-")
+    assert live.get(install.split()[-1]).status_code == 200 and "from opendata_client import Client" in sdk
     printed = _run([sys.executable, "-c", sdk], licensed.client_secret, tmp_path)
     assert printed.count("'headcount'") == 3
     written = (tmp_path / "si-headcount.csv").read_bytes()

@@ -86,7 +86,9 @@ def test_open_dataset_page_has_metadata_dictionary_preview_and_downloads(client:
     for fmt in ("format=csv", "format=csv&bom=1", "format=xlsx", "format=json", "format=ndjson"):
         assert any(h.startswith("/api/v1/datasets/bus-stops/resources/stops/download?" + fmt) for h in hrefs), fmt
     assert "curl &#39;http://testserver.local/api/v1/datasets/bus-stops/resources/stops/rows?limit=5&#39;" in html
-    assert 'OpenDataClient(&#34;http://testserver.local&#34;)' in html
+    # the light SDK, with the command that installs it from this portal first
+    assert "# pip install http://testserver.local/sdk/opendata_client-" in html
+    assert "from opendata_client import Client" in html and 'Client(&#34;http://testserver.local&#34;)' in html
 
 
 def test_preview_filter_is_carried_by_the_downloads(client: TestClient) -> None:

@@ -27,6 +27,7 @@ from opendata.portal.licence_use import uses_for_visitor
 from opendata.portal.page import Page, url_with
 from opendata.portal.preview import FILTER_OPERATORS, Preview, RowFilter, build_preview
 from opendata.quality.service import dataset_quality
+from opendata.sdk_wheel import install_comment
 from opendata.stats.service import count_use
 from opendata.catalogue.schemas import effective_modified
 from opendata.subscriptions.service import mark_seen, subscription_of
@@ -66,8 +67,9 @@ def curl_example(base_url: str, dataset: Dataset, resource: Resource, row_filter
 def sdk_example(base_url: str, dataset: Dataset, resource: Resource, row_filter: RowFilter) -> str:
     arguments = "".join(f", {key}={value!r}" for key, value in row_filter.api_params())
     return (
-        "from opendata.client import OpenDataClient\n\n"
-        f'with OpenDataClient("{base_url}") as od:\n'
+        f"{install_comment(base_url)}\n"
+        "from opendata_client import Client\n\n"
+        f'with Client("{base_url}") as od:\n'
         f'    for row in od.rows("{dataset.id}", "{resource.id}"{arguments}):\n'
         "        print(row)\n"
         f'    od.download("{dataset.id}", "{resource.id}", "csv", "{dataset.id}.csv", bom=True{arguments})'

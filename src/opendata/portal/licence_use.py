@@ -28,6 +28,7 @@ from opendata.catalogue import service
 from opendata.catalogue.models import Dataset, Field, Resource
 from opendata.deps import DbSession
 from opendata.portal.page import Page
+from opendata.sdk_wheel import install_comment
 
 SECRET_VARIABLE = "OPENDATA_CLIENT_SECRET"
 CLIENT_VARIABLE = "OPENDATA_CLIENT_ID"
@@ -81,14 +82,15 @@ def sdk_snippet(base_url: str, client_id: str | None, licence_id: int, dataset: 
                 names: list[str], download: bool) -> str:
     client = repr(client_id) if client_id else f'os.environ["{CLIENT_VARIABLE}"]'
     lines = [
+        install_comment(base_url),
         "import os",
         "",
-        "from opendata.client import OpenDataClient",
+        "from opendata_client import Client",
         "",
-        f"with OpenDataClient({base_url!r}, client_id={client},",
-        f'                    client_secret=os.environ["{SECRET_VARIABLE}"], scope="licence:{licence_id}") as od:',
+        f"with Client({base_url!r}, client_id={client},",
+        f'            client_secret=os.environ["{SECRET_VARIABLE}"], scope="licence:{licence_id}") as od:',
         f"    page = od.rows_page({dataset.id!r}, {resource.id!r}, fields={','.join(names)!r}, limit={SAMPLE_ROWS})",
-        '    for row in page["items"]:',
+        "    for row in page.items:",
         "        print(row)",
     ]
     if download:
