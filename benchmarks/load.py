@@ -1,6 +1,8 @@
 """Serving under load (issue 10, item 0): requests/s and p50/p95/p99 at 1, 10, 50 and 100
-keep-alive clients, for a mix of search, rows pages and dataset metadata, interleaved at each
-level with the same clients on /healthz (the framework's floor, no database) in the same run.
+keep-alive clients, for a mix of search, rows pages and dataset metadata, and for a licensed
+mix (the same, every other request a licensed rows page read with an enterprise's bearer
+token: guard, licence, quota and usage counting), interleaved at each level with the same
+clients on /healthz (the framework's floor, no database) in the same run.
 
     python benchmarks/load.py                                  # SQLite, one process
     python benchmarks/load.py --database-url postgresql+psycopg://postgres@127.0.0.1/test --workers 2
@@ -25,6 +27,9 @@ import httpx
 MIX = ("/api/v1/datasets?q=公交", "/api/v1/datasets?q=credit", "/api/v1/datasets/bus-stops/resources/stops/rows?limit=100",
        "/api/v1/datasets/bus-stops", "/api/v1/datasets")
 FLOOR = ("/healthz",)
+LICENSED_ROWS = "/api/v1/datasets/social-insurance-headcounts/resources/headcounts/rows?limit=50"
+LICENCE = {"items": [{"dataset": "social-insurance-headcounts", "operations": ["query"],
+                      "fields": ["credit_code", "month", "headcount"]}]}
 
 
 def start(database_url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen, str]:
@@ -32,7 +37,9 @@ def start(database_url: str, data_dir: Path, workers: int) -> tuple[subprocess.P
     env = {**os.environ, "OPENDATA_DATA_DIR": str(data_dir), "OPENDATA_DATABASE_URL": database_url,
            "OPENDATA_SECURE_COOKIES": "false", "OPENDATA_TOKEN_ISSUER": "http://load.bench"}
     command = [sys.executable, "-m", "opendata", "serve", "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = open(data_dir.parent / "server.log", "w")  # printed when something fails
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -43,7 +50,18 @@ def start(database_url: str, data_dir: Path, workers: int) -> tuple[subprocess.P
     raise SystemExit("the portal did not start")
 
 
-async def run(base: str, paths: tuple[str, ...], clients: int, seconds: float) -> dict:
+def licensed_token(base: str, database_url: str) -> str:
+    """An enterprise licensed (without a row quota) to read si headcounts, as the tests make one."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.access.helpers import licensed_enterprise
+
+    with httpx.Client(base_url=base, timeout=120) as http:
+        licensed = licensed_enterprise(http, database_url, approval={"quotas": {"rows_per_day": 10**9}},
+                                       **LICENCE)  # type: ignore[arg-type]
+        return licensed.token(http)  # type: ignore[arg-type]
+
+
+async def run(base: str, paths: tuple[str, ...], clients: int, seconds: float, token: str | None = None) -> dict:
     latencies: list[float] = []
     failures = 0
     pool = [httpx.AsyncClient(base_url=base, timeout=60) for _ in range(clients)]
@@ -55,7 +73,10 @@ async def run(base: str, paths: tuple[str, ...], clients: int, seconds: float) -
         while time.monotonic() < deadline:
             started = time.perf_counter()
             try:
-                response = await http.get(paths[turn % len(paths)])
+                if token is not None and turn % 2:
+                    response = await http.get(LICENSED_ROWS, headers={"Authorization": f"Bearer {token}"})
+                else:
+                    response = await http.get(paths[turn % len(paths)])
                 failures += response.status_code != 200
             except httpx.HTTPError:
                 failures += 1
@@ -87,18 +108,25 @@ def main() -> None:
         server, base = start(url, Path(tmp) / "data", args.workers)
         try:
             asyncio.run(run(base, MIX, 4, 2))  # warm caches
+            try:
+                token = licensed_token(base, url)
+            except AssertionError:
+                print((Path(tmp) / "server.log").read_text(errors="replace")[-4000:])
+                raise
             print(f"{url.split(':')[0]}, {args.workers} process(es), load average at start {os.getloadavg()[0]:.2f}")
-            print("clients | mix req/s | p50 ms | p95 ms | p99 ms | non-200 | /healthz req/s | mix / floor (median)")
-            for clients in (1, 10, 50, 100):
-                mixes, floors = [], []
-                for _ in range(args.rounds):  # A, B, A, B
-                    mixes.append(asyncio.run(run(base, MIX, clients, args.seconds)))
-                    floors.append(asyncio.run(run(base, FLOOR, clients, args.seconds / 2)))
-                ratio = statistics.median(m["rps"] / f["rps"] for m, f in zip(mixes, floors))
-                m = {k: statistics.median(x[k] for x in mixes) for k in ("rps", "p50", "p95", "p99")}
-                fails = sum(x["failures"] for x in mixes)
-                print(f"{clients} | {m['rps']:.0f} | {m['p50']:.0f} | {m['p95']:.0f} | {m['p99']:.0f} | {fails} | "
-                      f"{statistics.median(f['rps'] for f in floors):.0f} | {ratio:.2f}")
+            for title, mix_token in (("open mix", None), ("licensed mix (every other request licensed rows)", token)):
+                print(f"\n{title}")
+                print("clients | mix req/s | p50 ms | p95 ms | p99 ms | non-200 | /healthz req/s | mix / floor (median)")
+                for clients in (1, 10, 50, 100):
+                    mixes, floors = [], []
+                    for _ in range(args.rounds):  # A, B, A, B
+                        mixes.append(asyncio.run(run(base, MIX, clients, args.seconds, mix_token)))
+                        floors.append(asyncio.run(run(base, FLOOR, clients, args.seconds / 2)))
+                    ratio = statistics.median(m["rps"] / f["rps"] for m, f in zip(mixes, floors))
+                    m = {k: statistics.median(x[k] for x in mixes) for k in ("rps", "p50", "p95", "p99")}
+                    fails = sum(x["failures"] for x in mixes)
+                    print(f"{clients} | {m['rps']:.0f} | {m['p50']:.0f} | {m['p95']:.0f} | {m['p99']:.0f} | {fails} | "
+                          f"{statistics.median(f['rps'] for f in floors):.0f} | {ratio:.2f}")
             print(f"load average at end {os.getloadavg()[0]:.2f}")
         finally:
             server.terminate()
