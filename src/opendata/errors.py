@@ -43,6 +43,18 @@ def bad_request(code: str, message: str, **kw: Any) -> AppError:
     return AppError(400, code, message, **kw)
 
 
+def text_field(value: object, name: str, limit: int, minimum: int = 1) -> str:
+    """A submitted text, stripped, of ``minimum`` to ``limit`` characters; else a 400."""
+    if value is not None and not isinstance(value, str):
+        raise bad_request("invalid_field", f"{name} is text")
+    text = (value or "").strip()
+    if len(text) < minimum:
+        raise bad_request("missing_field", f"{name} needs at least {minimum} characters")
+    if len(text) > limit:
+        raise bad_request("invalid_field", f"{name} has at most {limit} characters")
+    return text
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:

@@ -30,6 +30,7 @@ from opendata.compute.runtime import ComputeRuntime, ComputeSettings
 from opendata import spool
 from opendata.db import Database
 from opendata.errors import EXCEPTION_HANDLERS
+from opendata.feedback.api import FeedbackController
 from opendata import httpconv, openapi_doc
 from opendata.interop.routes import INTEROP_HANDLERS
 from opendata.input_guard import API_EXCEPTION_HANDLERS, InputGuardMiddleware
@@ -80,7 +81,7 @@ class OpenDataPlugin(InitPluginProtocol):
     def route_handlers(self) -> list:
         return [CatalogueController, SynonymsController, DataController, StatsController, *ACCESS_HANDLERS,
                 *COMPUTE_HANDLERS, *INTEROP_HANDLERS, InferController, AssetsController, *SDK_HANDLERS,
-                VersionsController, *SUBSCRIPTION_HANDLERS]
+                VersionsController, *SUBSCRIPTION_HANDLERS, FeedbackController]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         router = Router(

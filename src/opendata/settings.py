@@ -164,6 +164,8 @@ class Settings:
     mail_poll_seconds: float = 10.0
     mail_retry_seconds: float = 30.0
     mail_max_attempts: int = 8
+    # Comments and problem reports one person may post per hour (docs/portal.md, "Ratings and comments").
+    comments_per_hour: int = 10
 
     _parsers = {
         "data_dir": Path,
@@ -192,7 +194,8 @@ class Settings:
             "query_max_filters", "query_max_in_values", "serve_limit_concurrency", "serve_keep_alive_seconds",
             "signin_free_failures", "signin_lockout_failures", "signin_address_free_failures",
             "signin_address_lockout_failures", "signin_lockout_seconds", "signin_failure_window_seconds",
-            "hsts_max_age_seconds", "versions_kept", "smtp_port", "mail_max_attempts")},
+            "hsts_max_age_seconds", "versions_kept", "smtp_port", "mail_max_attempts",
+            "comments_per_hour")},
         "smtp_host": str,
         "smtp_from": str,
         "smtp_starttls": _parse_bool,

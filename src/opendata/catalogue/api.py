@@ -48,7 +48,7 @@ class CatalogueController(Controller):
         tag: FromQuery[list[str] | None] = None,
         format: FromQuery[list[str] | None] = None,
         sort: Annotated[
-            str, QueryParameter(description="relevance | modified | created | title | id | views | downloads (most first)")
+            str, QueryParameter(description="relevance | modified | created | title | id | views | downloads (most first) | rating (best average stars first)")
         ] = "relevance",
         page: FromQuery[int] = 1,
         page_size: FromQuery[int] = 20,

@@ -19,6 +19,8 @@ from opendata.catalogue.models import Dataset
 from opendata.catalogue.schemas import (
     ChecksumOut, ContactPointOut, DatasetOut, LicenceOut, dataset_out,
 )
+from opendata.feedback.ratings import summary as rating_summary
+from opendata.feedback.schemas import rating_summary_out
 from opendata.quality.service import dataset_quality
 from opendata.stats.popularity import usage_totals
 
@@ -67,6 +69,7 @@ def full_dataset_out(session: Session, root: str, dataset: Dataset) -> DatasetOu
     out.licence_details = licence_out(dataset.licence, root)
     out.contact_point = contact_point(dataset)
     out.quality = dataset_quality(session, dataset)
+    out.rating = rating_summary_out(rating_summary(session, dataset.id))
     totals = usage_totals(session, [dataset.id]).get(dataset.id)
     if totals is not None:
         out.views, out.downloads = totals.views, totals.downloads

@@ -8,6 +8,7 @@ from typing import Any
 
 from opendata.catalogue import vocabulary as vocab
 from opendata.catalogue.models import Dataset, Field, Publisher, Resource
+from opendata.feedback.schemas import RatingSummaryOut
 from opendata.quality.schemas import QualityOut
 
 
@@ -123,6 +124,8 @@ class DatasetSummary:
     updated_at: datetime
     # The number of the latest version of the data (docs/versions.md); 0 before any.
     version_number: int = 0
+    # Users' stars (docs/portal.md, "Ratings and comments"): average, count, distribution.
+    rating: RatingSummaryOut | None = None
 
 
 @dataclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from sqlalchemy import ColumnElement, Select, cast, func, literal, literal_column, select
@@ -32,11 +32,15 @@ from opendata.search.index import FACET_SEPARATOR, SQLITE_WEIGHTS, generation
 from opendata.search.models import SearchDocument
 from opendata.search.synonyms import synonym_groups
 from opendata.errors import bad_request
+from opendata.feedback.ratings import RatingSummary, rating_subquery, summaries
+from opendata.feedback.schemas import rating_summary_out
 from opendata.stats.popularity import popularity_subquery
 
 # views and downloads: most popular first (all-time totals of the usage counters).
 POPULARITY_SORTS = ("views", "downloads")
-SORTS = ("relevance", "modified", "created", "title", "id", *POPULARITY_SORTS)
+# rating: best average stars first, then most ratings (unrated datasets last).
+RANKED_SORTS = (*POPULARITY_SORTS, "rating")
+SORTS = ("relevance", "modified", "created", "title", "id", *RANKED_SORTS)
 FACETS = ("domain", "publisher", "open_level", "tag", "format")
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 64
@@ -192,7 +196,12 @@ def matched_rows(session: Session, words: list[Word], where: list[ColumnElement[
                 .join(SearchDocument, SearchDocument.doc_id == SEARCH_FTS.c.rowid)
                 .join(Dataset, Dataset.id == SearchDocument.dataset_id)
                 .where(SEARCH_FTS.c.search_fts.op("MATCH")(fts5_expression(words)), *where))
-    if popularity_sort:
+    if popularity_sort == "rating":
+        rated = rating_subquery()
+        stmt = stmt.add_columns(func.coalesce(rated.c.average, 0).label("popularity"),
+                                func.coalesce(rated.c.count, 0).label("rated")).outerjoin(
+            rated, rated.c.dataset_id == Dataset.id)
+    elif popularity_sort:
         popularity = popularity_subquery()
         stmt = stmt.add_columns(func.coalesce(popularity.c[popularity_sort], 0).label("popularity")).outerjoin(
             popularity, popularity.c.dataset_id == Dataset.id)
@@ -203,6 +212,8 @@ def _sort_key(query: SearchQuery) -> Callable[[Any], tuple]:
     """Python sort key over the matched rows, mirroring the SQL orderings."""
     if query.sort in POPULARITY_SORTS:
         return lambda r: (-r.popularity, -r.updated_at.timestamp(), r.id)
+    if query.sort == "rating":
+        return lambda r: (-float(r.popularity), -r.rated, -r.updated_at.timestamp(), r.id)
     if query.sort == "relevance":
         return lambda r: (not r.in_title, -r.score, -r.updated_at.timestamp(), r.id)
     if query.sort == "modified":
@@ -276,6 +287,11 @@ def _sql_order(stmt: Select, query: SearchQuery) -> Select:
         popularity = popularity_subquery()
         return stmt.outerjoin(popularity, popularity.c.dataset_id == Dataset.id).order_by(
             func.coalesce(popularity.c[query.sort], 0).desc(), Dataset.updated_at.desc(), Dataset.id)
+    if query.sort == "rating":
+        rated = rating_subquery()
+        return stmt.outerjoin(rated, rated.c.dataset_id == Dataset.id).order_by(
+            func.coalesce(rated.c.average, 0).desc(), func.coalesce(rated.c.count, 0).desc(),
+            Dataset.updated_at.desc(), Dataset.id)
     if query.sort == "created":
         return stmt.order_by(Dataset.created_at.desc(), Dataset.id)
     if query.sort == "title":
@@ -309,7 +325,7 @@ def search_page(session: Session, query: SearchQuery, *, facets: bool = True) ->
         synonyms = synonym_groups(session, gen)
         words = [word_alternatives(term, synonyms) for term in terms]
         rows = matched_rows(session, words, where,
-                            query.sort if query.sort in POPULARITY_SORTS else None)
+                            query.sort if query.sort in RANKED_SORTS else None)
         total = len(rows)
         page_rows = heapq.nsmallest(start + query.page_size, rows, key=_sort_key(query))[start:]
         page_ids = [r.id for r in page_rows]
@@ -334,8 +350,10 @@ def search_page(session: Session, query: SearchQuery, *, facets: bool = True) ->
         )
     } if page_ids else {}
     items = [loaded[i] for i in page_ids if i in loaded]
+    rated = summaries(session, page_ids)
     return SearchResponse(
-        items=[dataset_summary(d) for d in items],
+        items=[replace(dataset_summary(d), rating=rating_summary_out(rated.get(d.id, RatingSummary())))
+               for d in items],
         total=total,
         page=query.page,
         page_size=query.page_size,

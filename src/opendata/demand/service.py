@@ -18,7 +18,7 @@ from opendata.catalogue import vocabulary as vocab
 from opendata.catalogue.models import Dataset, Publisher
 from opendata.db import utcnow
 from opendata.demand.models import STATUSES, DataRequest, DataRequestSupport
-from opendata.errors import AppError, bad_request
+from opendata.errors import AppError, bad_request, text_field
 
 TITLE_MAX = 255
 TEXT_MAX = 4000
@@ -40,18 +40,9 @@ class ListedRequest:
     supporters: int
 
 
-def _text(value: str | None, name: str, limit: int, minimum: int = 1) -> str:
-    text = (value or "").strip()
-    if len(text) < minimum:
-        raise bad_request("missing_field", f"{name} needs at least {minimum} characters")
-    if len(text) > limit:
-        raise bad_request("invalid_field", f"{name} has at most {limit} characters")
-    return text
-
-
 def create_request(session: Session, principal: Principal, data: RequestInput, request: RequestInfo) -> DataRequest:
-    title = _text(data.title, "title", TITLE_MAX, 4)
-    description = _text(data.description, "description", TEXT_MAX, 10)
+    title = text_field(data.title, "title", TITLE_MAX, 4)
+    description = text_field(data.description, "description", TEXT_MAX, 10)
     domain = None
     if data.domain:
         term = vocab.resolve_domain(data.domain)
@@ -141,7 +132,7 @@ def answer(session: Session, principal: Principal, row: DataRequest, status: str
         raise AppError(403, "forbidden_role", "only administrators answer data requests")
     if status not in ANSWER_STATUSES:
         raise bad_request("unknown_state", f"answer with one of {', '.join(ANSWER_STATUSES)}")
-    reply = _text(text, "answer", TEXT_MAX)
+    reply = text_field(text, "answer", TEXT_MAX)
     dataset_id = (dataset_id or "").strip() or None
     if status == "published":
         if dataset_id is None:

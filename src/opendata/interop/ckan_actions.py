@@ -13,6 +13,7 @@ from opendata.catalogue import vocabulary as vocab
 from opendata.catalogue.licences import LICENCES
 from opendata.catalogue.models import Catalogue, Dataset, DatasetTag, Publisher, Resource
 from opendata.errors import AppError
+from opendata.feedback import ratings
 from opendata.interop.ckan import CKAN_VERSION, CkanCall, not_found
 from opendata.interop.ckan_package import (
     group_dict, license_dict, organization_dict, package_dict, resource_dict, split_resource_id,
@@ -57,7 +58,7 @@ def _dataset(call: CkanCall, ident: str) -> Dataset:
 def package_show(call: CkanCall) -> dict[str, Any]:
     dataset = _dataset(call, call.required("id"))
     usage = usage_totals(call.session, [dataset.id]).get(dataset.id)
-    result = package_dict(call.session, call.links, dataset, usage)
+    result = package_dict(call.session, call.links, dataset, usage, ratings.summary(call.session, dataset.id))
     call.session.commit()
     # As /api/v1/datasets/{id} counts it: after the request's work, in a short transaction
     # of its own (stats.service.count_use), never inside the request's session.
@@ -91,7 +92,9 @@ def organization_show(call: CkanCall) -> dict[str, Any]:
                 selectinload(Dataset.resources).selectinload(Resource.fields))
         ).all()
         usage = usage_totals(call.session, [d.id for d in datasets])
-        result["packages"] = [package_dict(call.session, call.links, d, usage.get(d.id)) for d in datasets]
+        rated = ratings.summaries(call.session, [d.id for d in datasets])
+        result["packages"] = [package_dict(call.session, call.links, d, usage.get(d.id), rated.get(d.id))
+                              for d in datasets]
     return result
 
 

@@ -15,6 +15,7 @@ from opendata.catalogue.licences import Licence, licence_for, licence_url
 from opendata.catalogue.metadata import contact_point
 from opendata.catalogue.models import Dataset, Publisher, Resource
 from opendata.catalogue.schemas import effective_modified
+from opendata.feedback.ratings import RatingSummary
 from opendata.interop.links import Links
 from opendata.stats.popularity import UsageTotals
 
@@ -96,11 +97,13 @@ def resource_dict(session: Session, links: Links, dataset: Dataset, resource: Re
     }
 
 
-def package_dict(session: Session, links: Links, dataset: Dataset, usage: UsageTotals | None = None) -> dict[str, Any]:
+def package_dict(session: Session, links: Links, dataset: Dataset, usage: UsageTotals | None = None,
+                 rating: RatingSummary | None = None) -> dict[str, Any]:
     licence = licence_for(dataset.licence)
     domain = vocab.DOMAIN_BY_CODE.get(dataset.domain)
     contact = contact_point(dataset)
     usage = usage or UsageTotals()
+    rating = rating or RatingSummary()
     resources = [resource_dict(session, links, dataset, r) for r in dataset.resources]
     extras = {
         "open_level": dataset.open_level, "update_frequency": dataset.update_frequency,
@@ -133,6 +136,8 @@ def package_dict(session: Session, links: Links, dataset: Dataset, usage: UsageT
         # CKAN's page-view tracking shape; downloads are in extras and in our own field.
         "tracking_summary": {"total": usage.views, "recent": usage.views},
         "views_total": usage.views, "downloads_total": usage.downloads,
+        # CKAN's own rating fields (CKAN ≤ 2.8 package_show): null average while unrated.
+        "ratings_average": rating.average, "ratings_count": rating.count,
         "open_level": dataset.open_level,
         "relationships_as_object": [], "relationships_as_subject": [],
     }

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from opendata.catalogue import search
+from opendata.feedback import ratings
 from opendata.interop.ckan import CkanCall, validation_error
 from opendata.interop.ckan_package import package_dict
 from opendata.stats.popularity import usage_totals
@@ -106,6 +107,7 @@ def package_search(call: CkanCall) -> dict[str, Any]:
     datasets = loaded if rows_wanted else []
     ids = [d.id for d in datasets]
     usage = usage_totals(call.session, ids)
+    rated = ratings.summaries(call.session, ids)
     facet_limit = call.integer("facet.limit", FACET_LIMIT, minimum=-1)
     search_facets: dict[str, Any] = {}
     for name in facet_fields:
@@ -115,7 +117,7 @@ def package_search(call: CkanCall) -> dict[str, Any]:
             {"name": v.value, "display_name": v.label_zh or v.value, "count": v.count} for v in values]}
     return {
         "count": found.total, "sort": call.text("sort") or "score desc, metadata_modified desc",
-        "results": [package_dict(call.session, call.links, d, usage.get(d.id)) for d in datasets],
+        "results": [package_dict(call.session, call.links, d, usage.get(d.id), rated.get(d.id)) for d in datasets],
         "facets": {name: {item["name"]: item["count"] for item in f["items"]} for name, f in search_facets.items()},
         "search_facets": search_facets,
     }

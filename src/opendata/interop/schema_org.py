@@ -14,9 +14,11 @@ from opendata.catalogue.licences import licence_for, licence_url
 from opendata.catalogue.metadata import contact_point
 from opendata.catalogue.models import Dataset
 from opendata.catalogue.schemas import effective_modified
+from opendata.feedback.ratings import RatingSummary
 
 
-def dataset_json_ld(dataset: Dataset, site: str, api: str) -> dict[str, Any]:
+def dataset_json_ld(dataset: Dataset, site: str, api: str, rating: RatingSummary | None = None) -> dict[str, Any]:
+    """``rating``: users' stars, stated as ``aggregateRating`` once someone rated."""
     licence = licence_for(dataset.licence)
     contact = contact_point(dataset)
     out: dict[str, Any] = {
@@ -42,6 +44,9 @@ def dataset_json_ld(dataset: Dataset, site: str, api: str) -> dict[str, Any]:
             for r in dataset.resources if r.is_tabular and dataset.open_level == "unconditional"
         ],
     }
+    if rating is not None and rating.count > 0:
+        out["aggregateRating"] = {"@type": "AggregateRating", "ratingValue": rating.average,
+                                  "ratingCount": rating.count, "bestRating": 5, "worstRating": 1}
     return _without_empty(out)
 
 

@@ -23,6 +23,7 @@ from opendata.interop.schema_org import dataset_json_ld, script_text
 from opendata.catalogue.models import Dataset, Resource
 from opendata.deps import AppDatabase, DbSession
 from opendata.portal import figures
+from opendata.portal.feedback_pages import feedback_section
 from opendata.portal.licence_use import uses_for_visitor
 from opendata.portal.page import Page, url_with
 from opendata.portal.preview import FILTER_OPERATORS, Preview, RowFilter, build_preview
@@ -113,6 +114,7 @@ def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
     count_use(database.engine, dataset.id, "view")
     base_url = str(page.request.base_url).rstrip("/")
     previewed = preview is not None and preview.error is None
+    feedback = feedback_section(page, dataset)
     return page.render(
         "dataset.html",
         status=400 if preview is not None and preview.error is not None else 200,
@@ -136,7 +138,8 @@ def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
         history=versions_of(db_session, dataset.id, limit=HISTORY_ON_PAGE),
         following=bool(following),
         quality=dataset_quality(db_session, dataset),
-        json_ld=script_text(dataset_json_ld(dataset, base_url, request_api_root(page.request))),
+        feedback=feedback,
+        json_ld=script_text(dataset_json_ld(dataset, base_url, request_api_root(page.request), feedback["rating"])),
     )
 
 

@@ -96,3 +96,9 @@ ERROR_MESSAGES: dict[str, str] = {
     "invalid_output_mode": "输出方式应为 reviewed、decision 或 banded。",
     "invalid_weight": "权重或偏置无效（超出范围或小数位多于其精度）。",
 }
+
+from opendata.portal.messages_feedback import FEEDBACK_ERRORS  # noqa: E402 (the table above comes first)
+
+if set(ERROR_MESSAGES) & set(FEEDBACK_ERRORS):  # pragma: no cover - a programming error caught at import
+    raise RuntimeError(f"error codes defined twice: {sorted(set(ERROR_MESSAGES) & set(FEEDBACK_ERRORS))}")
+ERROR_MESSAGES.update(FEEDBACK_ERRORS)

@@ -8,6 +8,7 @@ that every key a template or page module uses is here, in both languages.
 from __future__ import annotations
 
 from opendata.portal.messages_compute import COMPUTE_MESSAGES
+from opendata.portal.messages_feedback import FEEDBACK_MESSAGES
 from opendata.portal.messages_versions import VERSION_MESSAGES
 from opendata.portal.messages_quality import QUALITY_MESSAGES
 from opendata.portal.messages_workspaces import WORKSPACE_MESSAGES
@@ -279,3 +280,7 @@ _overlap = set(MESSAGES) & set(QUALITY_MESSAGES)
 if _overlap:  # pragma: no cover - a programming error caught at import
     raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
 MESSAGES.update(QUALITY_MESSAGES)
+_overlap = set(MESSAGES) & set(FEEDBACK_MESSAGES)
+if _overlap:  # pragma: no cover - a programming error caught at import
+    raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
+MESSAGES.update(FEEDBACK_MESSAGES)

@@ -34,7 +34,8 @@ from opendata.localtime import zone
 from opendata.plugin import OpenDataPlugin
 from opendata.portal import (
     account, admin, admin_oversight, auth, compute_admin_pages, compute_pages, dataset_page, demand_pages, enterprise, enterprise_clients,
-    follow_pages, history_pages, index_page, licence_use, public, publisher, publisher_infer, publisher_quality,
+    feedback_pages, follow_pages, history_pages, index_page, licence_use, public, publisher, publisher_infer,
+    publisher_quality,
 )
 from opendata.portal.errors import PORTAL_EXCEPTION_HANDLERS, unrouted_not_found
 from opendata.portal.page import build_page
@@ -51,7 +52,7 @@ PAGE_HANDLERS = [
     *admin.HANDLERS, *admin_oversight.HANDLERS, *publisher.HANDLERS, *publisher_infer.HANDLERS,
     *publisher_quality.HANDLERS, *index_page.HANDLERS,
     *demand_pages.HANDLERS, *history_pages.HANDLERS, *follow_pages.HANDLERS, *compute_pages.HANDLERS, *compute_admin_pages.HANDLERS,
-    *licence_use.HANDLERS,
+    *licence_use.HANDLERS, *feedback_pages.HANDLERS,
 ]
 
 
