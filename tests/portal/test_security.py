@@ -73,7 +73,7 @@ def test_every_portal_write_goes_through_the_token_check(client: TestClient) -> 
         path = next(iter(handler.paths)).replace("{application_id:int}", "1").replace("{licence_id:int}", "1") \
             .replace("{request_id:int}", "1").replace("{client_id:str}", "odc_x").replace("{username:str}", "acme") \
             .replace("{dataset_id:str}", "bus-stops").replace("{resource_id:str}", "stops") \
-            .replace("{kid:str}", "k1").replace("{model_id:int}", "1").replace("{comment_id:int}", "1")
+            .replace("{kid:str}", "k1").replace("{model_id:int}", "1").replace("{comment_id:int}", "1").replace("{number:int}", "1")
         response = client.post(path, data={"anything": "1"}, follow_redirects=False)
         assert response.status_code == 403, path
 
