@@ -203,6 +203,16 @@ def test_enterprise_applies_is_returned_resubmits_is_approved_reads_and_is_revok
         page.goto(f"{base}/workspace")
         expect(page.get_by_test_id("remaining-rows")).to_have_text("460")
 
+        # 使用授权 on the dataset page: the real client id in the snippets, and a download in the browser
+        page.goto(f"{base}/datasets/{HEADCOUNTS}")
+        use = page.get_by_test_id("licence-use")
+        expect(use.get_by_test_id("use-curl")).to_contain_text(client_id)
+        expect(use.get_by_test_id("use-remaining-rows")).to_have_text("460")
+        with page.expect_download() as download:
+            use.get_by_test_id("licensed-downloads").locator("a").first.click()
+        header = Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
+        assert header.split(",") == ["month", "headcount"]
+
         admin.goto(f"{base}/admin/licences")
         licence_id = admin.locator("[data-testid^=revoke-]").first.get_attribute("data-testid").split("-")[1]
         card = admin.get_by_test_id(f"licence-{licence_id}")
