@@ -164,14 +164,6 @@ def test_a_sheet_that_would_outgrow_a_zip_member_continues_on_the_next(monkeypat
     assert max(sizes) <= 6000
 
 
-def test_an_abandoned_download_closes_cleanly(recwarn):
-    rows = [(f"行{i}" * 50, i, None, None, None, None, None) for i in range(5000)]
-    download = export_xlsx(COLUMNS, rows, chunk_size=1024)
-    next(download)
-    download.close()
-    assert not [w for w in recwarn if issubclass(w.category, ResourceWarning)]
-
-
 def test_the_compression_level_is_checked_and_used():
     with pytest.raises(ValueError):
         export_xlsx(COLUMNS, [], compress_level=10)
