@@ -11,6 +11,7 @@ state. Everything after that (fields, masks, quota, audit) is the guard's, uncha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from litestar import Request
 from sqlalchemy import select
@@ -25,6 +26,24 @@ from opendata.access.tokens import DatasetGrant, LiveState, VerifiedToken
 # Browsers say where a request comes from; a download started by another site's page must
 # not spend the holder's quota (the session cookie is SameSite=Lax: sent on top-level GETs).
 SAME_SITE_FETCHES = {"same-origin", "none"}
+
+
+def _from_this_portal(request: Request) -> bool:
+    """Sec-Fetch-Site when the browser sends it; otherwise (older browsers) the Origin or
+    Referer, when either is sent, must name this portal (the host reached or base_url):
+    without the check another site's link spends the holder's quota in such a browser."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in SAME_SITE_FETCHES
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if sent is None:
+        return True  # a typed address, a bookmark, a script: no page started it
+    plugin = request.app.state.get("opendata")
+    allowed = {urlsplit(str(request.base_url)).netloc}
+    if plugin is not None:
+        allowed.add(urlsplit(plugin.settings.base_url).netloc)
+    netloc = urlsplit(sent).netloc
+    return bool(netloc) and netloc in allowed
 
 
 @dataclass(frozen=True)
@@ -71,7 +90,7 @@ def browser_holder(session: Session, request: Request, dataset_id: str, operatio
     if found is None:
         return None
     user = found.user
-    if request.headers.get("sec-fetch-site", "none") not in SAME_SITE_FETCHES:
+    if not _from_this_portal(request):
         return "cross_site_download"
     if user.organisation is not None and user.organisation.disabled:
         return "organisation_disabled"
