@@ -141,3 +141,19 @@ def test_hide_form_needs_an_admin(client: TestClient, database_url: str) -> None
     body = {"reason": "x", CSRF_FIELD: "wrong"}
     assert client.post(f"/admin/comments/{cid}/hide", data=body, follow_redirects=False).status_code == 403
     assert count_rows(database_url, DatasetComment, DatasetComment.hidden_at.is_not(None)) == 0
+
+
+def test_search_page_sorts_by_rating_and_shows_it(client: TestClient) -> None:
+    register_developer(client, "ann")
+    post_form(client, "/datasets/si-headcount/rating", {"stars": "4"})
+    page = client.get("/datasets?sort=rating").text
+    assert "评分最高" in page and 'data-testid="card-rating">★ 4.0（1 人评分）<' in page
+    assert page.index("/datasets/si-headcount") < page.index("/datasets/bus-stops")
+
+
+def test_metadata_etag_changes_with_the_rating(client: TestClient) -> None:
+    before = client.get("/api/v1/datasets/bus-stops").headers["etag"]
+    register_developer(client, "ann")
+    post_form(client, f"{PAGE}/rating", {"stars": "5"})
+    after = client.get("/api/v1/datasets/bus-stops", headers={"If-None-Match": before})
+    assert after.status_code == 200 and after.json()["rating"]["count"] == 1

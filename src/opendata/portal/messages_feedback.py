@@ -8,6 +8,8 @@ FEEDBACK_MESSAGES: dict[str, tuple[str, str]] = {
     "feedback.heading": ("评分与评论", "Ratings and comments"),
     "feedback.stars_label": ("{n} 星（满分 5 星）", "{n} out of 5 stars"),
     "feedback.ratings_count": ("{n} 人评分", "{n} ratings"),
+    "feedback.card_rating": ("★ {average}（{n} 人评分）", "★ {average} ({n} ratings)"),
+    "sort.rating": ("评分最高", "Best rated"),
     "feedback.distribution": ("各星级的评分人数", "Ratings per number of stars"),
     "feedback.n_stars": ("{n} 星", "{n} stars"),
     "feedback.no_ratings": ("还没有人评分。", "Nobody has rated this dataset yet."),

@@ -17,7 +17,7 @@ from opendata.portal.page import Page, PortalPage, url_with
 PAGE_SIZE = 10
 FACET_ORDER = ("domain", "open_level", "publisher", "format", "tag")
 LIST_PARAMETERS = ("domain", "publisher", "open_level", "tag", "format")
-SORT_CHOICES = ("relevance", "modified", "created", "title")
+SORT_CHOICES = ("relevance", "modified", "created", "title", "rating")
 PAGER_WINDOW = 2
 
 
