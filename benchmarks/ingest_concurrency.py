@@ -154,13 +154,13 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
     csv = write_csv(folder / "stops.csv", args.rows)
     print(f"{args.rows:,} rows, {csv.stat().st_size / 2**20:.1f} MB; load average {os.getloadavg()[0]:.2f}")
-    print(f"{'mode':<12}" + "".join(f"{c:>12}" for c in COLUMNS) + f"{'loadavg':>9}")
+    print(f"{'mode':<12}" + "".join(f"{c:>13}" for c in COLUMNS) + f"{'loadavg':>9}")
     results: dict[str, list[dict[str, float]]] = {"staged": [], "transaction": []}
     for run in range(args.runs):
         for mode in ("staged", "transaction"):
             result = run_once(csv, mode == "staged", folder / f"{mode}-{run}")
             results[mode].append(result)
-            print(f"{mode:<12}" + "".join(f"{result[c]:>12.3f}" if isinstance(result[c], float) else f"{result[c]:>12}"
+            print(f"{mode:<12}" + "".join(f"{result[c]:>13.3f}" if isinstance(result[c], float) else f"{result[c]:>13}"
                                           for c in COLUMNS) + f"{os.getloadavg()[0]:>9.2f}", flush=True)
     for column in ("page p95", "rows p95", "sign-in max"):
         ratios = [b[column] / a[column] for a, b in zip(results["staged"], results["transaction"])]
