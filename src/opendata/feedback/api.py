@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from opendata.access.principals import Principal, require_user, resolve
@@ -21,6 +22,11 @@ from opendata.feedback import service
 from opendata.feedback.schemas import (
     CommentOut, CommentPageOut, RatingOut, ReplyOut, comment_out, rating_out, reply_out,
 )
+
+# Statuses beyond the ones opendata.openapi_doc adds to every operation (400, 401, 403,
+# 404, 500); it rewrites every 4xx to our error shape.
+CONFLICT = {409: ResponseSpec(None, description="Conflict with the current state")}
+TOO_MANY = {429: ResponseSpec(None, description="More than comments_per_hour comments this hour (Retry-After)")}
 
 Page = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="1-based page number")]
 PageSize = Annotated[int, QueryParameter(ge=1, le=service.PAGE_SIZE_MAX, description="items per page")]
@@ -90,7 +96,7 @@ class FeedbackController(Controller):
         return _page_out(found, moderator)
 
     @post("/datasets/{dataset_id:str}/comments", summary="Comment on a dataset or report a problem",
-          status_code=201, sync_to_thread=True)
+          status_code=201, responses=TOO_MANY, sync_to_thread=True)
     def post_comment(self, request: Request, db_session: DbSession, settings: AppSettings,
                      dataset_id: FromPath[str], data: JSONBody[dict[str, Any]]) -> Response[CommentOut]:
         """Body ``{"kind": "comment"|"problem", "body": "...", "category": ...}``; a problem's
@@ -126,7 +132,7 @@ class FeedbackController(Controller):
         return Response(reply_out(answer), status_code=201)
 
     @put("/comments/{comment_id:int}/status", summary="Set a problem report open or resolved (its publisher)",
-         sync_to_thread=True)
+         responses=CONFLICT, sync_to_thread=True)
     def status(self, request: Request, db_session: DbSession, comment_id: FromPath[int],
                data: JSONBody[dict[str, Any]]) -> CommentOut:
         """Body ``{"status": "open"|"resolved"}``."""
@@ -139,7 +145,7 @@ class FeedbackController(Controller):
                            moderator=_is_admin(principal))
 
     @post("/comments/{comment_id:int}/hide", summary="Hide a comment, with a reason (administrators)",
-          sync_to_thread=True)
+          responses=CONFLICT, sync_to_thread=True)
     def hide(self, request: Request, db_session: DbSession, comment_id: FromPath[int],
              data: JSONBody[dict[str, Any]]) -> CommentOut:
         """Body ``{"reason": "..."}`` (required)."""
@@ -151,7 +157,7 @@ class FeedbackController(Controller):
         return comment_out(service.get_comment(db_session, comment_id, include_hidden=True), moderator=True)
 
     @post("/comments/{comment_id:int}/restore", summary="Show a hidden comment again (administrators)",
-          sync_to_thread=True)
+          responses=CONFLICT, sync_to_thread=True)
     def restore(self, request: Request, db_session: DbSession, comment_id: FromPath[int]) -> CommentOut:
         principal = require_user(request, db_session, action="feedback.restore", roles=("admin",),
                                  target=f"comment:{comment_id}")
