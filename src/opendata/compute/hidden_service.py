@@ -97,18 +97,23 @@ def _licensed(session: Session, refusals: Refusals, caller: ComputeCaller, datas
 def read_table(session: Session, source: SubjectSource, fields: list[str], where: dict[str, Any], n_bits: int,
                linear_max: int) -> Table:
     """Every subject in key order with its record (the whole table: no subject is singled out).
-    ``where``: equality filters that leave one row per subject (e.g. a month)."""
+    ``where``: equality filters that leave one row per subject (e.g. a month). The directory
+    is every subject of the table whatever the filters (a subject without a matching row has
+    an empty record): the layout costs no quota, and a directory narrowed by a filter on a
+    value column (``where.rating=A``) would read that column for every subject for free."""
     require_unique(session, source, list(where))
     table = source.table
+    present = source.subject_column.is_not(None)
     # Sorted here, not by the database: PostgreSQL's collation may order text differently
     # from the SDK, which finds a subject's position in this order.
-    rows = sorted(session.execute(select(source.subject_column, *(table.c[f] for f in fields))
-                                  .where(source.subject_column.is_not(None), *_filter_clauses(source, where)))
-                  .all(), key=lambda row: str(row[0]))
-    if not rows:
+    subjects = sorted({str(key) for key in session.scalars(select(source.subject_column).where(present))})
+    if not subjects:
         raise bad_request("no_subjects", f"{source.dataset_id}/{source.resource_id} has no subjects")
-    subjects = [str(row[0]) for row in rows]
-    records = [[field_text(value, source.field_type(f)) for f, value in zip(fields, row[1:])] for row in rows]
+    matching = {str(row[0]): row[1:] for row in session.execute(
+        select(source.subject_column, *(table.c[f] for f in fields)).where(present, *_filter_clauses(source, where)))}
+    empty = (None,) * len(fields)
+    records = [[field_text(value, source.field_type(f)) for f, value in zip(fields, matching.get(subject, empty))]
+               for subject in subjects]
     fmt, chunks = encode_table(records, n_bits, [source.field_type(f) for f in fields])
     return Table(source, fields, {k: str(v) for k, v in where.items()}, subjects,
                  Layout.for_subjects(len(subjects), linear_max=linear_max), fmt, chunks)
