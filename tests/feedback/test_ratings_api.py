@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from litestar.testing import TestClient
 
 from opendata.feedback.models import DatasetRating
@@ -93,3 +95,43 @@ def test_search_shows_ratings_and_sorts_by_them(client: TestClient) -> None:
     searched = client.get("/api/v1/datasets", params={"sort": "rating", "q": "社保"}).json()["items"]  # in Python
     assert [d["id"] for d in searched] == ["personal-si-base", "si-headcount"]
     assert client.get("/api/v1/datasets", params={"sort": "stars"}).status_code == 400
+
+
+def test_a_racing_second_click_changes_the_rating_instead_of_failing(client: TestClient, database_url: str) -> None:
+    """Two clicks of one person at once: the second finds no rating, the first commits
+    one, the second's insert collides and becomes a change (PostgreSQL: on SQLite the
+    writers are serialised by the database lock, so the collision cannot happen)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers: no insert can collide with a committed one")
+    from sqlalchemy import select
+
+    from opendata.access.models import User
+    from opendata.access.principals import Principal
+    from opendata.audit.service import NO_REQUEST
+    from opendata.catalogue.models import Dataset
+    from opendata.db import Database, utcnow
+    from opendata.feedback import ratings
+
+    register_developer(client, "ann")
+    database = Database(database_url)
+    with database.session() as session:
+        user = session.scalars(select(User).where(User.username == "ann")).one()
+        dataset = session.get(Dataset, "bus-stops")
+        real_get = session.get
+
+        def racing_get(model, key, **options):  # type: ignore[no-untyped-def]
+            if model is DatasetRating:
+                session.get = real_get  # type: ignore[method-assign]
+                with database.session() as other:  # the first click commits in between
+                    other.add(DatasetRating(dataset_id="bus-stops", user_id=user.id, stars=1,
+                                            created_at=utcnow(), updated_at=utcnow()))
+                    other.commit()
+                return None
+            return real_get(model, key, **options)
+
+        session.get = racing_get  # type: ignore[method-assign]
+        assert ratings.rate(session, Principal(user, None, "bearer"), dataset, 4, NO_REQUEST) == 4  # type: ignore[arg-type]
+        session.commit()
+    database.dispose()
+    assert count_rows(database_url, DatasetRating) == 1
+    assert client.get(RATING).json()["average"] == 4.0
