@@ -47,11 +47,21 @@ def selection_of(body: dict) -> Selection:
                      body["proofs"].get("rows"), body["proofs"]["cols"])
 
 
+def server_cpu_seconds(key, layout: Layout, fmt, chunks) -> float:
+    """The server's whole request (proof checks, obfuscators, arithmetic) without a pool,
+    in CPU seconds of this process: what the work costs, whatever else runs."""
+    selection = selection_of(build_selection(key, layout, layout.subjects // 2, CONTEXTS))
+    start = time.process_time()
+    asyncio.run(answer_async(key.public_key, layout, selection, chunks, fmt.exponent_bits, CONTEXTS, [], None))
+    return time.process_time() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cpu-only", action="store_true", help="Only the grid's CPU seconds (no baseline).")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}",
           flush=True)
@@ -60,6 +70,11 @@ def main() -> None:
                 field_text(f"2024-{1 + i % 12:02d}-01", "date")] for i in range(args.subjects)]
     fmt, chunks = encode_table(records, key.public_key.bits, ["decimal", "date"])
     print(f"{args.subjects:,} subjects, record format {fmt.codec}, {fmt.exponent_bits} bits x {fmt.chunks} chunk(s)")
+    if args.cpu_only:
+        grid = Layout.for_subjects(args.subjects)
+        print(f"grid server CPU seconds: {server_cpu_seconds(key, grid, fmt, chunks):.2f} s "
+              f"(load average {os.getloadavg()[0]:.2f})")
+        return
     executor = create_process_pool(args.workers)
     warm_up(executor, args.workers)
     grid, line = Layout.for_subjects(args.subjects), Layout.for_subjects(args.subjects, linear=True)
@@ -81,6 +96,9 @@ def main() -> None:
         print(f"  round {round_number + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in rows.items())
               + f" (load {os.getloadavg()[0]:.2f})", flush=True)
     executor.shutdown()
+    cpu = {name: server_cpu_seconds(key, layout, fmt, chunks) for name, layout in (("grid", grid), ("linear", line))}
+    print(f"server CPU seconds, whole request in one process (process_time, less skewed by the load than wall "
+          f"time): grid {cpu['grid']:.2f} s, linear {cpu['linear']:.2f} s", flush=True)
     print()
     print("| path | client (median) | server (median) | server: linear / grid (median of rounds) |")
     print("|---|---|---|---|")
