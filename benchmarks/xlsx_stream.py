@@ -28,15 +28,11 @@ from pathlib import Path
 from openpyxl import Workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from downloads import DISTRICTS, FIELDS  # noqa: E402  (the same table shape)
+
 from opendata.formats import Column, export_xlsx  # noqa: E402
 
-DISTRICTS = ["天河区", "越秀区", "海珠区", "荔湾区", "白云区", "黄埔区", "番禺区", "花都区", "南沙区", "从化区", "增城区"]
-FIELDS = [
-    ("name_zh", "名称", "string"), ("code", "编号", "string"), ("district", "所属区", "string"),
-    ("address", "地址", "string"), ("staff", "人数", "integer"), ("year", "年份", "integer"),
-    ("capital", "注册资本", "decimal"), ("ratio", "比率", "decimal"), ("founded", "成立日期", "date"),
-    ("checked", "核查日期", "date"),
-]
 COLUMNS = [Column(name, title, None, kind) for name, title, kind in FIELDS]
 
 
