@@ -13,9 +13,9 @@ from sqlalchemy import Engine, Table, and_, exists, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from opendata.catalogue.models import Resource
+from opendata.catalogue.models import Dataset, Resource
 from opendata.quality.models import QualityMeasurement
-from opendata.quality.rules import comparable, compile_checks
+from opendata.quality.rules import comparable, compile_checks, not_open_reference
 
 SAMPLE_ROWS = 5
 Loaded = tuple[str, Sequence[Any]]  # a loaded table's name and its fields
@@ -133,6 +133,10 @@ def _reference_counts(session: Session, fields: list[Any], table: Table, ref: di
 
     result: dict[str, Any] = {**ref, "evaluated": 0, "failed": 0, "error": None}
     dataset_id, resource_id = ref["resource"].split("/")
+    level = session.scalar(select(Dataset.open_level).where(Dataset.id == dataset_id))
+    if level is not None and level != "unconditional":  # e.g. regraded since the manifest was checked
+        result["error"] = not_open_reference(ref, level)
+        return result
     if (dataset_id, resource_id) in tables:
         target_name, target_fields = tables[(dataset_id, resource_id)]
     else:

@@ -191,6 +191,13 @@ def resource_problems(rules: dict[str, Any], fields: Sequence[Any]) -> list[tupl
     return problems
 
 
+def not_open_reference(ref: dict[str, str], level: str) -> str:
+    """Why a reference into data that is not open is refused: the report is public, and the
+    failed count of an upload of candidate values says which of them that table holds."""
+    return (f"reference into {ref['resource']}, which is {level}: references only go to unconditional "
+            "data (the public quality report would tell which values the restricted table holds)")
+
+
 def reference_problems(datasets: Sequence[Any]) -> list[tuple[str, str, str, str]]:
     """(dataset, resource, field, reason) for references to a resource of the same manifest
     that lacks the key, or whose key type differs. References to resources of another
@@ -209,7 +216,10 @@ def reference_problems(datasets: Sequence[Any]) -> list[tuple[str, str, str, str
                                          f"reference resource {ref['resource']!r} is not in this catalogue"))
                     continue
                 key_types = {f.name: f.type for f in target.fields}
-                if ref["key"] not in key_types:
+                level = next(d.open_level for d in datasets if d.id == target_dataset)
+                if level != "unconditional":
+                    problems.append((dataset.id, resource.id, ref["field"], not_open_reference(ref, level)))
+                elif ref["key"] not in key_types:
                     problems.append((dataset.id, resource.id, ref["field"],
                                      f"reference key {ref['key']!r} is not a field of {ref['resource']}"))
                 elif ref["field"] in types and not comparable(types[ref["field"]], key_types[ref["key"]]):
