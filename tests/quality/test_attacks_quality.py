@@ -29,7 +29,10 @@ def test_a_reference_into_data_that_is_not_open_is_refused(tmp_path: Path, level
            f"reference into enterprise-register/main, which is {level}" in result.output
 
 
-def test_a_reference_into_another_catalogues_closed_data_is_not_measured(tmp_path: Path, database_url: str) -> None:
+def test_a_reference_into_another_catalogues_closed_data_is_not_measured(tmp_path: Path, database_url: str,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CLI's --database-url sets OPENDATA_DATABASE_URL in this process: undone after the test.
+    monkeypatch.setenv("OPENDATA_DATABASE_URL", database_url)
     from tests.factories import manifest, write_catalogue
     from tests.quality.catalogue import PERMITS, PERMITS_CSV, REGISTER_CSV
 
