@@ -99,7 +99,8 @@ def test_bad_comments_are_400_and_write_nothing(client: TestClient, database_url
                        ({"kind": "problem", "body": "有错"}, "invalid_category"),
                        ({"kind": "problem", "category": "typo", "body": "有错"}, "invalid_category"),
                        ({"kind": "comment", "category": "outdated", "body": "有错"}, "invalid_category"),
-                       ({"kind": ["comment"], "body": "有错"}, "invalid_field")]:
+                       ({"kind": ["comment"], "body": "有错"}, "invalid_field"),
+                       ({"body": "冒名发布", "author": "bob"}, "unknown_field")]:
         response = client.post(COMMENTS, json=body, headers=ann)
         assert response.status_code == 400, (body, response.text)
         assert response.json()["error"]["code"] == code, (body, response.text)

@@ -58,6 +58,10 @@ def test_bad_stars_are_refused_with_our_error_shape(client: TestClient, database
         assert response.status_code == 400, (body, response.text)
         assert set(response.json()["error"]) >= {"code", "message"}
     assert count_rows(database_url, DatasetRating) == 0
+    # Who rates is the session, never the body: naming another user is refused.
+    as_bob = client.put(RATING, json={"stars": 5, "user_id": 1}, headers=ann)
+    assert as_bob.status_code == 400 and as_bob.json()["error"]["code"] == "unknown_field"
+    assert count_rows(database_url, DatasetRating) == 0
     for content in (b"[5]", b"5", b"{"):
         response = client.put(RATING, content=content, headers={**ann, "Content-Type": "application/json"})
         assert response.status_code == 400 and "error" in response.json(), response.text

@@ -41,6 +41,15 @@ def _is_admin(principal: Principal | None) -> bool:
     return principal is not None and principal.user.role == "admin"
 
 
+def _only(data: dict[str, Any], *names: str) -> dict[str, Any]:
+    """Refuse fields the endpoint does not take: an ``author`` or ``user_id`` sent to
+    write as someone else is an error, not silently ignored."""
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise bad_request("unknown_field", f"unknown field(s) {', '.join(unknown)}; send only {', '.join(names)}")
+    return data
+
+
 def _field(data: dict[str, Any], name: str) -> Any:
     if name not in data:
         raise bad_request("missing_field", f"send {name}")
@@ -72,7 +81,8 @@ class FeedbackController(Controller):
         """Body ``{"stars": 1..5}`` (a whole number). One rating per person and dataset."""
         principal = require_user(request, db_session, action="feedback.rate", target=f"dataset:{dataset_id}")
         dataset = catalogue.get_dataset(db_session, dataset_id)
-        stars = ratings.rate(db_session, principal, dataset, _field(data, "stars"), request_info(request))
+        stars = ratings.rate(db_session, principal, dataset, _field(_only(data, "stars"), "stars"),
+                             request_info(request))
         db_session.commit()
         return rating_out(ratings.summary(db_session, dataset.id), stars)
 
@@ -104,6 +114,7 @@ class FeedbackController(Controller):
         ``comments_per_hour`` per person an hour (else 429 with Retry-After)."""
         principal = require_user(request, db_session, action="feedback.comment", target=f"dataset:{dataset_id}")
         dataset = catalogue.get_dataset(db_session, dataset_id)
+        _only(data, "kind", "body", "category")
         spec = service.CommentInput(kind=data.get("kind", "comment"), body=_field(data, "body"),
                                     category=data.get("category"))
         if not isinstance(spec.kind, str) or not (spec.category is None or isinstance(spec.category, str)):
@@ -127,7 +138,7 @@ class FeedbackController(Controller):
         principal = require_user(request, db_session, action="feedback.reply", roles=("publisher", "admin"),
                                  target=f"comment:{comment_id}")
         row = service.get_comment(db_session, comment_id, include_hidden=_is_admin(principal))
-        answer = service.reply(db_session, principal, row, _field(data, "body"), request_info(request))
+        answer = service.reply(db_session, principal, row, _field(_only(data, "body"), "body"), request_info(request))
         db_session.commit()
         return Response(reply_out(answer), status_code=201)
 
@@ -139,7 +150,8 @@ class FeedbackController(Controller):
         principal = require_user(request, db_session, action="feedback.status", roles=("publisher", "admin"),
                                  target=f"comment:{comment_id}")
         row = service.get_comment(db_session, comment_id, include_hidden=_is_admin(principal))
-        service.set_status(db_session, principal, row, _field(data, "status"), request_info(request))
+        service.set_status(db_session, principal, row, _field(_only(data, "status"), "status"),
+                           request_info(request))
         db_session.commit()
         return comment_out(service.get_comment(db_session, comment_id, include_hidden=True),
                            moderator=_is_admin(principal))
@@ -152,7 +164,7 @@ class FeedbackController(Controller):
         principal = require_user(request, db_session, action="feedback.hide", roles=("admin",),
                                  target=f"comment:{comment_id}")
         row = service.get_comment(db_session, comment_id, include_hidden=True)
-        service.hide(db_session, principal, row, data.get("reason"), request_info(request))
+        service.hide(db_session, principal, row, _only(data, "reason").get("reason"), request_info(request))
         db_session.commit()
         return comment_out(service.get_comment(db_session, comment_id, include_hidden=True), moderator=True)
 
