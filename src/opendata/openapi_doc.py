@@ -154,6 +154,16 @@ def _public_metadata(paths: dict[str, Any], base: str) -> None:
     search = _get(paths, f"{base}/api/v1/datasets")
     if search:
         search["responses"]["200"].setdefault("headers", {}).update(LINK)
+    export = _get(paths, f"{base}/api/v1/catalogue/export")
+    if export:
+        export["parameters"] = [p for p in export.get("parameters", []) if p.get("name") not in ("format",)] + [
+            {"name": "format", "in": "query", "required": False, "schema": {"enum": ["csv", "xlsx"], "default": "csv"}},
+            {"name": "bom", "in": "query", "required": False, "schema": {"enum": ["0", "1", "true", "false"]}},
+            {"name": "header", "in": "query", "required": False, "schema": {"enum": ["names", "titles"]}}]
+        export["responses"]["200"] = {
+            "description": "One row per dataset, streamed", "headers": {"Content-Disposition": {"schema": TEXT}},
+            "content": {media: {"schema": BINARY} for media in DOWNLOAD_TYPES[:2]}}
+        _add_errors(export, "400")
 
 
 def _data(paths: dict[str, Any], base: str) -> None:

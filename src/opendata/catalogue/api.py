@@ -10,21 +10,27 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
+from litestar.response import Stream
 
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from opendata.catalogue import search, service
 from opendata.catalogue.http_meta import describedby, metadata_validators
 from opendata.catalogue.licences import LICENCE_BY_ID, LICENCES
+from opendata.catalogue.data_api import content_disposition, export_options
 from opendata.catalogue.metadata import LicenceText, full_dataset_out, licence_text, request_api_root
+from opendata.catalogue.metadata_export import COLUMNS, metadata_rows
 from opendata.catalogue.schemas import DatasetOut, DomainOut, PublisherOut, SearchResponse
 from opendata.deps import AppDatabase, AppSettings, DbSession
-from opendata.errors import not_found
+from opendata.errors import bad_request, not_found
+from opendata.formats import get_exporter
 from opendata.httpconv.conditional import link_header, not_modified_response
 from opendata.httpconv.middleware import CORS_OPT
 from opendata.quality.schemas import QualityReportOut
 from opendata.quality.service import quality_report
 from opendata.stats.service import count_use
+
+METADATA_FORMATS = ("csv", "xlsx")
 
 
 class CatalogueController(Controller):
@@ -88,6 +94,30 @@ class CatalogueController(Controller):
     def quality(self, db_session: DbSession, dataset_id: FromPath[str]) -> QualityReportOut:
         """Counts only (never cell values): rules and weights in docs/quality.md."""
         return quality_report(db_session, service.get_dataset(db_session, dataset_id))
+
+    @get("/catalogue/export", summary="The catalogue's metadata in bulk: one row per dataset (CSV or XLSX)",
+         sync_to_thread=True)
+    def export_metadata(
+        self, request: Request, database: AppDatabase, settings: AppSettings,
+        format: Annotated[str, QueryParameter(description="csv | xlsx")] = "csv",
+        domain: FromQuery[list[str] | None] = None, publisher: FromQuery[list[str] | None] = None,
+        open_level: FromQuery[list[str] | None] = None, tag: FromQuery[list[str] | None] = None,
+        resource_format: Annotated[list[str] | None, QueryParameter(
+            description="datasets with a resource in this format")] = None,
+    ) -> Stream:
+        """Streamed in id order; the same facet filters as the search (no words: every
+        dataset of the selection). CSV takes ``bom=1`` and ``header=titles`` for Excel."""
+        if format not in METADATA_FORMATS:
+            raise bad_request("unknown_format", f"format is one of {', '.join(METADATA_FORMATS)}")
+        query = search.SearchQuery(domain=domain or [], publisher=publisher or [], open_level=open_level or [],
+                                   tag=tag or [], format=resource_format or [])
+        search.validate(query, settings.search_page_size_max, settings.query_max_filters)
+        exporter = get_exporter(format)
+        options = export_options(format, request, settings)
+        rows = metadata_rows(database, query, str(request.base_url).rstrip("/"), request_api_root(request))
+        return Stream(exporter(COLUMNS, rows, **options), media_type=exporter.media_type, headers={
+            "Content-Disposition": content_disposition(exporter.filename("目录元数据"),
+                                                       exporter.filename("catalogue-metadata"))})
 
     @get("/publishers", summary="Publisher departments with dataset counts", sync_to_thread=True)
     def publishers(self, db_session: DbSession) -> list[PublisherOut]:

@@ -237,7 +237,7 @@ def serve_download(request: Request, db_session: Session, database: Any, setting
         exporter = get_exporter(fmt)
     except FormatError as exc:
         raise bad_request(exc.code, exc.message) from None
-    options = _export_options(exporter.name, request, settings)
+    options = export_options(exporter.name, request, settings)
     head = is_head(request)
     dataset, resource, served, query, grant = _prepare(
         request, db_session, dataset_id, resource_id, "download", settings, paginated=False, probe=head,
@@ -307,7 +307,7 @@ def _next_link(request: Request, cursor: str | None) -> str | None:
     return f"{request.url.path}?{urlencode(params)}"
 
 
-def _export_options(fmt: str, request: Request, settings: Settings) -> dict[str, Any]:
+def export_options(fmt: str, request: Request, settings: Settings) -> dict[str, Any]:
     if fmt == "csv":
         bom = request.query_params.get("bom", "0")
         if bom not in ("0", "1", "true", "false"):

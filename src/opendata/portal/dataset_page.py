@@ -53,7 +53,8 @@ def downloads(dataset: Dataset, resource: Resource, row_filter: RowFilter) -> li
     extra = row_filter.api_params()
     return [
         Download("download.csv", f"{path}?{urlencode([('format', 'csv'), *extra])}"),
-        Download("download.csv_excel", f"{path}?{urlencode([('format', 'csv'), ('bom', '1'), *extra])}"),
+        # For Excel: a BOM (so that Excel reads UTF-8) and the dictionary's titles as headers.
+        Download("download.csv_excel", f"{path}?{urlencode([('format', 'csv'), ('bom', '1'), ('header', 'titles'), *extra])}"),
         Download("download.xlsx", f"{path}?{urlencode([('format', 'xlsx'), *extra])}"),
         Download("download.json", f"{path}?{urlencode([('format', 'json'), *extra])}"),
         Download("download.ndjson", f"{path}?{urlencode([('format', 'ndjson'), *extra])}"),

@@ -103,7 +103,8 @@ def _downloads(dataset: Dataset, resource: Resource, names: list[str]) -> list[t
     path = f"/api/v1/datasets/{dataset.id}/resources/{resource.id}/download"
     result = []
     for fmt, bom, key in DOWNLOAD_FORMATS:
-        params = [("format", fmt), *([("bom", "1")] if bom else []), ("fields", ",".join(names))]
+        excel = [("bom", "1"), ("header", "titles")] if bom else []  # Excel: BOM and titled headers
+        params = [("format", fmt), *excel, ("fields", ",".join(names))]
         result.append((key, f"{path}?{urlencode(params, safe=',')}"))
     return result
 

@@ -124,7 +124,19 @@ def search_page(page: Page, db_session: DbSession, settings: AppSettings) -> Res
         clear_url=url_with("/datasets", [("q", query.q)] if query.q else []),
         did_you_mean_url=url_with("/datasets", base, q=result.did_you_mean)
         if result.did_you_mean else None,
+        metadata_exports=metadata_export_links(query),
     )
+
+
+def metadata_export_links(query: search.SearchQuery) -> dict[str, str]:
+    """The catalogue metadata download (API: /api/v1/catalogue/export) for this page's
+    facet filters; the export takes no search words."""
+    facets = [(name, value) for name in ("domain", "publisher", "open_level", "tag") for value in getattr(query, name)]
+    facets += [("resource_format", value) for value in query.format]
+    return {
+        "csv": url_with("/api/v1/catalogue/export", [("format", "csv"), ("bom", "1"), ("header", "titles"), *facets]),
+        "xlsx": url_with("/api/v1/catalogue/export", [("format", "xlsx"), *facets]),
+    }
 
 
 HANDLERS = [home, search_page]
