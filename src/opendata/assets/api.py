@@ -6,15 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, patch, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.response import Stream
 
 from opendata.access.principals import require_user
 from opendata.assets import service
+from opendata.assets.export import COLUMNS, FORMATS, register_rows
 from opendata.assets.service import AssetInput
 from opendata.assets.schemas import AssetOut, AssetRegisterIn, RevokeIn, asset_out
 from opendata.audit.context import request_info
 from opendata.deps import AppSettings, DbSession
-from opendata.errors import AppError
+from opendata.catalogue.data_api import content_disposition, export_options
+from opendata.catalogue.metadata import request_api_root
+from opendata.errors import AppError, bad_request
+from opendata.formats import get_exporter
 
 ADMIN = ("admin",)
 
@@ -37,6 +42,20 @@ class AssetsController(Controller):
                                  request_info(request))
         db_session.commit()
         return asset_out(asset)
+
+    @get("/export", summary="The register as a table: one row per registered asset (XLSX or CSV)",
+         sync_to_thread=True)
+    def export(self, request: Request, db_session: DbSession, settings: AppSettings,
+               format: FromQuery[str] = "xlsx") -> Stream:
+        """Public like the register itself; CSV takes ``bom=1`` and ``header=titles``."""
+        if format not in FORMATS:
+            raise bad_request("unknown_format", f"format is one of {', '.join(FORMATS)}")
+        options = export_options(format, request, settings)
+        rows = list(register_rows(db_session, request_api_root(request)))  # read before the stream starts
+        exporter = get_exporter(format)
+        return Stream(exporter(COLUMNS, rows, **options), media_type=exporter.media_type, headers={
+            "Content-Disposition": content_disposition(exporter.filename("公共数据资产登记表"),
+                                                       exporter.filename("asset-register"))})
 
     @get("/jwks.json", summary="Keys that verify asset certificates (JWKS)", sync_to_thread=True)
     def jwks(self, db_session: DbSession, settings: AppSettings) -> dict[str, Any]:

@@ -94,6 +94,30 @@ def _invalid(message: str) -> NoReturn:
     fail(message, "certificate_invalid", EXIT_INVALID)
 
 
+@assets.command("export")
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def export_command(ctx: click.Context, output: Path) -> None:
+    """Write the register to OUTPUT (.xlsx or .csv, by its extension; CSV with a BOM and
+    Chinese headers, for Excel)."""
+    from opendata.access.cli import _session, _settings
+    from opendata.assets.export import COLUMNS, FORMATS, register_rows
+    from opendata.formats import get_exporter
+
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        fail(f"{output}: the file name must end in .xlsx or .csv", code="unknown_format")
+    options = {"bom": True, "header": "titles"} if fmt == "csv" else {}
+    with _session(ctx) as session:
+        rows = list(register_rows(session, _settings(ctx).base_url.rstrip("/")))
+    partial = output.with_name(output.name + ".part")  # nothing half-written under the asked name
+    with partial.open("wb") as handle:
+        for chunk in get_exporter(fmt)(COLUMNS, rows, **options):
+            handle.write(chunk)
+    partial.replace(output)
+    report(f"{output}: {len(rows)} registered assets", file=str(output), assets=len(rows))
+
+
 @assets.command("list")
 @click.option("--all", "include_revoked", is_flag=True, help="Include revoked registrations.")
 @click.pass_context

@@ -7,6 +7,7 @@ that every key a template or page module uses is here, in both languages.
 
 from __future__ import annotations
 
+from opendata.portal.messages_assets import ASSET_MESSAGES
 from opendata.portal.messages_compute import COMPUTE_MESSAGES
 from opendata.portal.messages_feedback import FEEDBACK_MESSAGES
 from opendata.portal.messages_versions import VERSION_MESSAGES
@@ -266,24 +267,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "role.admin": ("管理员", "Administrator"),
 }
 
-# The workspaces' strings live in their own module; both halves form the one table.
-_overlap = set(MESSAGES) & set(WORKSPACE_MESSAGES)
-if _overlap:  # pragma: no cover - a programming error caught at import
-    raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
-MESSAGES.update(WORKSPACE_MESSAGES)
-_overlap = set(MESSAGES) & set(COMPUTE_MESSAGES)
-if _overlap:  # pragma: no cover - a programming error caught at import
-    raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
-MESSAGES.update(COMPUTE_MESSAGES)
-_overlap = set(MESSAGES) & set(VERSION_MESSAGES)
-if _overlap:  # pragma: no cover - a programming error caught at import
-    raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
-MESSAGES.update(VERSION_MESSAGES)
-_overlap = set(MESSAGES) & set(QUALITY_MESSAGES)
-if _overlap:  # pragma: no cover - a programming error caught at import
-    raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
-MESSAGES.update(QUALITY_MESSAGES)
-_overlap = set(MESSAGES) & set(FEEDBACK_MESSAGES)
-if _overlap:  # pragma: no cover - a programming error caught at import
-    raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
-MESSAGES.update(FEEDBACK_MESSAGES)
+# Each area's strings live in a module of its own; a key defined twice is a programming
+# error, caught at import.
+for _area in (WORKSPACE_MESSAGES, COMPUTE_MESSAGES, VERSION_MESSAGES, QUALITY_MESSAGES, FEEDBACK_MESSAGES, ASSET_MESSAGES):
+    _overlap = set(MESSAGES) & set(_area)
+    if _overlap:  # pragma: no cover
+        raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")
+    MESSAGES.update(_area)
