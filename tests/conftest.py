@@ -111,3 +111,15 @@ def client(portal_settings: Settings) -> Iterator["TestClient"]:
 
 
 from tests.data_fixtures import data_catalogue, data_client, data_settings  # noqa: E402,F401
+
+
+@pytest.fixture(autouse=True)
+def _opendata_environment_restored() -> Iterator[None]:
+    """The CLI puts --data-dir and --database-url into OPENDATA_* variables of its own
+    process (so that what it starts sees them); in a test process they would outlive the
+    test and point later tests at another test's (dropped) database."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("OPENDATA_")}
+    yield
+    for name in [k for k in os.environ if k.startswith("OPENDATA_") and k not in saved]:
+        del os.environ[name]
+    os.environ.update(saved)

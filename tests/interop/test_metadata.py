@@ -55,4 +55,4 @@ def test_search_sorts_by_popularity(portal: Portal) -> None:
     # with words to find, the in-memory ranking sorts the same way
     worded = portal.http.get("/api/v1/datasets", params={"sort": "views", "q": "社保"}).json()["items"]
     assert worded[0]["id"] == "si-arrears"
-    assert portal.http.get("/api/v1/datasets", params={"sort": "rating"}).status_code == 400
+    assert portal.http.get("/api/v1/datasets", params={"sort": "loudest"}).status_code == 400

@@ -104,8 +104,9 @@ def test_visitor_searches_filters_opens_a_dataset_and_downloads_csv_for_excel(po
     content = Path(download.value.path()).read_bytes()
     assert content.startswith(BOM), content[:10]
     rows = list(csv.DictReader(io.StringIO(content[len(BOM):].decode("utf-8"))))
-    assert len(rows) == matching and {r["district"] for r in rows} == {"天河区"}
-    assert list(rows[0])[:3] == ["stop_id", "stop_name", "district"]
+    # CSV for Excel: headed by the dictionary's titles, Chinese first
+    assert list(rows[0])[:3] == ["站点编号 / Stop ID", "站点名称 / Stop name", "所属区 / District"]
+    assert len(rows) == matching and {r["所属区 / District"] for r in rows} == {"天河区"}
     page.reload()
     expect(page.get_by_test_id("download-count")).to_have_text("1")
 

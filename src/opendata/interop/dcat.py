@@ -285,7 +285,7 @@ def add_quality(ctx: DcatContext, iri: URIRef, dataset: Dataset) -> None:
     for metric, value in values.items():
         if value is None:
             continue
-        node = BNode()
+        node = ctx.blank_node()
         ctx.graph.add((iri, DQV.hasQualityMeasurement, node))
         ctx.graph.add((node, RDF.type, DQV.QualityMeasurement))
         ctx.graph.add((node, DQV.computedOn, iri))
