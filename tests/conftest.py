@@ -123,3 +123,19 @@ def _opendata_environment_restored() -> Iterator[None]:
     for name in [k for k in os.environ if k.startswith("OPENDATA_") and k not in saved]:
         del os.environ[name]
     os.environ.update(saved)
+
+
+# The longest modules (servers, load, schemathesis) start first: xdist hands out whole
+# files in collection order, and these sort last by name, leaving a tail of one busy
+# worker and idle others at the end of the run.
+SLOW_MODULES_FIRST = (
+    "tests/test_serve_shutdown.py", "tests/test_no_server_errors.py", "tests/test_under_load.py",
+    "tests/interop/test_openapi.py", "tests/test_startup.py", "tests/portal/test_ingest_while_serving.py",
+    "tests/portal/test_screenshots.py", "tests/catalogue/test_streaming.py", "tests/compute/test_shutdown.py",
+    "tests/portal/test_upload_spool.py", "tests/access/test_deployment.py", "tests/demo/test_generator.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: index for index, path in enumerate(SLOW_MODULES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
