@@ -88,3 +88,12 @@ def test_cli_export_writes_the_register(client: TestClient, database_url: str, c
     wrong = runner.invoke(main, ["assets", "export", str(tmp_path / "r.pdf")])
     assert wrong.exit_code == 1 and "must end in .xlsx or .csv" in wrong.output
     assert not (tmp_path / "r.pdf").exists() and not (tmp_path / "r.pdf.part").exists()
+
+
+def test_cli_export_into_a_missing_folder_is_one_clear_line(client: TestClient, database_url: str, code: str,
+                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENDATA_DATABASE_URL", database_url)
+    target = tmp_path / "no-such-folder" / "register.xlsx"
+    done = CliRunner().invoke(main, ["assets", "export", str(target)])
+    assert done.exit_code == 1 and "cannot write the register" in done.output
+    assert not target.exists() and not target.with_name("register.xlsx.part").exists()

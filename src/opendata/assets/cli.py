@@ -111,10 +111,14 @@ def export_command(ctx: click.Context, output: Path) -> None:
     with _session(ctx) as session:
         rows = list(register_rows(session, _settings(ctx).base_url.rstrip("/")))
     partial = output.with_name(output.name + ".part")  # nothing half-written under the asked name
-    with partial.open("wb") as handle:
-        for chunk in get_exporter(fmt)(COLUMNS, rows, **options):
-            handle.write(chunk)
-    partial.replace(output)
+    try:
+        with partial.open("wb") as handle:
+            for chunk in get_exporter(fmt)(COLUMNS, rows, **options):
+                handle.write(chunk)
+        partial.replace(output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        fail(f"{output}: cannot write the register: {exc.strerror or exc}", code="write_failed")
     report(f"{output}: {len(rows)} registered assets", file=str(output), assets=len(rows))
 
 
