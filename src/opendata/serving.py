@@ -40,12 +40,16 @@ class _Supervisor(Multiprocess):
         self.failures: list[tuple[int | None, int]] = []
 
     def keep_subprocess_alive(self) -> None:
-        if not self.should_exit.is_set():
-            for process in self.processes:
-                code = process.exitcode
-                if code not in (None, 0) and (process.pid, code) not in self.failures:
-                    self.failures.append((process.pid, code))
+        # uvicorn replaces a dead worker in the list: the ones gone after its pass are the
+        # ones that died (joined, so their exit code is known). Looking before the pass
+        # raced a worker dying in between, whose failure then went unrecorded.
+        before = list(self.processes)
         super().keep_subprocess_alive()
+        for process in before:
+            code = process.exitcode
+            if process not in self.processes and code not in (None, 0):
+                if (process.pid, code) not in self.failures:
+                    self.failures.append((process.pid, code))
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
