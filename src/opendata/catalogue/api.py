@@ -20,7 +20,8 @@ from opendata.catalogue.licences import LICENCE_BY_ID, LICENCES
 from opendata.catalogue.data_api import content_disposition, export_options
 from opendata.catalogue.metadata import LicenceText, full_dataset_out, licence_text, request_api_root
 from opendata.catalogue.metadata_export import COLUMNS, metadata_rows
-from opendata.catalogue.schemas import DatasetOut, DomainOut, PublisherOut, SearchResponse
+from opendata.catalogue.related import RELATED_MAX, related_datasets
+from opendata.catalogue.schemas import DatasetOut, DomainOut, PublisherOut, RelatedOut, SearchResponse, related_out
 from opendata.deps import AppDatabase, AppSettings, DbSession
 from opendata.errors import bad_request, not_found
 from opendata.formats import get_exporter
@@ -94,6 +95,16 @@ class CatalogueController(Controller):
     def quality(self, db_session: DbSession, dataset_id: FromPath[str]) -> QualityReportOut:
         """Counts only (never cell values): rules and weights in docs/quality.md."""
         return quality_report(db_session, service.get_dataset(db_session, dataset_id))
+
+    @get("/datasets/{dataset_id:str}/related", summary="Related datasets: shared tags, domain, publisher",
+         sync_to_thread=True)
+    def related(self, db_session: DbSession, dataset_id: FromPath[str],
+                limit: Annotated[int, QueryParameter(ge=1, le=RELATED_MAX, description="how many")] = 6
+                ) -> list[RelatedOut]:
+        """Ranked: 3 points per shared tag, 2 for the same domain, 1 for the same
+        publisher department; then the most recently updated. Metadata only."""
+        dataset = service.get_dataset(db_session, dataset_id)
+        return [related_out(r) for r in related_datasets(db_session, dataset, limit)]
 
     @get("/catalogue/export", summary="The catalogue's metadata in bulk: one row per dataset (CSV or XLSX)",
          sync_to_thread=True)

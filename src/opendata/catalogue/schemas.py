@@ -155,6 +155,17 @@ class DatasetOut(DatasetSummary):
 
 
 @dataclass
+class RelatedOut:
+    """A related dataset and why: its score and what it shares with the dataset asked about."""
+
+    dataset: DatasetSummary
+    score: int
+    shared_tags: list[str]
+    same_domain: bool
+    same_publisher: bool
+
+
+@dataclass
 class FacetValue:
     value: str
     count: int
@@ -233,3 +244,8 @@ def dataset_out(d: Dataset) -> DatasetOut:
         quality_standard=d.quality_standard, usage_notes=d.usage_notes,
         created_at=d.created_at, resources=[resource_out(r) for r in d.resources],
     )
+
+
+def related_out(r: Any) -> RelatedOut:
+    """``r``: a catalogue.related.Related."""
+    return RelatedOut(dataset_summary(r.dataset), r.score, r.shared_tags, r.same_domain, r.same_publisher)

@@ -21,6 +21,7 @@ from opendata.catalogue import service
 from opendata.catalogue.metadata import request_api_root
 from opendata.interop.schema_org import dataset_json_ld, script_text
 from opendata.catalogue.models import Dataset, Resource
+from opendata.catalogue.related import related_datasets
 from opendata.deps import AppDatabase, DbSession
 from opendata.portal import figures
 from opendata.portal.feedback_pages import feedback_section
@@ -140,6 +141,7 @@ def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
         following=bool(following),
         quality=dataset_quality(db_session, dataset),
         feedback=feedback,
+        related=related_datasets(db_session, dataset),
         json_ld=script_text(dataset_json_ld(dataset, base_url, request_api_root(page.request), feedback["rating"])),
     )
 
