@@ -6,6 +6,7 @@ from opendata.audit import models as audit_models  # noqa: F401
 from opendata.catalogue import models as catalogue_models  # noqa: F401
 from opendata.search import models as search_models  # noqa: F401
 from opendata.compute import models as compute_models  # noqa: F401
+from opendata.compute.jobs import models as compute_job_models  # noqa: F401
 from opendata.demand import models as demand_models  # noqa: F401
 from opendata.stats import models as stats_models  # noqa: F401
 from opendata.assets import models as asset_models  # noqa: F401

@@ -287,6 +287,11 @@ BY_HAND: dict[tuple[str, str], list[dict[str, list[str]]]] = {
     ("/api/v1/compute/verify", "post"): ACCESS,  # the token travels to compute.service
     ("/api/v1/compute/models/{model_id}/score", "post"): ACCESS,
     ("/api/v1/token", "post"): [{"clientBasic": []}, {}],  # {}: the secret in the form body
+    ("/api/v1/compute/jobs", "post"): ACCESS,  # compute/jobs/service.py authenticates
+    **{(path, method): ACCESS + SESSION for path, method in (
+        ("/api/v1/compute/jobs", "get"), ("/api/v1/compute/jobs/{job_id}", "get"),
+        ("/api/v1/compute/jobs/{job_id}", "delete"), ("/api/v1/compute/jobs/{job_id}/cancel", "post"),
+        ("/api/v1/compute/jobs/{job_id}/result", "get"))},
 }
 
 

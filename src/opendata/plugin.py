@@ -187,7 +187,20 @@ class OpenDataPlugin(InitPluginProtocol):
                 for line in load_catalogues_if_changed(self.database, self.settings):
                     logger.info(line)
             self._prepare_keys()
+            self._recover_jobs()
         self.mailer.start()
+        # Heartbeats of this process's jobs, lost jobs of others, expired results (compute/jobs).
+        self.compute.jobs.start_ticker(self.database)
+
+    def _recover_jobs(self) -> None:
+        """Jobs whose process died (this host's, or silent for job_stale_seconds) are failed."""
+        from opendata.compute.jobs.state import fail_lost
+
+        with self.database.session() as session:
+            lost = fail_lost(session, self.compute.settings.job_stale_seconds, dead_here=True)
+            session.commit()
+        for job_id in lost:
+            logger.info("job %s failed: the process running it stopped", job_id)
 
     def _prepare_keys(self) -> None:
         """Seal signing keys left in the clear, sign a checkpoint of the chain as it is at

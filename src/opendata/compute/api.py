@@ -285,8 +285,9 @@ def _policy_out(session: DbSession, licence_id: int) -> PolicyOut:
 
 def _handlers() -> list[type[Controller]]:
     from opendata.compute.hidden_api import HiddenQueryController  # imports this module's helpers
+    from opendata.compute.jobs.api import JobsController
 
-    return [ComputeController, HiddenQueryController]
+    return [ComputeController, HiddenQueryController, JobsController]
 
 
 COMPUTE_HANDLERS = _handlers()

@@ -308,6 +308,17 @@ def _prepare_scoring(
     return weights, bias, _table_key(public_key.n, weights, exponent_bits, window), window
 
 
+def score_call(public_key: PublicKey, enc_weights: Sequence[int | str], enc_bias: int | str,
+               feature_rows: Sequence[Sequence[int]], *, blinding: Blinding | None = None,
+               exponent_bits: int = DEFAULT_EXPONENT_BITS) -> tuple[Any, tuple[Any, ...]]:
+    """(function, arguments) scoring ``feature_rows`` in any executor, the obfuscators computed
+    there: one chunk of a job (compute/jobs/), checked here like a synchronous batch."""
+    weights, bias, key, window = _prepare_scoring(public_key, enc_weights, enc_bias, feature_rows, exponent_bits,
+                                                  None, len(feature_rows))
+    return _score_rows, (int(public_key.n), weights, bias, key, exponent_bits, window,
+                         [list(r) for r in feature_rows], [], blinding)
+
+
 def _chunks(count: int, workers: int) -> list[tuple[int, int]]:
     parts = max(1, min(workers * CHUNKS_PER_WORKER, -(-count // MIN_CHUNK_ROWS)))
     size = -(-count // parts) if count else 0

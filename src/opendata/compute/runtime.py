@@ -61,9 +61,26 @@ class ComputeSettings:
     probe_alert_field: int = 5
     # Hidden queries over at most this many subjects use one vector instead of a grid.
     hidden_query_linear_max: int = 64
+    # Jobs (compute/jobs/): subjects per chunk (one task of the engine), per job, how long a
+    # result is kept, jobs coordinated at once per process, unfinished jobs per licence, and
+    # how long a running job may go without a heartbeat before it counts as lost.
+    job_chunk_subjects: int = 500
+    job_max_subjects: int = 200_000
+    job_result_seconds: int = 86_400
+    job_runners: int = 2
+    max_active_jobs_per_licence: int = 4
+    job_stale_seconds: int = 120
+    # The Dask scheduler jobs run on (tcp://host:8786); empty: the local worker processes.
+    dask_scheduler: str = ""
+
+    TEXT_SETTINGS = ("dask_scheduler",)
 
     def __post_init__(self) -> None:
         for name, value in dataclasses.asdict(self).items():
+            if name in self.TEXT_SETTINGS:
+                if not isinstance(value, str):
+                    raise ValueError(f"{ENV_PREFIX}{name.upper()} must be text")
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a positive whole number")
         if self.min_key_bits < DEFAULT_MIN_KEY_BITS:
@@ -87,10 +104,12 @@ class ComputeSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "ComputeSettings":
         environ = os.environ if environ is None else environ
-        values: dict[str, int] = {}
+        values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
             raw = environ.get(ENV_PREFIX + field.name.upper())
-            if raw is not None:
+            if raw is not None and field.name in cls.TEXT_SETTINGS:
+                values[field.name] = raw.strip()
+            elif raw is not None:
                 try:
                     values[field.name] = int(raw)
                 except ValueError:
@@ -108,6 +127,7 @@ class ComputeRuntime:
         self._pools: ObfuscatorPoolRegistry | None = None
         self._public_keys: collections.OrderedDict[str, PublicKey] = collections.OrderedDict()
         self._subject_secret: bytes | None = None
+        self._jobs: Any = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> "ComputeRuntime":
         # Litestar deep-copies route registrations, and with them the plugin whose bound
@@ -121,6 +141,16 @@ class ComputeRuntime:
             if self._executor is None:
                 self._executor = create_process_pool(self.settings.workers)
             return self._executor
+
+    @property
+    def jobs(self) -> Any:
+        """The jobs this process coordinates (compute/jobs/runner.py), created on first use."""
+        from opendata.compute.jobs.runner import JobRunner
+
+        with self._lock:
+            if self._jobs is None:
+                self._jobs = JobRunner(self)
+            return self._jobs
 
     def pool_for(self, public_key: PublicKey) -> ObfuscatorPool:
         """The key's obfuscator pool; creating it starts its background filler."""
@@ -178,6 +208,10 @@ class ComputeRuntime:
         fillers are asked to stop together, queued work is cancelled, and a worker still
         computing when the time is up is terminated (its request is being abandoned anyway)."""
         deadline = time.monotonic() + timeout
+        with self._lock:
+            jobs, self._jobs = self._jobs, None
+        if jobs is not None:
+            jobs.close()  # first: its coordinators stop handing chunks to the workers
         with self._lock:
             executor, self._executor = self._executor, None
             pools, self._pools = self._pools, None

@@ -228,9 +228,36 @@ def _usable_model(session: Session, runtime: ComputeRuntime, caller: ComputeCall
     return row, public_key, features
 
 
-def _scoring(session: Session, database: Database, runtime: ComputeRuntime, caller: ComputeCaller,
-             refusals: Refusals, model_id: int, body: bytes) -> ScoringJob:
-    subjects = parse_score(parse_json(body), runtime.settings.max_score_batch)
+@dataclass(frozen=True)
+class ScoringChecks:
+    """A scoring request that passed every check (model, grants, subjects, quota, caps):
+    what the synchronous endpoint and a scoring job both compute from."""
+
+    model_id: int
+    model_digest: str
+    key_id: str
+    output_mode: str
+    score_scale: int
+    enc_weights: list[str]
+    enc_bias: str
+    public_key: PublicKey
+    features: list[Feature]
+    typed: list[list[Any]]  # per feature, the subjects as its key column compares them
+    reveal_not_found: bool
+    digests: list[str]
+    caps: probing.Caps
+    probed: dict[tuple[str, str], int]
+    blinding: Blinding | None
+    secret: bytes
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f"{f.spec['dataset']}/{f.spec['field'] or '*'}" for f in self.features]
+
+
+def scoring_checks(session: Session, database: Database, runtime: ComputeRuntime, caller: ComputeCaller,
+                   refusals: Refusals, model_id: int, subjects: list[Any]) -> ScoringChecks:
+    """Every check of a scoring of ``subjects``, refused (audited by the caller) before any work."""
     row, public_key, features = _usable_model(session, runtime, caller, model_id)
     for feature in features:
         require_grant(refusals, caller, feature.source.dataset_id, feature.licensed_fields)
@@ -241,21 +268,29 @@ def _scoring(session: Session, database: Database, runtime: ComputeRuntime, call
     digests = [subject_digest(secret, s) for s in subjects]
     caps = runtime.settings.caps
     probed = probing.check(session, caps, caller.licence_id, digests)
-    matrix, found = feature_matrix(session, features, subjects, typed)
-    scored = [(s, x) for s, x in zip(subjects, matrix) if not reveal or s in found]
-    details = {
-        "licence": caller.licence_id, "model": model_id, "digest": row.digest, "key": row.key_id,
-        "features": [f"{f.spec['dataset']}/{f.spec['field'] or '*'}" for f in features],
-        "subjects": digests, "found": len(found),
-        "inputs": digest({"model": row.digest, "subjects": subjects}, secret),
-    }
     blinding = None if row.output_mode == REVIEWED else Blinding.for_model(
         public_key.n, row.enc_thresholds, len(features), row.weight_bits, row.bias_bits)
-    return ScoringJob(caller, row.output_mode, blinding, model_id, public_key, row.score_scale, list(row.enc_weights),
-                      row.enc_bias,
+    return ScoringChecks(model_id, row.digest, row.key_id, row.output_mode, row.score_scale, list(row.enc_weights),
+                         row.enc_bias, public_key, features, typed, reveal, digests, caps, probed, blinding, secret)
+
+
+def _scoring(session: Session, database: Database, runtime: ComputeRuntime, caller: ComputeCaller,
+             refusals: Refusals, model_id: int, body: bytes) -> ScoringJob:
+    subjects = parse_score(parse_json(body), runtime.settings.max_score_batch)
+    checked = scoring_checks(session, database, runtime, caller, refusals, model_id, subjects)
+    matrix, found = feature_matrix(session, checked.features, subjects, checked.typed)
+    reveal = checked.reveal_not_found
+    scored = [(s, x) for s, x in zip(subjects, matrix) if not reveal or s in found]
+    details = {
+        "licence": caller.licence_id, "model": model_id, "digest": checked.model_digest, "key": checked.key_id,
+        "features": checked.feature_names, "subjects": checked.digests, "found": len(found),
+        "inputs": digest({"model": checked.model_digest, "subjects": subjects}, checked.secret),
+    }
+    return ScoringJob(caller, checked.output_mode, checked.blinding, model_id, checked.public_key,
+                      checked.score_scale, checked.enc_weights, checked.enc_bias,
                       [s for s, _ in scored], [x for _, x in scored],
                       [s for s in subjects if s not in found] if reveal else None, len(subjects), details,
-                      caps, digests, probed)
+                      checked.caps, checked.digests, checked.probed)
 
 
 def prepare_scoring(database: Database, settings: Settings, runtime: ComputeRuntime, incoming: Incoming,
@@ -267,14 +302,21 @@ def prepare_scoring(database: Database, settings: Settings, runtime: ComputeRunt
             return _scoring(session, database, runtime, caller, refusals, model_id, incoming.body)
 
 
+OUTPUT_KEYS = {REVIEWED: "scores", DECISION: "decisions", BANDED: "bands"}
+
+
+def score_outputs(output_mode: str, subjects: list[str], results: list[Any]) -> dict[str, Any]:
+    """The worker's results as the wire carries them, by subject (see ScoreOut)."""
+    if output_mode == REVIEWED:
+        return {s: str(v) for s, v in zip(subjects, results, strict=True)}
+    if output_mode == DECISION:
+        return {s: str(v[0]) for s, v in zip(subjects, results, strict=True)}
+    return {s: [str(c) for c in v] for s, v in zip(subjects, results, strict=True)}
+
+
 def finish_scoring(database: Database, job: ScoringJob, results: list[Any], seconds: float) -> ScoreOut:
     """Charge one unit per subject asked for (found or not) and audit."""
-    if job.blinding is None:
-        outputs: dict[str, Any] = {s: str(v) for s, v in zip(job.subjects, results, strict=True)}
-    elif job.output_mode == DECISION:
-        outputs = {s: str(v[0]) for s, v in zip(job.subjects, results, strict=True)}
-    else:
-        outputs = {s: [str(c) for c in v] for s, v in zip(job.subjects, results, strict=True)}
+    outputs = score_outputs(job.output_mode, job.subjects, results)
     with database.session() as session:
         refusals = _refusals_after(job.caller, session, "compute.score", f"model:{job.model_id}")
         used = charge(refusals, job.caller, job.requested)
@@ -285,7 +327,7 @@ def finish_scoring(database: Database, job: ScoringJob, results: list[Any], seco
                                     "duration_ms": round(seconds * 1e3, 1), "compute_used_today": used},
                            request=job.caller.request)
         session.commit()
-    by_mode = {REVIEWED: "scores", DECISION: "decisions", BANDED: "bands"}[job.output_mode]
+    by_mode = OUTPUT_KEYS[job.output_mode]
     return ScoreOut(job.model_id, job.public_key.key_id, job.score_scale, job.output_mode, reference,
                     not_found=job.not_found, **{by_mode: outputs})
 
