@@ -5,6 +5,7 @@ coordinates, a daily series, and datasets that share tags, domain or publisher."
 from __future__ import annotations
 
 import copy
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from tests.factories import write_catalogue
 PUBLISHERS = [
     {"id": "gz-transport", "name_zh": "广州市交通运输局", "name_en": "Guangzhou Transport Bureau"},
     {"id": "gz-hrss", "name_zh": "广州市人力资源和社会保障局", "name_en": "Guangzhou HRSS Bureau"},
+    {"id": "gz-planning", "name_zh": "广州市规划和自然资源局", "name_en": "Guangzhou Planning Bureau"},
 ]
 
 COORDINATES = [
@@ -75,25 +77,43 @@ def visuals_manifest() -> dict[str, Any]:
             _dataset("stops-licensed", "授权站点位置", COORDINATES, "data/secret.csv", open_level="conditional",
                      licence="gz-authorised-1.0", tags=["公交", "地图"]),
             _dataset("ridership", "每日客流", SERIES_FIELDS, "data/ridership.csv", key=False, tags=["客流"]),
+            _dataset("many-stops", "大量站点", COORDINATES, "data/many.csv", tags=[], domain="urban",
+                     publisher="gz-planning"),
+            _dataset("long-series", "两年客流", SERIES_FIELDS[:2], "data/long.csv", key=False, tags=[],
+                     domain="urban", publisher="gz-planning"),
             _dataset("jobs", "就业登记", [{"name": "k", "title_zh": "编号", "type": "string"}], "data/k.csv",
                      domain="social_security", publisher="gz-hrss", tags=["就业"]),
         ],
     }
 
 
-VISUALS_DATA = {"data/stops.csv": STOPS_CSV, "data/secret.csv": SECRET_CSV, "data/ridership.csv": SERIES_CSV,
+MANY_ROWS = 1500
+MANY_CSV = "stop_id,name,longitude,latitude\n" + "".join(
+    f"M{i:05d},{'天河' if i % 3 else '越秀'}{i},{113.2 + i / 10000:.4f},{23.0 + (i % 50) / 500:.4f}\n"
+    for i in range(MANY_ROWS))
+
+LONG_DAYS = 500  # more dates than the chart draws one by one: a point per month
+LONG_CSV = "day,riders\n" + "".join(f"{date(2023, 1, 1) + timedelta(days=i)},{i}\n" for i in range(LONG_DAYS))
+
+VISUALS_DATA = {"data/many.csv": MANY_CSV, "data/long.csv": LONG_CSV, "data/stops.csv": STOPS_CSV, "data/secret.csv": SECRET_CSV, "data/ridership.csv": SERIES_CSV,
                 "data/k.csv": "k\nA\n"}
+
+
+def visuals_app(folder: Path, database_url: str, only: tuple[str, ...] = ()) -> Any:
+    """The portal on this catalogue (``only``: just these datasets)."""
+    from opendata import create_app
+    from opendata.settings import Settings
+
+    raw = visuals_manifest()
+    raw["datasets"] = [d for d in raw["datasets"] if not only or d["id"] in only]
+    catalogue = write_catalogue(folder / "cat", raw, VISUALS_DATA)
+    return create_app(Settings(data_dir=folder / "data", database_url=database_url, catalogues=(catalogue,),
+                               load_catalogues_on_startup=True, secure_cookies=False))
 
 
 @pytest.fixture(scope="module")
 def visuals_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One portal for a whole module (SQLite): the tests read, and write only their own rows."""
-    from opendata import create_app
-    from opendata.settings import Settings
-
     folder = tmp_path_factory.mktemp("visuals")
-    catalogue = write_catalogue(folder / "cat", visuals_manifest(), VISUALS_DATA)
-    settings = Settings(data_dir=folder / "data", database_url=f"sqlite:///{folder / 'od.db'}",
-                        catalogues=(catalogue,), load_catalogues_on_startup=True, secure_cookies=False)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(visuals_app(folder, f"sqlite:///{folder / 'od.db'}")) as client:
         yield client

@@ -28,6 +28,7 @@ from opendata.portal.feedback_pages import feedback_section
 from opendata.portal.licence_use import uses_for_visitor
 from opendata.portal.page import Page, url_with
 from opendata.portal.preview import FILTER_OPERATORS, Preview, RowFilter, build_preview
+from opendata.portal.visuals import page_visuals
 from opendata.quality.service import dataset_quality
 from opendata.sdk_wheel import install_comment
 from opendata.stats.service import count_use
@@ -107,6 +108,8 @@ def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
     preview: Preview | None = None
     if resource is not None:
         preview = build_preview(page.request, db_session, dataset, resource, row_filter)
+    visuals = page_visuals(page, dataset, resource, row_filter) if preview is not None and preview.error is None \
+        else {"map": None, "series": None}
     following = page.principal is not None and subscription_of(db_session, page.principal.user.id, dataset.id)
     if following:
         mark_seen(db_session, page.principal.user.id, dataset)  # looked at: no longer "updated"
@@ -126,6 +129,7 @@ def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
         resource=resource,
         resource_url=lambda r: url_with(f"/datasets/{dataset.id}", [], resource=r.id),
         preview=preview,
+        visuals=visuals,
         preview_error=page.t.error(preview.error) if preview is not None and preview.error else None,
         row_filter=row_filter,
         operators=FILTER_OPERATORS,
