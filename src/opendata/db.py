@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-import zlib
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,8 +190,17 @@ class Database:
             self._sessions = None
 
 
-# pg_advisory_lock takes a bigint: a fixed number derived from a fixed name.
-STARTUP_LOCK_KEY = zlib.crc32(b"opendata.startup")
+def pg_lock_key(name: str) -> str:
+    """An advisory-lock key (SQL) for ``name`` in the connection's current schema.
+
+    PostgreSQL's advisory locks belong to the whole database: a fixed key made every
+    deployment sharing a database in other schemas (and every test schema) wait for the
+    others' start-ups, loads and audit appends. The schema is part of the key."""
+    assert name.replace(".", "").replace("_", "").isalnum()  # a constant of ours, never input
+    return f"hashtext('{name}:' || current_schema())"
+
+
+STARTUP_LOCK = "opendata.startup"
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -207,11 +215,12 @@ def sqlite_path(url: str) -> Path | None:
 def _process_lock(database: Database) -> Iterator[None]:
     if database.engine.dialect.name == "postgresql":
         with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+            key = pg_lock_key(STARTUP_LOCK)
+            connection.execute(text(f"SELECT pg_advisory_lock({key})"))
             try:
                 yield
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY})
+                connection.execute(text(f"SELECT pg_advisory_unlock({key})"))
         return
     path = sqlite_path(database.url)
     if path is None:

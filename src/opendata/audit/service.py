@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from opendata.audit.chain import KEYED_SCHEME, canonical_json, values_hash
 from opendata.audit.keyfiles import material_for
 from opendata.audit.models import GENESIS_HASH, AuditRecord
-from opendata.db import utcnow
+from opendata.db import pg_lock_key, utcnow
 from opendata.errors import AppError
 
 # incomplete: begun and charged, then broken off (a download whose stream broke; refunded).
 OUTCOMES = ("success", "refused", "incomplete")
 # Any fixed 64-bit number works; this one spells "odaudit" so a DBA can tell whose it is.
-ADVISORY_LOCK_KEY = 0x6F64617564697400
+AUDIT_LOCK = "opendata.audit"
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def _lock_chain(session: Session) -> None:
     """Serialise appenders until the caller's transaction ends, so the chain never forks."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        session.execute(text(f"SELECT pg_advisory_xact_lock({pg_lock_key(AUDIT_LOCK)})"))
     elif dialect == "sqlite":
         # pysqlite opens a transaction only at the first write, so reading the chain's
         # head first could see a head another process is about to extend. A write that

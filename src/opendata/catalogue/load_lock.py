@@ -17,8 +17,10 @@ from sqlalchemy.engine import Connection
 
 from opendata.db import sqlite_path
 
-# The first key of the two-key PostgreSQL advisory lock of a load (the second: the table).
+# The first key of the two-key PostgreSQL advisory lock of a load; the second names the
+# table in its schema (advisory locks belong to the whole database, see db.pg_lock_key).
 PG_LOCK_NAMESPACE = zlib.crc32(b"opendata.staging") & 0x7FFFFFFF
+_TABLE_KEY = "hashtext(:table || '@' || current_schema())"
 
 
 class LoadLock:
@@ -38,8 +40,8 @@ class LoadLock:
     def try_acquire(self) -> bool:
         if self.engine.dialect.name == "postgresql":
             connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            got = connection.scalar(text("SELECT pg_try_advisory_lock(:ns, :key)"),
-                                    {"ns": PG_LOCK_NAMESPACE, "key": _int4(self.table)})
+            got = connection.scalar(text(f"SELECT pg_try_advisory_lock(:ns, {_TABLE_KEY})"),
+                                    {"ns": PG_LOCK_NAMESPACE, "table": self.table})
             if not got:
                 connection.close()
                 return False
@@ -61,8 +63,8 @@ class LoadLock:
     def release(self) -> None:
         if self._connection is not None:
             try:
-                self._connection.execute(text("SELECT pg_advisory_unlock(:ns, :key)"),
-                                         {"ns": PG_LOCK_NAMESPACE, "key": _int4(self.table)})
+                self._connection.execute(text(f"SELECT pg_advisory_unlock(:ns, {_TABLE_KEY})"),
+                                         {"ns": PG_LOCK_NAMESPACE, "table": self.table})
             finally:
                 self._connection.close()
                 self._connection = None
@@ -74,7 +76,3 @@ class LoadLock:
             self._handle.close()
             self._handle = None
 
-
-def _int4(name: str) -> int:
-    value = zlib.crc32(name.encode())
-    return value - (1 << 32) if value >= 1 << 31 else value
