@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 import httpx
 
 from opendata.client_compute import ComputeMethods
+from opendata.client_jobs import Job, JobFailed, JobMethods
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -100,7 +101,7 @@ def _params(values: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-class OpenDataClient(ComputeMethods):
+class OpenDataClient(ComputeMethods, JobMethods):
     """A client for one portal. Use it as a context manager, or call close()."""
 
     def __init__(

@@ -174,17 +174,11 @@ class ComputeMethods:
         ``{subject: True if at or above the threshold}`` (decision), ``{subject: band 0..k}``
         (banded: how many thresholds the score reaches). Subjects the licence reports as not
         found (only if its policy reveals that) are left out."""
+        from opendata.client_jobs import decode_result
+
         key = self._key()
         answer = self._post(f"/api/v1/compute/models/{int(model_id)}/score", {"subjects": list(subjects)})
-        if answer["key_id"] != key.public_key.key_id:
-            raise ValueError(f"model {model_id} is encrypted under key {answer['key_id']}, not this client's key")
-        mode = answer["output_mode"]
-        if mode == "decision":
-            return {subject: key.decision(c) for subject, c in answer["decisions"].items()}
-        if mode == "banded":
-            return {subject: key.band(cs) for subject, cs in answer["bands"].items()}
-        scale = int(answer["score_scale"])
-        return {subject: key.decrypt(c, scale) for subject, c in answer["scores"].items()}
+        return decode_result(key, answer)
 
     # -- hidden query (匿踪查询) -------------------------------------------------------------
 

@@ -269,3 +269,6 @@ def subject_digest(ctx: click.Context, subjects: tuple[str, ...]) -> None:
     report_list([f"{subject}\t{digest}" for subject, digest in digests],
                 [{"subject": subject, "digest": digest} for subject, digest in digests])
 
+
+
+from opendata.compute import jobs_cli  # noqa: E402,F401  (registers `opendata compute job ...`)
