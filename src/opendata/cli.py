@@ -62,6 +62,7 @@ def serve(ctx: click.Context, host: str, port: int, reload: bool, workers: int,
         settings = settings.replace(serve_graceful_shutdown_seconds=graceful_timeout)
     if workers < 1:
         raise click.UsageError("--workers must be at least 1")
+    _plugins_load(settings)
     _database_answers(settings)
     os.environ.setdefault(ENV_PREFIX + "BASE_URL", f"http://{host}:{port}")
     text = f"opendata on http://{host}:{port}  (database: {settings.resolved_database_url})"
@@ -76,6 +77,17 @@ def serve(ctx: click.Context, host: str, port: int, reload: bool, workers: int,
     code = run_server(settings, host=host, port=port, reload=reload, workers=workers)
     if code:
         raise SystemExit(code)
+
+
+def _plugins_load(settings: Settings) -> None:
+    """Enable the configured plugins once before any server process starts: a broken or
+    unknown one is then one line naming it and exit 1, not a traceback per worker."""
+    from opendata.extensions import PluginError, load_plugins
+
+    try:
+        load_plugins(settings.plugins)
+    except PluginError as error:
+        fail(str(error), "plugin_failed")
 
 
 def _database_answers(settings: Settings) -> None:

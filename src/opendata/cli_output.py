@@ -126,7 +126,32 @@ def _first_line(error: BaseException) -> str:
 
 class OpenDataGroup(click.Group):
     """The root group: turns the failures every command shares into one line and an exit
-    code (and, with --json, a JSON error), instead of a traceback."""
+    code (and, with --json, a JSON error), instead of a traceback. The command groups of
+    the plugins that ``OPENDATA_PLUGINS`` enables (opendata.extensions) are added to it."""
+
+    def _plugin_commands(self) -> dict[str, click.Command]:
+        from opendata.extensions import PluginError, load_plugins
+        from opendata.settings import Settings
+
+        try:
+            names = Settings.from_env().plugins
+        except ValueError:
+            return {}  # the group's callback reports a bad setting
+        if not names:
+            return {}
+        try:
+            registry = load_plugins(names)
+        except PluginError as error:
+            fail(str(error), "plugin_failed")
+        for command in registry.cli_groups.values():
+            equip(command)
+        return {name: cmd for name, cmd in registry.cli_groups.items() if name not in self.commands}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugin_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._plugin_commands().get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         import httpx

@@ -53,6 +53,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # The key of a session's ``info`` that names its deployment's time zone (opendata.localtime).
 TIMEZONE_INFO_KEY = "opendata.timezone"
+# The key of a session's ``info`` that holds its application's plugin registry.
+EXTENSIONS_INFO_KEY = "opendata.extensions"
 # The same for code that holds an engine rather than a session (the use counters).
 ENGINE_TIMEZONES: "weakref.WeakKeyDictionary[Engine, str]" = weakref.WeakKeyDictionary()
 
@@ -103,8 +105,11 @@ class Database:
     """One engine and its session factory; created lazily by whoever needs a connection."""
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = DEFAULT_POOL_SIZE,
-                 pool_timeout: float = DEFAULT_POOL_TIMEOUT, timezone: str | None = None) -> None:
+                 pool_timeout: float = DEFAULT_POOL_TIMEOUT, timezone: str | None = None,
+                 extensions: Any = None) -> None:
         self.url = url
+        # The application's plugin registry (opendata.extensions), carried by every session.
+        self.extensions = extensions
         # The deployment's time zone travels with every session (opendata.localtime.zone_of).
         self.timezone = timezone
         self._echo = echo
@@ -130,7 +135,9 @@ class Database:
     @property
     def sessions(self) -> sessionmaker[Session]:
         if self._sessions is None:
-            info = {TIMEZONE_INFO_KEY: self.timezone} if self.timezone else {}
+            info: dict[str, Any] = {TIMEZONE_INFO_KEY: self.timezone} if self.timezone else {}
+            if self.extensions is not None:
+                info[EXTENSIONS_INFO_KEY] = self.extensions
             self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         return self._sessions
 

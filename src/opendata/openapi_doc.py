@@ -13,6 +13,7 @@ public read endpoints are checked against it by schemathesis (tests/interop/test
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -77,8 +78,8 @@ ROW_PARAMETERS = [
      "description": "field=value or field__op=value (eq, ne, lt, lte, gt, gte, in, contains, …; docs/data-access.md)"},
 ]
 BINARY = {"type": "string", "format": "binary"}
-DOWNLOAD_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                  "application/json", "application/x-ndjson")
+# The metadata export's two formats (the rows download lists the application's formats).
+DOWNLOAD_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 RDF_TYPES = {"jsonld": "application/ld+json", "ttl": "text/turtle", "rdf": "application/rdf+xml"}
 JSON_LD = {"type": "object", "required": ["@context"], "description": "JSON-LD (compacted, @graph)"}
 
@@ -103,8 +104,14 @@ def _operations(document: dict[str, Any]):  # type: ignore[no-untyped-def]
                 yield path, method, item[method]
 
 
-def correct(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Rewrite ``document`` in place (and return it). ``prefix``: the API's mount path."""
+def correct(document: dict[str, Any], prefix: str = "", formats: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Rewrite ``document`` in place (and return it). ``prefix``: the API's mount path.
+    ``formats``: the download formats (name -> media type) of the application, its
+    plugins' included (opendata.extensions); the core's when None."""
+    if formats is None:
+        from opendata.formats.registry import CORE_EXPORTERS
+
+        formats = {name: e.media_type for name, e in CORE_EXPORTERS.items()}
     components = document.setdefault("components", {})
     components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     components["schemas"]["RowsPage"] = ROWS_PAGE
@@ -124,7 +131,7 @@ def correct(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     base = prefix.rstrip("/")
     paths = document.get("paths", {})
     _public_metadata(paths, base)
-    _data(paths, base)
+    _data(paths, base, {name: media.split(";")[0] for name, media in formats.items()})
     _standards(paths, base)
     return document
 
@@ -162,11 +169,11 @@ def _public_metadata(paths: dict[str, Any], base: str) -> None:
             {"name": "header", "in": "query", "required": False, "schema": {"enum": ["names", "titles"]}}]
         export["responses"]["200"] = {
             "description": "One row per dataset, streamed", "headers": {"Content-Disposition": {"schema": TEXT}},
-            "content": {media: {"schema": BINARY} for media in DOWNLOAD_TYPES[:2]}}
+            "content": {media: {"schema": BINARY} for media in DOWNLOAD_TYPES}}
         _add_errors(export, "400")
 
 
-def _data(paths: dict[str, Any], base: str) -> None:
+def _data(paths: dict[str, Any], base: str, formats: Mapping[str, str]) -> None:
     root = f"{base}/api/v1/datasets/{{dataset_id}}/resources/{{resource_id}}"
     optional_token = [{}, {"accessToken": []}]
     rows = _get(paths, f"{root}/rows")
@@ -187,7 +194,7 @@ def _data(paths: dict[str, Any], base: str) -> None:
         download["security"] = optional_token
         download["parameters"] = [p for p in download.get("parameters", []) if p.get("in") == "path"] + [
             {"name": "format", "in": "query", "required": False,
-             "schema": {"enum": ["csv", "xlsx", "json", "ndjson"], "default": "csv"}},
+             "schema": {"enum": list(formats), "default": "csv"}},
             {"name": "bom", "in": "query", "required": False, "schema": {"enum": ["0", "1", "true", "false"]}},
             {"name": "header", "in": "query", "required": False, "schema": {"enum": ["names", "titles"]}},
             {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1},
@@ -196,7 +203,7 @@ def _data(paths: dict[str, Any], base: str) -> None:
             {"name": "Range", "in": "header", "required": False, "schema": TEXT,
              "description": "one bytes= range; honoured on the canonical CSV of open data"},
             {"name": "If-Range", "in": "header", "required": False, "schema": TEXT}]
-        files = {media: {"schema": BINARY} for media in DOWNLOAD_TYPES}
+        files = {media: {"schema": BINARY} for media in dict.fromkeys(formats.values())}
         headers = {**VALIDATOR_HEADERS, "Content-Disposition": {"schema": TEXT},
                    "Accept-Ranges": {"schema": {"enum": ["bytes", "none"]}}}
         download["responses"]["200"] = {"description": "The file, streamed", "headers": headers, "content": files}

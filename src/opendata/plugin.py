@@ -30,6 +30,7 @@ from opendata.compute.runtime import ComputeRuntime, ComputeSettings
 from opendata import spool
 from opendata.db import Database
 from opendata.errors import EXCEPTION_HANDLERS
+from opendata.extensions import Registry, dispatch, load_plugins
 from opendata.feedback.api import FeedbackController
 from opendata import httpconv, openapi_doc
 from opendata.interop.routes import INTEROP_HANDLERS
@@ -66,10 +67,14 @@ class OpenDataPlugin(InitPluginProtocol):
         prefix = self.settings.api_prefix if path_prefix is None else path_prefix
         localtime.zone(self.settings.timezone)  # an unknown zone stops start-up, named
         self.path_prefix = "/" + prefix.strip("/") if prefix.strip("/") else "/"
+        # The enabled plugins' additions (docs/plugins.md); a broken or unknown plugin
+        # raises PluginError here, one line naming it, before anything else is built.
+        self.extensions: Registry = load_plugins(self.settings.plugins)
+        dispatch.install()  # event hooks fire after the commits of the work they report
         self.database = Database(self.settings.resolved_database_url, echo=False,
                                  pool_size=self.settings.db_pool_size,
                                  pool_timeout=self.settings.db_pool_timeout_seconds,
-                                 timezone=self.settings.timezone)
+                                 timezone=self.settings.timezone, extensions=self.extensions)
         # The audit key, checkpoint key and KEK of this deployment (files read on first use).
         self.audit_keys = audit_keyfiles.configure(self.database.url, KeyMaterial.from_settings(self.settings))
         self.checkpointer: Checkpointer | None = None
@@ -81,7 +86,7 @@ class OpenDataPlugin(InitPluginProtocol):
     def route_handlers(self) -> list:
         return [CatalogueController, SynonymsController, DataController, StatsController, *ACCESS_HANDLERS,
                 *COMPUTE_HANDLERS, *INTEROP_HANDLERS, InferController, AssetsController, *SDK_HANDLERS,
-                VersionsController, *SUBSCRIPTION_HANDLERS, FeedbackController]
+                VersionsController, *SUBSCRIPTION_HANDLERS, FeedbackController, *self.extensions.api_handlers]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         router = Router(
@@ -162,7 +167,8 @@ class OpenDataPlugin(InitPluginProtocol):
         except KeyError:
             return  # the host application has no OpenAPI document
         prefix = "" if self.path_prefix == "/" else self.path_prefix
-        document = openapi_doc.correct(openapi.provide_openapi_schema(), prefix)
+        document = openapi_doc.correct(openapi.provide_openapi_schema(), prefix,
+                                       formats={name: e.media_type for name, e in self.extensions.exporters.items()})
         openapi_doc.apply_security(document, openapi_doc.security_by_operation(app), prefix)
 
     def prepare(self) -> None:

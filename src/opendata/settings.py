@@ -59,6 +59,11 @@ def _parse_timezone(text: str) -> str:
     return check_timezone(text)
 
 
+def _parse_names(text: str) -> tuple[str, ...]:
+    """Comma-separated names (plugins): blanks dropped."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 def _parse_paths(text: str) -> tuple[Path, ...]:
     return tuple(Path(part) for part in text.split(os.pathsep) if part.strip())
 
@@ -166,6 +171,9 @@ class Settings:
     mail_max_attempts: int = 8
     # Comments and problem reports one person may post per hour (docs/portal.md, "Ratings and comments").
     comments_per_hour: int = 10
+    # Plugins to enable, by entry-point name in the group opendata.plugins (docs/plugins.md);
+    # installed but not named here, a plugin does nothing.
+    plugins: tuple[str, ...] = ()
 
     _parsers = {
         "data_dir": Path,
@@ -220,7 +228,14 @@ class Settings:
         "db_pool_size": int,
         "db_pool_timeout_seconds": float,
         "manage_handler_threads": _parse_bool,
+        "plugins": _parse_names,
     }
+
+    def __post_init__(self) -> None:
+        if isinstance(self.plugins, str):
+            object.__setattr__(self, "plugins", _parse_names(self.plugins))
+        elif not isinstance(self.plugins, tuple):
+            object.__setattr__(self, "plugins", tuple(self.plugins))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -28,6 +28,8 @@ from opendata.access.models import Application, ApplicationEvent, ApplicationIte
 from opendata.access.principals import Principal
 from opendata.audit.service import RequestInfo, append, refuse
 from opendata.db import utcnow
+from opendata.extensions.dispatch import after_commit
+from opendata.extensions.events import LICENCE_APPROVED
 from opendata.errors import AppError, bad_request
 
 TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
@@ -169,6 +171,9 @@ def decide(session: Session, principal: Principal, application: Application, com
                     "datasets": {d.dataset_id: {"operations": d.operations, "fields": d.fields}
                                  for d in licence.datasets}},
            request=request)
+    after_commit(session, LICENCE_APPROVED, licence=licence.id, application=application.id,
+                 organisation=application.organisation_id,
+                 datasets=sorted(d.dataset_id for d in licence.datasets))
     return licence
 
 

@@ -33,6 +33,7 @@ from opendata.catalogue.rowstore import fetch_rows_fast, resource_table
 from opendata.catalogue.schemas import FieldOut, field_out
 from opendata.deps import AppDatabase, AppSettings, DbSession
 from opendata.errors import AppError, bad_request
+from opendata.extensions import DOWNLOAD_SERVED, registry_of
 from opendata.formats import Column, FormatError, get_exporter
 from opendata.formats.json_export import row_encoder
 from opendata.httpconv.conditional import (
@@ -233,16 +234,25 @@ def serve_download(request: Request, db_session: Session, database: Any, setting
     that the guard, the masks, the quota and the audit are the same for both. A version's
     file has no validators or ranges (they describe the current rows)."""
     fmt = request.query_params.get("format", "csv")
+    # The application's formats: the core's and its plugins' (opendata.extensions).
+    extensions = registry_of(db_session)
     try:
-        exporter = get_exporter(fmt)
+        exporter = get_exporter(fmt, extensions.exporters)
+        options = exporter.parse_options(request.query_params, settings)
     except FormatError as exc:
         raise bad_request(exc.code, exc.message) from None
-    options = export_options(exporter.name, request, settings)
     head = is_head(request)
     dataset, resource, served, query, grant = _prepare(
         request, db_session, dataset_id, resource_id, "download", settings, paginated=False, probe=head,
         version=version,
     )
+    if not exporter.supports(_columns(served, query.fields)):
+        # Checked after the guard (a licensed resource's columns are not told to strangers)
+        # and before any row is read or charged: the transaction has not been committed.
+        db_session.rollback()
+        raise bad_request("format_not_supported",
+                          f"resource {resource.id!r} cannot be downloaded as {exporter.name}"
+                          f" (formats for it: {', '.join(e.name for e in extensions.exporters_for(_columns(served, query.fields)))})")
     stem = f"{dataset.title_zh}-{resource.title_zh}" + (f"-v{version.number}" if version is not None else "")
     fallback = f"{dataset.id}_{resource.id}" + (f"_v{version.number}" if version is not None else "")
     headers = {
@@ -259,7 +269,7 @@ def serve_download(request: Request, db_session: Session, database: Any, setting
     if is_open(dataset):
         allow_cors(request)
     if is_open(dataset) and version is None:
-        validators = download_validators(request, dataset, resource, exporter.name)
+        validators = download_validators(request, dataset, resource, exporter.name, exporter.reproducible)
         headers.update(validators.headers())
         size = canonical_size(request, db_session, resource, exporter.name)
         if validators.not_modified(request):
@@ -284,7 +294,10 @@ def serve_download(request: Request, db_session: Session, database: Any, setting
     row_limit = query.limit if "limit" in request.query_params else None
     rows = CountedRows(stream_rows(database.engine, resource, query, _in_order(served, query.fields), row_limit))
     chunks = exporter(_columns(served, query.fields), rows, **options)
-    chunks = settled_download(chunks, rows, database, grant, dataset.id, exporter.name)
+    chunks = settled_download(chunks, rows, database, grant, dataset.id, exporter.name,
+                              served=lambda count: extensions.fire(DOWNLOAD_SERVED, dataset=dataset.id,
+                                                                   resource=resource.id, format=exporter.name,
+                                                                   rows=count, licence=grant.licence_id))
     if wanted is not None:
         return Stream(byte_slice(chunks, wanted), media_type=media_type, headers=headers, status_code=206)
     return Stream(chunks, media_type=media_type, headers=headers)
@@ -308,17 +321,11 @@ def _next_link(request: Request, cursor: str | None) -> str | None:
 
 
 def export_options(fmt: str, request: Request, settings: Settings) -> dict[str, Any]:
-    if fmt == "csv":
-        bom = request.query_params.get("bom", "0")
-        if bom not in ("0", "1", "true", "false"):
-            raise bad_request("invalid_parameter", "bom takes 1 or 0")
-        header = request.query_params.get("header", "names")
-        if header not in ("names", "titles"):
-            raise bad_request("invalid_parameter", "header takes names or titles")
-        return {"bom": bom in ("1", "true"), "header": header}
-    if fmt == "xlsx":
-        return {"max_rows_per_sheet": settings.xlsx_max_rows_per_sheet}
-    return {}
+    """The options of a core format's export (metadata and asset exports: core formats only)."""
+    try:
+        return get_exporter(fmt).parse_options(request.query_params, settings)
+    except FormatError as exc:
+        raise bad_request(exc.code, exc.message) from None
 
 
 def stream_rows(

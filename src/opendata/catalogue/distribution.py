@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from opendata.catalogue.masking import MASKING_SECRET, row_masker, served_fields
 from opendata.catalogue.models import Dataset, Resource
+from opendata.catalogue.offered_formats import plugin_formats
 from opendata.catalogue.rowstore import ROW_ID, fetch_rows_fast, resource_table
 from opendata.formats import Column, get_exporter
 from opendata.secrets import instance_secret
@@ -41,6 +42,16 @@ class FileDigest:
 
 
 @dataclass(frozen=True)
+class FormatDownload:
+    """The resource's rows in one more format (the formats a plugin adds)."""
+
+    format: str
+    media_type: str
+    download_url: str
+    file_type: tuple[str, str]
+
+
+@dataclass(frozen=True)
 class DistributionInfo:
     """One resource as a downloadable file. ``download_url`` None: rows are never served."""
 
@@ -50,6 +61,9 @@ class DistributionInfo:
     format: str
     byte_size: int | None
     sha256: str | None
+    # The same rows in every format an enabled plugin adds (CKAN resources and DCAT
+    # distributions of their own); empty when rows are never served.
+    alternatives: tuple[FormatDownload, ...] = ()
 
 
 # Keyed by database, row table and data digest: table names repeat across databases.
@@ -108,5 +122,9 @@ def distribution_info(session: Session, root: str, dataset: Dataset, resource: R
     if dataset.open_level != "closed":
         download = f"{root}{resource_api_path(dataset.id, resource.id)}/download?format={DOWNLOAD_FORMAT}"
     digest = csv_digest(session, resource) if dataset.open_level == "unconditional" else None
+    alternatives = tuple(
+        FormatDownload(e.name, e.media_type.split(";")[0],
+                       f"{root}{resource_api_path(dataset.id, resource.id)}/download?format={e.name}", e.file_type)
+        for e in plugin_formats(session, resource)) if download else ()
     return DistributionInfo(access_url, download, CSV_MEDIA_TYPE, DOWNLOAD_FORMAT,
-                            digest.byte_size if digest else None, digest.sha256 if digest else None)
+                            digest.byte_size if digest else None, digest.sha256 if digest else None, alternatives)

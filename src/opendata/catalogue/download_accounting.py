@@ -17,7 +17,7 @@ the server cannot know what the client's network delivered after that.
 from __future__ import annotations
 
 import logging
-from typing import Any, AsyncIterator, Iterator, Sequence
+from typing import Any, AsyncIterator, Callable, Iterator, Sequence
 
 import anyio
 import anyio.to_thread
@@ -61,9 +61,11 @@ def _settle(database: Database, grant: Grant, dataset_id: str, fmt: str, complet
 
 
 async def settled_download(chunks: Iterator[Any], rows: CountedRows, database: Database, grant: Grant,
-                           dataset_id: str, fmt: str) -> AsyncIterator[Any]:
+                           dataset_id: str, fmt: str,
+                           served: Callable[[int], None] | None = None) -> AsyncIterator[Any]:
     """Yield the exporter's chunks (each produced on a worker thread: they read the
-    database), then settle the download, whether it ended or was broken off."""
+    database), then settle the download, whether it ended or was broken off; a whole
+    download then calls ``served(rows)`` (the download.served event hooks)."""
     completed, size = False, 0
     try:
         while True:
@@ -81,6 +83,8 @@ async def settled_download(chunks: Iterator[Any], rows: CountedRows, database: D
                 await anyio.to_thread.run_sync(_close, chunks, rows)
                 await anyio.to_thread.run_sync(_settle, database, grant, dataset_id, fmt, completed, rows.count,
                                                size)
+                if completed and served is not None:
+                    await anyio.to_thread.run_sync(served, rows.count)
             except Exception:  # never mask the stream's own outcome; the log says what failed
                 logger.exception("could not settle the download of %s", dataset_id)
 

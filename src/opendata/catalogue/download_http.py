@@ -8,8 +8,8 @@ ranges, and is never readable cross-origin.
 Download validators: a download of open data is a pure function of the row table's
 generation (its table name changes on every reingest; its data digest), the dataset's
 metadata (``updated_at``: field types and masks), the format, the query string and this
-software's version. CSV, JSON and NDJSON are byte-for-byte reproducible from those, so
-their ETag is strong. XLSX is not (the workbook records when it was written), so its ETag
+software's version. Formats whose Exporter says ``reproducible`` (CSV, JSON, NDJSON) are
+byte-for-byte reproducible from those, so their ETag is strong. XLSX is not (the workbook records when it was written), so its ETag
 is weak and it is never served in ranges.
 
 Ranges and Content-Length: on the canonical CSV (``download?format=csv`` with no other
@@ -31,7 +31,6 @@ from opendata.catalogue.http_meta import last_modified
 from opendata.catalogue.models import Dataset, Resource
 from opendata.httpconv.conditional import Validators, strong_etag, weak_etag
 
-REPRODUCIBLE_FORMATS = ("csv", "json", "ndjson")
 PRIVATE = {"Cache-Control": "private, no-store"}
 
 
@@ -43,10 +42,12 @@ def query_key(request: Request) -> str:
     return "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
 
 
-def download_validators(request: Request, dataset: Dataset, resource: Resource, fmt: str) -> Validators:
+def download_validators(request: Request, dataset: Dataset, resource: Resource, fmt: str,
+                        reproducible: bool) -> Validators:
+    """``reproducible``: the format gives the same bytes for the same rows (its Exporter says)."""
     parts = ("download", resource.table_name, resource.data_digest, dataset.updated_at.isoformat(), fmt,
              query_key(request), __version__)
-    etag = strong_etag(*parts) if fmt in REPRODUCIBLE_FORMATS else weak_etag(*parts)
+    etag = strong_etag(*parts) if reproducible else weak_etag(*parts)
     return Validators(etag, last_modified(dataset))
 
 

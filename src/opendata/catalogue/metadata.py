@@ -14,10 +14,11 @@ from litestar import Request
 from sqlalchemy.orm import Session
 
 from opendata.catalogue.distribution import api_root, distribution_info
+from opendata.catalogue.offered_formats import offered
 from opendata.catalogue.licences import Licence, licence_for, licence_url
 from opendata.catalogue.models import Dataset
 from opendata.catalogue.schemas import (
-    ChecksumOut, ContactPointOut, DatasetOut, LicenceOut, dataset_out,
+    ChecksumOut, ContactPointOut, DatasetOut, DownloadOut, LicenceOut, dataset_out,
 )
 from opendata.feedback.ratings import summary as rating_summary
 from opendata.feedback.schemas import rating_summary_out
@@ -80,4 +81,8 @@ def full_dataset_out(session: Session, root: str, dataset: Dataset) -> DatasetOu
         resource_out.byte_size = info.byte_size
         if info.sha256:
             resource_out.checksum = ChecksumOut("sha256", info.sha256)
+        if info.download_url:
+            resource_out.downloads = [
+                DownloadOut(e.name, e.media_type.split(";")[0], f"{info.download_url.rsplit('?', 1)[0]}?format={e.name}")
+                for e in offered(session, resource)]
     return out

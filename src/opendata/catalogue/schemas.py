@@ -67,6 +67,15 @@ class ChecksumOut:
 
 
 @dataclass
+class DownloadOut:
+    """One format a resource can be downloaded in (the core's and enabled plugins')."""
+
+    format: str
+    media_type: str
+    url: str
+
+
+@dataclass
 class LicenceOut:
     id: str
     title_zh: str
@@ -103,6 +112,8 @@ class ResourceOut:
     media_type: str | None = None
     byte_size: int | None = None
     checksum: ChecksumOut | None = None
+    # Every download format of the resource (None: rows are never served).
+    downloads: list[DownloadOut] | None = None
     # Cell texts read as NULL at ingest (None: only the empty cell).
     missing_values: list[str] | None = None
 

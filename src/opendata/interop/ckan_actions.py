@@ -16,7 +16,7 @@ from opendata.errors import AppError
 from opendata.feedback import ratings
 from opendata.interop.ckan import CKAN_VERSION, CkanCall, not_found
 from opendata.interop.ckan_package import (
-    group_dict, license_dict, organization_dict, package_dict, resource_dict, split_resource_id,
+    group_dict, license_dict, organization_dict, package_dict, resource_dicts, split_resource_id,
 )
 from opendata.stats.popularity import usage_totals
 from opendata.stats.service import count_use
@@ -134,10 +134,12 @@ def resource_show(call: CkanCall) -> dict[str, Any]:
     if parts is None:
         raise not_found(f"resource {ident!r}")
     dataset = _dataset(call, parts[0])
-    resource = next((r for r in dataset.resources if r.id == parts[1]), None)
-    if resource is None:
-        raise not_found(f"resource {ident!r}")
-    return resource_dict(call.session, call.links, dataset, resource)
+    # "<resource>.<format>": the resource in a format an enabled plugin adds (resource_dicts).
+    for resource in dataset.resources:
+        for item in resource_dicts(call.session, call.links, dataset, resource):
+            if item["id"] == ident:
+                return item
+    raise not_found(f"resource {ident!r}")
 
 
 def license_list(call: CkanCall) -> list[dict[str, Any]]:

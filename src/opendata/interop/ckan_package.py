@@ -97,6 +97,19 @@ def resource_dict(session: Session, links: Links, dataset: Dataset, resource: Re
     }
 
 
+def resource_dicts(session: Session, links: Links, dataset: Dataset, resource: Resource) -> list[dict[str, Any]]:
+    """The resource, then one more CKAN resource per format an enabled plugin adds (the
+    same rows; id ``<resource id>.<format>``, no datastore of its own)."""
+    first = resource_dict(session, links, dataset, resource)
+    info = distribution_info(session, links.api, dataset, resource)
+    more = [{**first, "id": f"{first['id']}.{alt.format}", "name": f"{resource.title_zh}（{alt.format.upper()}）",
+             "name_en": f"{resource.title_en} ({alt.format.upper()})" if resource.title_en else None,
+             "format": alt.format.upper(), "url": alt.download_url, "mimetype": alt.media_type,
+             "size": None, "hash": "", "datastore_active": False}
+            for alt in info.alternatives]
+    return [first, *more]
+
+
 def package_dict(session: Session, links: Links, dataset: Dataset, usage: UsageTotals | None = None,
                  rating: RatingSummary | None = None) -> dict[str, Any]:
     licence = licence_for(dataset.licence)
@@ -104,7 +117,7 @@ def package_dict(session: Session, links: Links, dataset: Dataset, usage: UsageT
     contact = contact_point(dataset)
     usage = usage or UsageTotals()
     rating = rating or RatingSummary()
-    resources = [resource_dict(session, links, dataset, r) for r in dataset.resources]
+    resources = [item for r in dataset.resources for item in resource_dicts(session, links, dataset, r)]
     extras = {
         "open_level": dataset.open_level, "update_frequency": dataset.update_frequency,
         "industry_code": dataset.industry_code, "spatial": dataset.spatial_coverage,

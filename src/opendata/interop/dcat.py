@@ -221,8 +221,9 @@ def add_media_type(ctx: DcatContext, media_type: str) -> URIRef:
     return iri
 
 
-def add_file_type(ctx: DcatContext, fmt: str) -> URIRef:
-    code, label = v.FILE_TYPES.get(fmt, ("BIN", "Binary Data"))
+def add_file_type(ctx: DcatContext, fmt: str, file_type: tuple[str, str] | None = None) -> URIRef:
+    """``file_type``: a plugin format's own (code, label) of the EU file-type authority."""
+    code, label = file_type or v.FILE_TYPES.get(fmt, ("BIN", "Binary Data"))
     iri = URIRef(f"{v.AUTHORITY}file-type/{code}")
     ctx.graph.add((iri, RDF.type, DCT.MediaTypeOrExtent))
     ctx.add(iri, SKOS.prefLabel, label, lang="en")
@@ -255,6 +256,7 @@ def add_distribution(ctx: DcatContext, dataset: Dataset, resource: Resource, ser
     if service is not None and info.download_url:
         g.add((iri, DCAT.accessService, service))
     return iri
+
 
 
 def add_extensions(ctx: DcatContext, iri: URIRef, dataset: Dataset, usage: UsageTotals) -> None:
@@ -338,8 +340,12 @@ def add_dataset(ctx: DcatContext, dataset: Dataset, usage: UsageTotals | None = 
     g.add((iri, DCAT.landingPage, add_document(ctx, ctx.links.landing_page(dataset.id))))
     if dataset.quality_standard:
         g.add((iri, DCT.conformsTo, add_standard(ctx, dataset.quality_standard)))
+    from opendata.interop.dcat_formats import add_alternatives  # it builds on this module's nodes
+
     for resource in dataset.resources:
         g.add((iri, DCAT.distribution, add_distribution(ctx, dataset, resource, service)))
+        for alternative in add_alternatives(ctx, dataset, resource, service):
+            g.add((iri, DCAT.distribution, alternative))
     add_extensions(ctx, iri, dataset, usage or UsageTotals())
     add_quality(ctx, iri, dataset)
     return iri

@@ -12,6 +12,7 @@ What the page offers follows the open level:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Response, get
@@ -22,6 +23,7 @@ from opendata.catalogue.metadata import request_api_root
 from opendata.interop.schema_org import dataset_json_ld, script_text
 from opendata.catalogue.models import Dataset, Resource
 from opendata.catalogue.related import related_datasets
+from opendata.catalogue.offered_formats import plugin_formats
 from opendata.deps import AppDatabase, DbSession
 from opendata.portal import figures
 from opendata.portal.feedback_pages import feedback_section
@@ -42,17 +44,22 @@ HISTORY_ON_PAGE = 3  # the latest versions shown; the history page has them all
 
 @dataclass(frozen=True)
 class Download:
-    key: str  # the label's message key
+    key: str  # the label's message key (plugin formats: "download.<name>", labelled by ``label``)
     url: str
+    label: tuple[str, str] | None = None  # (中文, English): a plugin format's own label
 
 
 def api_path(dataset: Dataset, resource: Resource, endpoint: str) -> str:
     return f"/api/v1/datasets/{dataset.id}/resources/{resource.id}/{endpoint}"
 
 
-def downloads(dataset: Dataset, resource: Resource, row_filter: RowFilter) -> list[Download]:
+def downloads(dataset: Dataset, resource: Resource, row_filter: RowFilter, session: Any = None) -> list[Download]:
+    """The core's formats, then those the application's plugins add (opendata.extensions)."""
     path = api_path(dataset, resource, "download")
     extra = row_filter.api_params()
+    added = [Download(f"download.{e.name}", f"{path}?{urlencode([('format', e.name), *extra])}",
+                      (e.label_zh or e.name, e.label_en or e.name))
+             for e in plugin_formats(session, resource)]
     return [
         Download("download.csv", f"{path}?{urlencode([('format', 'csv'), *extra])}"),
         # For Excel: a BOM (so that Excel reads UTF-8) and the dictionary's titles as headers.
@@ -60,6 +67,7 @@ def downloads(dataset: Dataset, resource: Resource, row_filter: RowFilter) -> li
         Download("download.xlsx", f"{path}?{urlencode([('format', 'xlsx'), *extra])}"),
         Download("download.json", f"{path}?{urlencode([('format', 'json'), *extra])}"),
         Download("download.ndjson", f"{path}?{urlencode([('format', 'ndjson'), *extra])}"),
+        *added,
     ]
 
 
@@ -133,7 +141,7 @@ def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
         preview_error=page.t.error(preview.error) if preview is not None and preview.error else None,
         row_filter=row_filter,
         operators=FILTER_OPERATORS,
-        downloads=downloads(dataset, resource, row_filter) if previewed and resource else [],
+        downloads=downloads(dataset, resource, row_filter, db_session) if previewed and resource else [],
         curl=curl_example(base_url, dataset, resource, row_filter) if previewed and resource else "",
         sdk=sdk_example(base_url, dataset, resource, row_filter) if previewed and resource else "",
         offers=compute_offers(dataset) if dataset.open_level == "closed" else [],

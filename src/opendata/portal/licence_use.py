@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Response, get
@@ -25,6 +26,7 @@ from opendata.access.holdings import Holding, holdings
 from opendata.access.models import ApiClient, Licence, LicenceDataset
 from opendata.access.clients import list_clients
 from opendata.catalogue import service
+from opendata.catalogue.offered_formats import plugin_formats
 from opendata.catalogue.models import Dataset, Field, Resource
 from opendata.deps import DbSession
 from opendata.portal.page import Page
@@ -43,7 +45,7 @@ class ResourceUse:
     fields: list[Field]  # the licensed fields of this resource, in dictionary order
     curl: str = ""
     sdk: str = ""
-    downloads: list[tuple[str, str]] = field(default_factory=list)  # (label key, url)
+    downloads: list[tuple[Any, str]] = field(default_factory=list)  # (label key or (zh, en), url)
 
 
 @dataclass
@@ -99,10 +101,14 @@ def sdk_snippet(base_url: str, client_id: str | None, licence_id: int, dataset: 
     return "\n".join(lines)
 
 
-def _downloads(dataset: Dataset, resource: Resource, names: list[str]) -> list[tuple[str, str]]:
+def _downloads(session: Session, dataset: Dataset, resource: Resource,
+               names: list[str]) -> list[tuple[str | tuple[str, str], str]]:
+    """(label key, url) per core format; (label (中文, English), url) per plugin format."""
     path = f"/api/v1/datasets/{dataset.id}/resources/{resource.id}/download"
-    result = []
-    for fmt, bom, key in DOWNLOAD_FORMATS:
+    result: list[tuple[str | tuple[str, str], str]] = []
+    formats: list[tuple[str, bool, str | tuple[str, str]]] = [*DOWNLOAD_FORMATS]
+    formats += [(e.name, False, (e.label_zh or e.name, e.label_en or e.name)) for e in plugin_formats(session, resource)]
+    for fmt, bom, key in formats:
         excel = [("bom", "1"), ("header", "titles")] if bom else []  # Excel: BOM and titled headers
         params = [("format", fmt), *excel, ("fields", ",".join(names))]
         result.append((key, f"{path}?{urlencode(params, safe=',')}"))
@@ -129,7 +135,7 @@ def licence_use(session: Session, holding: Holding, dataset: Dataset, base_url: 
             use.sdk = sdk_snippet(base_url, client_id, licence.id, dataset, resource, names,
                                   "download" in entry.operations)
         if "download" in entry.operations:
-            use.downloads = _downloads(dataset, resource, names)
+            use.downloads = _downloads(session, dataset, resource, names)
         resources.append(use)
     return LicenceUse(licence, entry, dataset, licences.licence_status(licence), quota, client,
                       [c for c in active if c is not client], resources)

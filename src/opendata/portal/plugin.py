@@ -13,6 +13,7 @@ to the application:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import AsyncIterator, Iterator
 from zoneinfo import ZoneInfo
@@ -56,9 +57,10 @@ PAGE_HANDLERS = [
 ]
 
 
-def template_engine(tz: ZoneInfo | None = None) -> JinjaTemplateEngine:
+def template_engine(tz: ZoneInfo | None = None, extra_dirs: Sequence[Path] = ()) -> JinjaTemplateEngine:
+    """The portal's templates; ``extra_dirs`` (plugins' pages) are searched after the core's."""
     environment = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True),
+        loader=FileSystemLoader([TEMPLATES_DIR, *extra_dirs]), autoescape=select_autoescape(default=True),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     install_helpers(environment, tz)
@@ -84,7 +86,7 @@ class PortalPlugin(InitPluginProtocol):
     def router(self) -> Router:
         return Router(
             path="/",
-            route_handlers=PAGE_HANDLERS,
+            route_handlers=[*PAGE_HANDLERS, *self.api.extensions.portal_handlers],
             dependencies={
                 "db_session": Provide(self._provide_session),
                 "settings": Provide(self._provide_settings, sync_to_thread=False),
@@ -99,7 +101,8 @@ class PortalPlugin(InitPluginProtocol):
         )
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        app_config.template_config = TemplateConfig(instance=template_engine(zone(self.api.settings.timezone)))
+        app_config.template_config = TemplateConfig(instance=template_engine(zone(self.api.settings.timezone),
+                                                                                  self.api.extensions.template_dirs))
         app_config.route_handlers.append(self.router())
         app_config.route_handlers.append(create_static_files_router(
             path="/static", directories=[STATIC_DIR], name="portal-static", include_in_schema=False,

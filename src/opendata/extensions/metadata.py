@@ -1,0 +1,28 @@
+"""Dataset metadata extensions: extra fields in catalogue manifests and in every output.
+
+An extension owns a key under a dataset's ``[datasets.extensions]`` table in
+catalogue.toml (``[datasets.extensions.<name>]``). The manifest reader hands the table to
+``clean``, which returns the values to store (JSON-compatible) or raises ValueError with
+one message per problem; the problems are reported like the manifest's own (with the
+dataset's id), so a bad value stops the load before anything is written. The values are
+stored with the dataset and appear, under the extension's name, in the dataset's JSON
+(``/api/v1/datasets/{id}``: ``extensions``), in CKAN's ``extras`` (``<name>.<key>``) and in
+DCAT (``dct:conformsTo``-free plain ``od:extension`` literals, one per key). An unknown
+extension name in a manifest is a problem, as any unknown key is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class MetadataExtension(Protocol):
+    """A named group of extra dataset fields."""
+
+    name: str  # the key under [datasets.extensions]; lower case, letters, digits, "_"
+
+    def clean(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The values to store, or ValueError("one problem; another problem")."""
+        ...
