@@ -1,0 +1,293 @@
+"""One harvest run of one source: list the remote, read what changed, turn it into a
+catalogue manifest, let the core validate and load it, and log every outcome.
+
+Each remote dataset is validated on its own (the core's ``parse_raw``), so one bad record
+is one logged error with its remote id, not a failed run. The valid ones load together
+through ``load_into`` (staged row ingest, versions, search index: all the core's); if that
+load is refused, they are loaded one at a time so the refusal is logged against the
+dataset that caused it. A source that cannot be read at all fails the run, which says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from opendata.catalogue.commands import load_into
+from opendata.catalogue.loader import LoadReport
+from opendata.catalogue.manifest import CatalogueError, CatalogueSpec, parse_raw
+from opendata.catalogue.models import Dataset
+from opendata.db import Database, utcnow
+from opendata.formats import FormatError
+from opendata.settings import Settings
+
+from opendata_harvest import mapping, sources
+from opendata_harvest.ckan import CkanReader
+from opendata_harvest.data_files import fetch_table, previous_table, source_folder
+from opendata_harvest.dcat import DcatReader
+from opendata_harvest.edits import merge_local_edits, table_values
+from opendata_harvest.fetch import Fetcher, FetchError, host_of
+from opendata_harvest.models import HarvestLogEntry, HarvestObject, HarvestRun, HarvestSource, ensure_tables
+from opendata_harvest.remote import ListedDataset, Listing, RemoteDataset, SourceReader
+
+
+class HarvestBusy(Exception):
+    pass
+
+
+@dataclass
+class Prepared:
+    """One changed remote dataset, ready to load."""
+
+    item: ListedDataset
+    record: RemoteDataset
+    dataset_id: str
+    table: dict[str, Any]
+    publisher: dict[str, Any]
+    harvested: dict[str, Any]
+    still_edited: list[str]
+    resource_urls: dict[str, str]
+
+
+class RunLog:
+    def __init__(self, run: HarvestRun) -> None:
+        self.run = run
+        self.entries: list[HarvestLogEntry] = []
+
+    def add(self, kind: str, message: str, remote_id: str | None = None, dataset_id: str | None = None,
+            **details: Any) -> HarvestLogEntry:
+        entry = HarvestLogEntry(run_id=self.run.id, kind=kind, remote_id=remote_id, dataset_id=dataset_id,
+                                message=message[:2000], details=details or None)
+        self.entries.append(entry)
+        if kind == "error":
+            self.run.errors += 1
+        elif kind == "conflict":
+            self.run.conflicts += 1
+        return entry
+
+
+def make_reader(source: HarvestSource, fetcher: Fetcher) -> SourceReader:
+    if source.type == "ckan":
+        return CkanReader(source.url, fetcher, max_datasets=source.max_datasets)
+    return DcatReader(source.url, fetcher, max_datasets=source.max_datasets)
+
+
+def run_source(database: Database, settings: Settings, name: str, *, full: bool = False,
+               overwrite_local: bool = False, client: httpx.Client | None = None) -> HarvestRun:
+    """Harvest ``name`` now; returns the finished run (its log is in the database)."""
+    ensure_tables(database.engine)
+    with database.transaction() as session:
+        source = sources.get_source(session, name)
+        if not sources.claim(session, name):
+            raise HarvestBusy(f"source {name!r} is being harvested by another run (since {source.running_since})")
+        run = HarvestRun(source_name=name, full=full, started_at=utcnow())
+        session.add(run)
+        session.flush()
+        session.expunge(source)
+    log = RunLog(run)
+    fetcher = Fetcher({host_of(source.url)}, client)
+    try:
+        _harvest(database, settings, source, make_reader(source, fetcher), log, full=full, overwrite=overwrite_local)
+        run.status = "errors" if run.errors else "ok"
+    except FetchError as exc:
+        run.status, run.message = "failed", f"{exc.code}: {exc.message}"[:2000]
+    except Exception as exc:  # never leave the source claimed; the run says what broke
+        run.status, run.message = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        raise
+    finally:
+        fetcher.close()
+        run.finished_at = utcnow()
+        with database.transaction() as session:
+            session.merge(run)
+            session.add_all(log.entries)
+            sources.release(session, name, run.finished_at)
+    return run
+
+
+def _harvest(database: Database, settings: Settings, source: HarvestSource, reader: SourceReader, log: RunLog,
+             *, full: bool, overwrite: bool) -> None:
+    listing = reader.listing()
+    run = log.run
+    run.listed = len(listing.items)
+    for problem in listing.problems:
+        log.add("error", problem.message, problem.remote_id)
+    with database.session() as session:
+        objects = {o.remote_id: o for o in session.scalars(
+            select(HarvestObject).where(HarvestObject.source_name == source.name))}
+    changed = [item for item in listing.items
+               if full or (obj := objects.get(item.remote_id)) is None or obj.remote_modified != item.version
+               or obj.state != "active"]
+    run.unchanged = run.listed - len(changed)
+    folder = source_folder(settings.data_dir, source.name)
+    prepared = _prepare_all(database, source, reader, changed, objects, listing, folder, log, overwrite)
+    loaded = _load(database, settings, source, listing, prepared, folder, log)
+    with database.transaction() as session:
+        for item in loaded:
+            _remember(session, source, item, objects.get(item.item.remote_id))
+        if listing.complete:
+            listed = {item.remote_id for item in listing.items}
+            for obj in objects.values():
+                if obj.state == "active" and obj.remote_id not in listed:
+                    row = session.get(HarvestObject, obj.pk)
+                    row.state = "withdrawn"
+                    run.withdrawn += 1
+                    log.add("withdrawn", f"no longer listed by {source.name}; the local dataset {obj.dataset_id} is "
+                                         "kept", obj.remote_id, obj.dataset_id)
+        elif objects:
+            log.add("note", "the listing was not complete: nothing was marked withdrawn")
+
+
+def _prepare_all(database: Database, source: HarvestSource, reader: SourceReader, changed: list[ListedDataset],
+                 objects: dict[str, HarvestObject], listing: Listing, folder: Path, log: RunLog,
+                 overwrite: bool) -> list[Prepared]:
+    out: list[Prepared] = []
+    taken: dict[str, str] = {}
+    fetcher = getattr(reader, "fetcher")
+    with database.session() as session:
+        for item in changed:
+            try:
+                record = reader.detail(item)
+            except FetchError as exc:
+                log.add("error", f"{exc.code}: {exc.message}", item.remote_id)
+                continue
+            obj = objects.get(item.remote_id)
+            dataset_id = obj.dataset_id if obj else mapping.local_dataset_id(source, record)
+            owner = session.scalar(select(Dataset.catalogue_id).where(Dataset.id == dataset_id))
+            if owner is not None and owner != source.catalogue_id:
+                log.add("error", f"dataset id {dataset_id!r} already belongs to catalogue {owner!r}; give the source "
+                                 "an --id-prefix", item.remote_id, dataset_id)
+                continue
+            if dataset_id in taken:
+                log.add("error", f"dataset id {dataset_id!r} is also the id of remote {taken[dataset_id]!r}",
+                        item.remote_id, dataset_id)
+                continue
+            taken[dataset_id] = item.remote_id
+            try:
+                out.append(_prepare(session, source, fetcher, item, record, dataset_id, obj, listing, folder,
+                                    log, overwrite))
+            except CatalogueError as exc:
+                log.add("error", "; ".join(p.message if not p.key else f"{p.key}: {p.message}" for p in exc.problems),
+                        item.remote_id, dataset_id, problems=[str(p) for p in exc.problems][:20])
+    return out
+
+
+def _catalogue_head(source: HarvestSource, listing: Listing) -> dict[str, Any]:
+    return {"id": source.catalogue_id, "title_zh": (listing.site_title or f"采集：{source.name}")[:255],
+            "title_en": f"Harvested from {source.url}"[:255]}
+
+
+def _prepare(session, source: HarvestSource, fetcher: Fetcher, item: ListedDataset, record: RemoteDataset,  # noqa: ANN001
+             dataset_id: str, obj: HarvestObject | None, listing: Listing, folder: Path, log: RunLog,
+             overwrite: bool) -> Prepared:
+    publisher = mapping.publisher_table(source, record, listing.site_title)
+    table = mapping.dataset_table(source, record, dataset_id, publisher["id"])
+    harvested = table_values(table)
+    dataset = session.scalars(select(Dataset).where(Dataset.id == dataset_id)
+                              .options(selectinload(Dataset.tags))).one_or_none()
+    edits = merge_local_edits(table, dataset, obj.harvested if obj else None, obj.local_edits if obj else None,
+                              overwrite=overwrite)
+    if edits.kept:
+        log.add("conflict", "kept local edits of " + ", ".join(edits.kept) + " (the remote changed "
+                               "them too; --overwrite-local takes the remote's)", item.remote_id, dataset_id,
+                fields=edits.kept)
+    if edits.overwritten:
+        log.add("overwritten", "replaced local edits of " + ", ".join(edits.overwritten),
+                item.remote_id, dataset_id, fields=edits.overwritten)
+    resources, urls, used = [], {}, set()
+    copy_rows = source.with_data and table["open_level"] == "unconditional"
+    for remote_res in record.resources:
+        resource_id = mapping.resource_id_of(remote_res, used)
+        if remote_res.url:
+            urls[resource_id] = remote_res.url
+        fmt = mapping.tabular_format(remote_res)
+        res_table = mapping.resource_table(remote_res, resource_id, mapping.link_format(remote_res))
+        if fmt and copy_rows:
+            try:
+                copied = fetch_table(fetcher, source, folder, dataset_id, resource_id, remote_res, fmt)
+            except (FetchError, FormatError) as exc:
+                copied = previous_table(folder, dataset_id, resource_id, fmt)
+                kept = "; the copy of the last harvest is kept" if copied else "; recorded as a link"
+                log.add("error", f"resource {resource_id}: {getattr(exc, 'message', str(exc))}{kept}",
+                        item.remote_id, dataset_id, resource=resource_id, url=remote_res.url)
+            if copied is not None:
+                res_table.update(copied.table, format=fmt)
+        resources.append(res_table)
+    table["resources"] = resources
+    # The core's own validation of this one dataset (CatalogueError lists every problem).
+    parse_raw({"catalogue": _catalogue_head(source, listing), "publishers": [publisher], "datasets": [table]},
+              file=f"harvest:{source.name}", folder=folder)
+    return Prepared(item, record, dataset_id, table, publisher, harvested, edits.still_edited, urls)
+
+
+def _spec(source: HarvestSource, listing: Listing, batch: list[Prepared], folder: Path) -> CatalogueSpec:
+    publishers = list({p.publisher["id"]: p.publisher for p in batch}.values())
+    return parse_raw({"catalogue": _catalogue_head(source, listing), "publishers": publishers,
+                      "datasets": [p.table for p in batch]}, file=f"harvest:{source.name}", folder=folder)
+
+
+def _load(database: Database, settings: Settings, source: HarvestSource, listing: Listing, prepared: list[Prepared],
+          folder: Path, log: RunLog) -> list[Prepared]:
+    if not prepared:
+        return []
+
+    def load(batch: list[Prepared]) -> LoadReport:
+        return load_into(database, _spec(source, listing, batch, folder), staged=settings.ingest_staged,
+                         versions_kept=settings.versions_kept)
+
+    try:
+        reports = [(prepared, load(prepared))]
+    except CatalogueError:
+        reports = []
+        for one in prepared:  # find the dataset the load refused; load the others
+            try:
+                reports.append(([one], load([one])))
+            except CatalogueError as exc:
+                log.add("error", "not loaded: " + "; ".join(p.message for p in exc.problems)[:1500],
+                        one.item.remote_id, one.dataset_id, problems=[str(p) for p in exc.problems][:20])
+    loaded = []
+    for batch, report in reports:
+        for one in batch:
+            if one.dataset_id in report.created:
+                log.run.created += 1
+                log.add("created", f"created {one.dataset_id}", one.item.remote_id, one.dataset_id)
+            elif one.dataset_id in report.updated:
+                log.run.updated += 1
+                log.add("updated", f"updated {one.dataset_id}", one.item.remote_id, one.dataset_id)
+            else:
+                log.run.unchanged += 1
+            loaded.append(one)
+    return loaded
+
+
+def _remember(session, source: HarvestSource, item: Prepared, known: HarvestObject | None) -> None:  # noqa: ANN001
+    obj = session.get(HarvestObject, known.pk) if known is not None else None
+    if obj is None:
+        obj = HarvestObject(source_name=source.name, remote_id=item.item.remote_id, first_harvested_at=utcnow())
+        session.add(obj)
+    obj.dataset_id = item.dataset_id
+    obj.remote_modified = item.item.version
+    obj.remote_url = item.record.landing_page
+    obj.state = "active"
+    obj.harvested = item.harvested
+    obj.local_edits = item.still_edited
+    obj.resource_urls = item.resource_urls
+    obj.last_harvested_at = utcnow()
+
+
+def runs(session, name: str | None = None, limit: int = 10) -> list[HarvestRun]:  # noqa: ANN001
+    stmt = select(HarvestRun).order_by(HarvestRun.id.desc()).limit(limit)
+    if name:
+        stmt = stmt.where(HarvestRun.source_name == name)
+    return list(session.scalars(stmt))
+
+
+def run_log(session, run_id: int, kinds: tuple[str, ...] = ()) -> list[HarvestLogEntry]:  # noqa: ANN001
+    stmt = select(HarvestLogEntry).where(HarvestLogEntry.run_id == run_id).order_by(HarvestLogEntry.pk)
+    if kinds:
+        stmt = stmt.where(HarvestLogEntry.kind.in_(kinds))
+    return list(session.scalars(stmt))

@@ -1,0 +1,126 @@
+"""Harvesting a real CKAN's answers: recorded CKAN 2.10 package_show dictionaries
+(demo.ckan.org style, fixtures/ckan) served by a CKAN-shaped server started in the test,
+which pages package_search two at a time as a site with a small rows_max does."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from opendata.catalogue.models import Dataset, Publisher, Resource
+from opendata.db import Database
+from opendata.settings import Settings
+
+from opendata_harvest import service, sources
+from opendata_harvest.models import HarvestObject, ensure_tables
+from harvest_support import RecordedCkan
+
+GOLD = "c322307a-b871-44fe-a602-32ee8437ff04"
+AIR = "8d5e9a4c-5a30-4b7b-a2a8-2e0f2d2c6f9b"
+BUDGET = "2b7f4c1e-9d3a-4e6f-8a5b-1c2d3e4f5a6b"
+
+
+def _add(local_db: Database, server: RecordedCkan, **options) -> None:
+    ensure_tables(local_db.engine)
+    with local_db.transaction() as session:
+        sources.add_source(session, "demo", "ckan", server.url, domain="economy", with_data=True, **options)
+
+
+def _log(local_db: Database, run_id: int) -> list[dict]:
+    with local_db.session() as session:
+        return [e.as_dict() for e in service.run_log(session, run_id)]
+
+
+def _dataset(local_db: Database, dataset_id: str) -> Dataset:
+    with local_db.session() as session:
+        return session.scalars(select(Dataset).where(Dataset.id == dataset_id).options(
+            selectinload(Dataset.tags), selectinload(Dataset.resources).selectinload(Resource.fields))).one()
+
+
+def test_recorded_ckan_packages_become_datasets_with_their_rows(local_db: Database, local_settings: Settings,
+                                                                 ckan_server: RecordedCkan) -> None:
+    _add(local_db, ckan_server)
+    run = service.run_source(local_db, local_settings, "demo")
+    log = _log(local_db, run.id)
+    assert (run.listed, run.created, run.updated, run.withdrawn) == (3, 3, 0, 0), log
+    # Three search pages of two (rows_max 2), then one package_show per new package.
+    searches = [r for r in ckan_server.requests if "package_search" in r]
+    assert [("start=0" in r, "start=2" in r) for r in searches] == [(True, False), (False, True)]
+    assert sum("package_show" in r for r in ckan_server.requests) == 3
+
+    gold = _dataset(local_db, "gold-prices")
+    assert (gold.catalogue_id, gold.title_zh, gold.licence, gold.domain) == ("harvest-demo", "Gold Prices",
+                                                                             "CC-BY-4.0", "economy")
+    assert gold.tag_names == ["commodities", "gold", "prices"]
+    assert gold.update_frequency == "monthly" and gold.version == "1.2" and gold.contact == "jane.smith@example.org"
+    assert gold.spatial_coverage is None  # a GeoJSON polygon is not a place name
+    assert gold.source_system.endswith("/dataset/gold-prices")
+    table, pdf = gold.resources
+    assert (table.format, table.row_count, [f.name for f in table.fields]) == (
+        "csv", 5, ["month", "price_usd", "source"])
+    assert [f.type for f in table.fields] == ["date", "decimal", "string"]
+    assert (pdf.format, pdf.table_name) == ("pdf", None)  # not a table: recorded, never downloaded
+    assert not any("lbma.org.uk" in r for r in ckan_server.requests)
+
+    air = _dataset(local_db, "air-quality-sensors")
+    assert (air.licence, air.domain, air.tag_names) == ("ODbL-1.0", "environment", ["air quality", "空气质量"])
+    sensors, readings = air.resources
+    assert sensors.row_count == 3
+    # The readings live on another host: not fetched (it could be inside our network),
+    # recorded as a link, and the log says why.
+    assert (readings.format, readings.table_name) == ("link", None)
+    refused = [e for e in log if e["kind"] == "error"]
+    assert len(refused) == 1 and refused[0]["remote_id"] == AIR and "not on an allowed host" in refused[0]["message"]
+    assert run.status == "errors"
+
+    budget = _dataset(local_db, "municipal-budget-2024")
+    assert budget.description_zh == "Municipal budget 2024"  # CKAN allows empty notes; ours needs one
+    assert (budget.licence, budget.temporal_start.isoformat(), budget.resources[0].format) == (
+        "notspecified", "2024-01-01", "json")
+    with local_db.session() as session:
+        publishers = dict(session.execute(select(Publisher.id, Publisher.name_zh)
+                                          .where(Publisher.catalogue_id == "harvest-demo")).all())
+    assert publishers == {"demo-sample-organization": "Sample Organization",
+                          "demo-city-environment-office": "City Environment Office", "demo-site": "CKAN Demo"}
+
+
+def test_incremental_runs_read_only_what_changed_and_withdraw_what_went(local_db: Database, local_settings: Settings,
+                                                                         ckan_server: RecordedCkan) -> None:
+    _add(local_db, ckan_server)
+    service.run_source(local_db, local_settings, "demo")
+    ckan_server.requests.clear()
+
+    again = service.run_source(local_db, local_settings, "demo")
+    assert (again.created, again.updated, again.unchanged, again.status) == (0, 0, 3, "ok")
+    assert not any("package_show" in r or "/download/" in r for r in ckan_server.requests)
+
+    gold = next(p for p in ckan_server.packages if p["id"] == GOLD)
+    gold["title"], gold["metadata_modified"] = "Gold prices (monthly)", "2024-06-01T10:00:00.000001"
+    ckan_server.packages = [p for p in ckan_server.packages if p["id"] != BUDGET]
+    ckan_server.requests.clear()
+    third = service.run_source(local_db, local_settings, "demo")
+    assert (third.listed, third.updated, third.unchanged, third.withdrawn) == (2, 1, 1, 1)
+    assert [r for r in ckan_server.requests if "package_show" in r] == [f"/api/3/action/package_show?id={GOLD}"]
+    assert _dataset(local_db, "gold-prices").title_zh == "Gold prices (monthly)"
+    withdrawn = [e for e in _log(local_db, third.id) if e["kind"] == "withdrawn"]
+    assert [(e["remote_id"], e["dataset"]) for e in withdrawn] == [(BUDGET, "municipal-budget-2024")]
+    # Withdrawn upstream, kept here (with its licences, statistics, links), and marked.
+    assert _dataset(local_db, "municipal-budget-2024").title_zh == "Municipal budget 2024"
+    with local_db.session() as session:
+        states = dict(session.execute(select(HarvestObject.remote_id, HarvestObject.state)).all())
+    assert states[BUDGET] == "withdrawn" and states[GOLD] == "active"
+
+
+def test_a_remote_name_taken_by_another_catalogue_is_an_error_for_that_dataset(
+        local_db: Database, local_settings: Settings, ckan_server: RecordedCkan) -> None:
+    from tests.factories import write_catalogue
+    from opendata.catalogue.commands import load_into, read_catalogue
+
+    folder = write_catalogue(local_settings.data_dir / "mini")
+    load_into(local_db, read_catalogue(folder), with_rows=False)
+    ckan_server.packages[0]["name"] = "bus-stops"  # the local mini catalogue's dataset
+    _add(local_db, ckan_server)
+    run = service.run_source(local_db, local_settings, "demo")
+    errors = [e for e in _log(local_db, run.id) if e["kind"] == "error" and e["remote_id"] == GOLD]
+    assert "already belongs to catalogue 'mini'" in errors[0]["message"] and run.created == 2
+    assert _dataset(local_db, "bus-stops").catalogue_id == "mini"

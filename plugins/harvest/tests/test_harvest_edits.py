@@ -1,0 +1,71 @@
+"""Fields edited on this portal (PATCH /api/v1/datasets/{id}) are never overwritten
+silently by a harvest: kept and logged as conflicts, until --overwrite-local, which the
+log reports too. The remote is the recorded CKAN (fixtures/ckan)."""
+
+from __future__ import annotations
+
+from litestar.testing import TestClient
+
+from opendata import create_app
+from opendata.db import Database
+from opendata.settings import Settings
+from tests.access.helpers import make_staff, sign_in
+
+from opendata_harvest import service, sources
+from opendata_harvest.models import ensure_tables
+from harvest_support import RecordedCkan
+
+GOLD = "c322307a-b871-44fe-a602-32ee8437ff04"
+
+
+def _remote_change(server: RecordedCkan, stamp: str, **fields: str) -> None:
+    package = next(p for p in server.packages if p["id"] == GOLD)
+    package.update(fields, metadata_modified=f"2024-07-0{stamp}T10:00:00.000001")
+
+
+def _entries(local_db: Database, run_id: int, kind: str) -> list:
+    with local_db.session() as session:
+        return [e for e in service.run_log(session, run_id) if e.kind == kind]
+
+
+def test_local_edits_are_kept_and_reported_until_overwritten(local_db: Database, local_settings: Settings,
+                                                             ckan_server: RecordedCkan) -> None:
+    ensure_tables(local_db.engine)
+    with local_db.transaction() as session:
+        sources.add_source(session, "demo", "ckan", ckan_server.url, domain="economy")
+    service.run_source(local_db, local_settings, "demo")
+    with TestClient(create_app(local_settings)) as local:
+        make_staff(local_settings.resolved_database_url, "admin", "admin")
+        edited = local.patch("/api/v1/datasets/gold-prices", headers=sign_in(local, "admin"),
+                             json={"title_zh": "黄金价格（本地修订）", "tags": ["黄金"]})
+        assert edited.status_code == 200, edited.text
+
+        _remote_change(ckan_server, "1", title="Gold prices, monthly", notes="Monthly gold prices (LBMA).")
+        run = service.run_source(local_db, local_settings, "demo")
+        assert (run.updated, run.conflicts) == (1, 1)
+        conflict, = _entries(local_db, run.id, "conflict")
+        assert (conflict.remote_id, conflict.dataset_id) == (GOLD, "gold-prices")
+        assert conflict.details["fields"] == {
+            "title_zh": {"local": "黄金价格（本地修订）", "remote": "Gold prices, monthly"},
+            "tags": {"local": ["黄金"], "remote": ["commodities", "gold", "prices"]}}
+        shown = local.get("/api/v1/datasets/gold-prices").json()
+        # The local edits stay; the field nobody edited here follows the remote.
+        assert (shown["title_zh"], shown["tags"], shown["description_zh"]) == (
+            "黄金价格（本地修订）", ["黄金"], "Monthly gold prices (LBMA).")
+
+        _remote_change(ckan_server, "2", title="Gold prices (USD)")
+        kept = service.run_source(local_db, local_settings, "demo")
+        assert kept.conflicts == 1 and local.get("/api/v1/datasets/gold-prices").json()["title_zh"] == "黄金价格（本地修订）"
+
+        _remote_change(ckan_server, "3", title="Gold prices")
+        taken = service.run_source(local_db, local_settings, "demo", overwrite_local=True)
+        overwritten, = _entries(local_db, taken.id, "overwritten")
+        assert overwritten.details["fields"]["title_zh"] == {"local": "黄金价格（本地修订）", "remote": "Gold prices"}
+        shown = local.get("/api/v1/datasets/gold-prices").json()
+        assert (shown["title_zh"], shown["tags"]) == ("Gold prices", ["commodities", "gold", "prices"])
+
+        # Edited here no more: the next remote change comes through without a conflict.
+        _remote_change(ckan_server, "4", title="Gold")
+        quiet = service.run_source(local_db, local_settings, "demo")
+        assert (quiet.updated, quiet.conflicts) == (1, 0)
+        assert local.get("/api/v1/datasets/gold-prices").json()["title_zh"] == "Gold"
