@@ -10,6 +10,7 @@ from opendata import create_app
 from opendata.db import Database
 from opendata.settings import Settings
 from tests.access.helpers import make_staff, sign_in
+from tests.portal.helpers import sign_in as portal_sign_in
 
 from opendata_harvest import service, sources
 from opendata_harvest.models import ensure_tables
@@ -34,9 +35,10 @@ def test_local_edits_are_kept_and_reported_until_overwritten(local_db: Database,
     with local_db.transaction() as session:
         sources.add_source(session, "demo", "ckan", ckan_server.url, domain="economy")
     service.run_source(local_db, local_settings, "demo")
-    with TestClient(create_app(local_settings)) as local:
+    with TestClient(create_app(local_settings.replace(plugins=("harvest",)))) as local:
         make_staff(local_settings.resolved_database_url, "admin", "admin")
-        edited = local.patch("/api/v1/datasets/gold-prices", headers=sign_in(local, "admin"),
+        admin = sign_in(local, "admin")
+        edited = local.patch("/api/v1/datasets/gold-prices", headers=admin,
                              json={"title_zh": "黄金价格（本地修订）", "tags": ["黄金"]})
         assert edited.status_code == 200, edited.text
 
@@ -69,3 +71,18 @@ def test_local_edits_are_kept_and_reported_until_overwritten(local_db: Database,
         quiet = service.run_source(local_db, local_settings, "demo")
         assert (quiet.updated, quiet.conflicts) == (1, 0)
         assert local.get("/api/v1/datasets/gold-prices").json()["title_zh"] == "Gold"
+
+        # The same log for administrators over HTTP and on the portal; nobody else sees it.
+        assert local.get("/api/v1/harvest/runs").status_code == 401
+        runs = local.get("/api/v1/harvest/runs", params={"source": "demo"}, headers=admin).json()["items"]
+        assert [r["id"] for r in runs] == [quiet.id, taken.id, kept.id, run.id, run.id - 1]
+        logged = local.get(f"/api/v1/harvest/runs/{run.id}", headers=admin).json()
+        assert {"kind": "conflict", "remote_id": GOLD, "dataset": "gold-prices"}.items() <= next(
+            e for e in logged["log"] if e["kind"] == "conflict").items()
+        assert local.get("/api/v1/harvest/runs/999", headers=admin).json()["error"]["code"] == "not_found"
+        local.cookies.clear()
+        assert local.get("/admin/harvest", follow_redirects=False).status_code in (302, 303)
+        portal_sign_in(local, "admin")
+        page = local.get(f"/admin/harvest?run={run.id}&lang=en")
+        assert page.status_code == 200 and 'data-testid="harvest-log"' in page.text
+        assert "kept local edits of title_zh, tags" in page.text and "Log of run" in page.text

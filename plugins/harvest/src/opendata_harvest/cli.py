@@ -125,13 +125,6 @@ def source_remove(ctx: click.Context, name: str) -> None:
     report(f"✓ removed source {name}; its datasets stay in catalogue {catalogue}", name=name, catalogue=catalogue)
 
 
-def _run_one(database: Database, settings: Settings, name: str, full: bool, overwrite: bool) -> HarvestRun:
-    try:
-        return service.run_source(database, settings, name, full=full, overwrite_local=overwrite)
-    except service.HarvestBusy as exc:
-        fail(str(exc), "busy")
-
-
 @harvest.command("run")
 @click.argument("names", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Every source.")
@@ -150,11 +143,18 @@ def run(ctx: click.Context, names: tuple[str, ...], all_: bool, due: bool, full:
                 sources.get_source(session, name)
             chosen = list(names) or ([s.name for s in sources.list_sources(session)] if all_
                                      else sources.due_sources(session))
-        finished = [_run_one(database, settings, name, full, overwrite_local) for name in chosen]
-    runs = [r.as_dict() for r in finished]
-    text = "\n".join(("✓ " if r.status == "ok" else "✗ ") + r.summary() for r in finished) or "nothing is due"
-    report(text, runs=runs)
-    if any(r.status != "ok" for r in finished):
+        finished, busy = [], []
+        for name in chosen:
+            try:
+                finished.append(service.run_source(database, settings, name, full=full,
+                                                   overwrite_local=overwrite_local))
+            except service.HarvestBusy as exc:
+                busy.append(str(exc))
+    if busy and not finished and len(chosen) == 1:
+        fail(busy[0], "busy")
+    lines = [("✓ " if r.status == "ok" else "✗ ") + r.summary() for r in finished] + [f"✗ {b}" for b in busy]
+    report("\n".join(lines) or "nothing is due", runs=[r.as_dict() for r in finished], busy=busy)
+    if busy or any(r.status != "ok" for r in finished):
         raise SystemExit(1)
 
 

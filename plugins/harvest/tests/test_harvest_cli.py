@@ -1,0 +1,94 @@
+"""``opendata harvest`` as a user reaches it: the plugin enabled by OPENDATA_PLUGINS,
+its commands under ``opendata``, text for people and ``--json`` for scripts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from opendata.cli import main
+
+from harvest_support import RecordedCkan
+
+AIR = "8d5e9a4c-5a30-4b7b-a2a8-2e0f2d2c6f9b"
+
+
+def _cli(tmp_path: Path, *args: str):  # noqa: ANN202
+    env = {"OPENDATA_PLUGINS": "harvest", "OPENDATA_DATABASE_URL": f"sqlite:///{tmp_path / 'local.db'}",
+           "OPENDATA_DATA_DIR": str(tmp_path / "data")}
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def _json(result) -> dict:  # noqa: ANN001
+    return json.loads(result.stdout)
+
+
+def test_add_run_schedule_and_status(tmp_path: Path, ckan_server: RecordedCkan) -> None:
+    added = _cli(tmp_path, "harvest", "source", "add", "demo", ckan_server.url, "--type", "ckan", "--domain", "经济发展",
+                 "--with-data", "--every", "6h", "--json")
+    assert added.exit_code == 0, added.output
+    assert _json(added)["catalogue"] == "harvest-demo" and _json(added)["every_minutes"] == 360
+
+    listed = _cli(tmp_path, "harvest", "source", "list")
+    assert "demo" in listed.stdout and "every 360 min" in listed.stdout and "+data" in listed.stdout
+
+    ran = _cli(tmp_path, "harvest", "run", "--due", "--json")  # never run: due at once
+    assert ran.exit_code == 1  # the readings on another host were refused: the run logged an error
+    first, = _json(ran)["runs"]
+    assert (first["created"], first["errors"], first["status"]) == (3, 1, "errors")
+    assert _cli(tmp_path, "harvest", "run", "--due").stdout.strip() == "nothing is due"
+
+    status = _cli(tmp_path, "harvest", "status", "demo", "--json")
+    body = _json(status)
+    assert body["runs"][0]["id"] == first["id"]
+    kinds = sorted(e["kind"] for e in body["log"]["entries"])
+    assert kinds == ["created", "created", "created", "error"]
+    error, = [e for e in body["log"]["entries"] if e["kind"] == "error"]
+    assert error["remote_id"] == AIR and error["details"]["resource"] == "f0e1d2c3-b4a5-4968-8778-695a4b3c2d1e"
+    text = _cli(tmp_path, "harvest", "status", "demo", "--kind", "error").stdout
+    assert f"error       {AIR} → air-quality-sensors" in text and "created" not in text.split("log of run")[1]
+
+    schedule = _cli(tmp_path, "harvest", "schedule", "--json")
+    assert _json(schedule)[0]["next_due"] > _json(schedule)[0]["last_run_at"]
+    assert _cli(tmp_path, "harvest", "schedule", "demo", "--off").exit_code == 0
+
+    again = _cli(tmp_path, "harvest", "run", "demo")
+    assert again.exit_code == 0 and "0 created, 0 updated, 3 unchanged" in again.stdout
+
+
+def test_mistakes_are_one_clear_line(tmp_path: Path, ckan_server: RecordedCkan) -> None:
+    unknown = _cli(tmp_path, "harvest", "run", "nowhere", "--json")
+    assert unknown.exit_code == 1 and _json(unknown)["error"]["code"] == "unknown_source"
+    assert "no harvest source 'nowhere'" in unknown.stderr
+    bad_domain = _cli(tmp_path, "harvest", "source", "add", "x", ckan_server.url, "--type", "ckan", "--domain", "space")
+    assert bad_domain.exit_code == 1 and "unknown domain 'space'" in bad_domain.stderr
+    bad_url = _cli(tmp_path, "harvest", "source", "add", "x", "ftp://example.org", "--type", "dcat", "--domain", "urban")
+    assert "is not an http(s) URL" in bad_url.stderr
+    taken = _cli(tmp_path, "harvest", "source", "add", "x", ckan_server.url, "--type", "ckan", "--domain", "urban",
+                 "--publisher", "Bad Id")
+    assert "is not a publisher id" in taken.stderr
+    usage = _cli(tmp_path, "harvest", "run")
+    assert usage.exit_code == 2 and "name one or more sources" in usage.stderr
+    failed = _cli(tmp_path, "harvest", "source", "add", "gone", "http://127.0.0.1:9/", "--type", "ckan",
+                  "--domain", "urban")
+    assert failed.exit_code == 0
+    run = _cli(tmp_path, "harvest", "run", "gone")
+    assert run.exit_code == 1 and "✗ gone run" in run.stdout and "failed" in run.stdout and "unreachable" in run.stdout
+
+
+def test_the_plugin_registers_its_command_and_harvesters(ckan_server: RecordedCkan) -> None:
+    from datetime import UTC, datetime
+
+    from opendata.extensions import load_plugins
+
+    registry = load_plugins(["harvest"])
+    assert registry.plugins == ["harvest"] and "harvest" in registry.cli_groups
+    assert registry.owners["harvester:ckan"] == registry.owners["harvester:dcat"] == "harvest"
+    found = list(registry.harvesters["ckan"].datasets(ckan_server.url, since=datetime(2024, 3, 1, tzinfo=UTC),
+                                                      options={"domain": "economy"}))
+    # Modified after the 1st of March 2024: gold (13 March) and air quality (21 May), not the budget.
+    assert [(d.metadata["id"], d.modified.date().isoformat()) for d in found] == [
+        ("air-quality-sensors", "2024-05-21"), ("gold-prices", "2024-03-13")]
+    assert found[1].metadata["licence"] == "CC-BY-4.0" and found[1].resources[0]["url"].endswith(".csv")
