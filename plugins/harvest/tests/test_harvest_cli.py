@@ -77,6 +77,17 @@ def test_mistakes_are_one_clear_line(tmp_path: Path, ckan_server: RecordedCkan) 
     run = _cli(tmp_path, "harvest", "run", "gone")
     assert run.exit_code == 1 and "✗ gone run" in run.stdout and "failed" in run.stdout and "unreachable" in run.stdout
 
+    from opendata.db import Database
+    from opendata_harvest import sources
+
+    database = Database(f"sqlite:///{tmp_path / 'local.db'}")
+    with database.transaction() as session:
+        assert sources.claim(session, "gone")  # as a run in another process holds it
+    database.dispose()
+    busy = _cli(tmp_path, "harvest", "run", "gone", "--json")
+    assert busy.exit_code == 1 and _json(busy)["error"]["code"] == "busy"
+    assert "is being harvested by another run" in busy.stderr
+
 
 def test_the_plugin_registers_its_command_and_harvesters(ckan_server: RecordedCkan) -> None:
     from datetime import UTC, datetime
@@ -92,3 +103,20 @@ def test_the_plugin_registers_its_command_and_harvesters(ckan_server: RecordedCk
     assert [(d.metadata["id"], d.modified.date().isoformat()) for d in found] == [
         ("air-quality-sensors", "2024-05-21"), ("gold-prices", "2024-03-13")]
     assert found[1].metadata["licence"] == "CC-BY-4.0" and found[1].resources[0]["url"].endswith(".csv")
+
+
+def test_the_scheduler_loop_runs_what_is_due_then_waits(local_db, local_settings, ckan_server: RecordedCkan) -> None:
+    from opendata_harvest import sources
+    from opendata_harvest.cli import scheduler_loop
+    from opendata_harvest.models import ensure_tables
+
+    ensure_tables(local_db.engine)
+    with local_db.transaction() as session:
+        sources.add_source(session, "demo", "ckan", ckan_server.url, domain="economy")
+        sources.add_source(session, "idle", "ckan", ckan_server.url, domain="economy")  # not scheduled
+        sources.set_schedule(session, "demo", 30)
+    said: list[str] = []
+    waits: list[float] = []
+    scheduler_loop(local_db, local_settings, echo=said.append, sleep=waits.append, cycles=2)
+    assert len(said) == 1 and said[0].startswith("demo run 1: ok; 3 listed, 3 created")
+    assert len(waits) == 1 and 1.0 <= waits[0] <= 60.0  # looks again within a minute
