@@ -11,8 +11,8 @@ from opendata.db import Base, Database, current_revision, include_object, upgrad
 from tests.conftest import postgres_schema_url
 
 
-def test_upgrade_from_empty_reaches_head_and_matches_models(settings) -> None:
-    database = Database(settings.resolved_database_url)
+def test_upgrade_from_empty_reaches_head_and_matches_models(empty_database_url: str) -> None:
+    database = Database(empty_database_url)
     assert current_revision(database.engine) is None
     upgrade(database.engine)
     assert current_revision(database.engine) is not None

@@ -27,9 +27,9 @@ def _count_datasets(url: str) -> int:
     return response.json()["total"]
 
 
-def test_three_processes_start_at_once_on_a_fresh_database(tmp_path: Path, database_url: str,
+def test_three_processes_start_at_once_on_a_fresh_database(tmp_path: Path, empty_database_url: str,
                                                            catalogue_dir: Path) -> None:
-    env = serve_env(database_url, tmp_path / "data", catalogues=str(catalogue_dir))
+    env = serve_env(empty_database_url, tmp_path / "data", catalogues=str(catalogue_dir))
     servers = [start(env, tmp_path / f"serve-{i}.log") for i in range(3)]
     try:
         for served in servers:
@@ -45,9 +45,9 @@ def test_three_processes_start_at_once_on_a_fresh_database(tmp_path: Path, datab
     assert all(code in STOPPED for code in codes), (codes, "".join(s.output() for s in servers))
 
 
-def test_serve_with_three_workers_on_a_fresh_database(tmp_path: Path, database_url: str,
+def test_serve_with_three_workers_on_a_fresh_database(tmp_path: Path, empty_database_url: str,
                                                       catalogue_dir: Path) -> None:
-    env = serve_env(database_url, tmp_path / "data", catalogues=str(catalogue_dir))
+    env = serve_env(empty_database_url, tmp_path / "data", catalogues=str(catalogue_dir))
     served = start(env, tmp_path / "serve.log", "--workers", "3")
     try:
         wait_until_serving(served)
@@ -98,11 +98,11 @@ def test_serve_with_workers_exits_non_zero_after_a_worker_died(tmp_path: Path) -
     assert f"worker process {pids[0]} exited with status -9" in served.output()
 
 
-def test_three_demo_commands_at_once_on_a_fresh_database(tmp_path: Path, database_url: str) -> None:
+def test_three_demo_commands_at_once_on_a_fresh_database(tmp_path: Path, empty_database_url: str) -> None:
     import subprocess
     import sys
 
-    env = serve_env(database_url, tmp_path / "data")
+    env = serve_env(empty_database_url, tmp_path / "data")
     runs = [subprocess.Popen([sys.executable, "-m", "opendata", "demo"], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True) for _ in range(3)]
     outputs = [run.communicate(timeout=300)[0] for run in runs]
