@@ -60,6 +60,8 @@ def test_recorded_ckan_packages_become_datasets_with_their_rows(local_db: Databa
         "csv", 5, ["month", "price_usd", "source"])
     assert [f.type for f in table.fields] == ["date", "decimal", "string"]
     assert (pdf.format, pdf.table_name) == ("pdf", None)  # not a table: recorded, never downloaded
+    assert pdf.description_zh == ("How the prices are collected.\n\n"
+                                  "来源 / Source: https://www.lbma.org.uk/prices-and-data/methodology.pdf")
     assert not any("lbma.org.uk" in r for r in ckan_server.requests)
 
     air = _dataset(local_db, "air-quality-sensors")

@@ -57,6 +57,14 @@ def test_add_run_schedule_and_status(tmp_path: Path, ckan_server: RecordedCkan) 
     again = _cli(tmp_path, "harvest", "run", "demo")
     assert again.exit_code == 0 and "0 created, 0 updated, 3 unchanged" in again.stdout
 
+    changed = _cli(tmp_path, "harvest", "source", "set", "demo", "--without-data", "--open-level", "conditional",
+                   "--json")
+    assert (_json(changed)["with_data"], _json(changed)["open_level"]) == (False, "conditional")
+    full = _cli(tmp_path, "harvest", "run", "demo", "--full", "--json")
+    assert _json(full)["runs"][0]["updated"] == 3  # every dataset read again, now conditionally open
+    bad = _cli(tmp_path, "harvest", "source", "set", "demo", "--domain", "space")
+    assert bad.exit_code == 1 and "unknown domain 'space'" in bad.stderr
+
 
 def test_mistakes_are_one_clear_line(tmp_path: Path, ckan_server: RecordedCkan) -> None:
     unknown = _cli(tmp_path, "harvest", "run", "nowhere", "--json")

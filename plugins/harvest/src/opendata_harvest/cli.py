@@ -100,6 +100,31 @@ def source_add(ctx: click.Context, name: str, url: str, type_: str, domain: str,
            **info)
 
 
+@source_group.command("set")
+@click.argument("name")
+@click.option("--domain", help="Data domain for datasets the remote does not classify.")
+@click.option("--publisher-name", help="The name of the source's --publisher.")
+@click.option("--open-level", type=click.Choice(["unconditional", "conditional", "closed"]))
+@click.option("--licence", help="Licence code for datasets that name none.")
+@click.option("--with-data/--without-data", default=None, help="Copy (or stop copying) the rows of open tables.")
+@click.option("--data-host", "data_hosts", multiple=True, help="Replace the extra data hosts (repeatable).")
+@click.option("--max-data-mb", type=click.IntRange(1, 100_000))
+@click.option("--max-datasets", type=click.IntRange(1, 1_000_000))
+@click.pass_context
+def source_set(ctx: click.Context, name: str, domain: str | None, publisher_name: str | None, open_level: str | None,
+               licence: str | None, with_data: bool | None, data_hosts: tuple[str, ...], max_data_mb: int | None,
+               max_datasets: int | None) -> None:
+    """Change options of source NAME (they apply from its next run; `run --full` re-reads all)."""
+    with _database(ctx) as (database, _):
+        with database.transaction() as session:
+            source = sources.set_options(
+                session, name, domain=domain, publisher_name=publisher_name, open_level=open_level, licence=licence,
+                with_data=with_data, data_hosts=data_hosts or None,
+                max_data_bytes=max_data_mb * 1024 * 1024 if max_data_mb else None, max_datasets=max_datasets)
+            info = source.as_dict()
+    report(f"✓ source {name} changed; `opendata harvest run {name} --full` applies it to every dataset", **info)
+
+
 @source_group.command("list")
 @click.pass_context
 def source_list(ctx: click.Context) -> None:

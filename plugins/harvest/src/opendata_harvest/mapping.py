@@ -106,8 +106,12 @@ def resource_table(resource: RemoteResource, resource_id: str, fmt: str) -> dict
                              "format": fmt}
     if resource.title_en:
         table["title_en"] = resource.title_en
-    if resource.description:
-        table["description_zh"] = resource.description
+    # Where it came from, in the description every output carries (API, CKAN, DCAT): for a
+    # resource recorded as a link it is the only way to the file.
+    origin = f"来源 / Source: {resource.url}" if resource.url else None
+    description = "\n\n".join(part for part in (resource.description, origin) if part)
+    if description:
+        table["description_zh"] = description
     return table
 
 

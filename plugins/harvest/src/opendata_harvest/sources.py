@@ -83,6 +83,32 @@ def add_source(session: Session, name: str, type_: str, url: str, *, domain: str
     return source
 
 
+SETTABLE = ("domain", "publisher_name", "open_level", "licence", "with_data", "data_hosts", "max_data_bytes",
+            "max_datasets")
+
+
+def set_options(session: Session, name: str, **changes: object) -> HarvestSource:
+    """Change a source's options (not its name, type, URL, publisher or id prefix, which
+    decide the ids of what it harvested: remove and add it again for those)."""
+    source = get_source(session, name)
+    for key, value in changes.items():
+        if key not in SETTABLE:
+            raise SourceError("not_settable", f"{key} cannot be changed; settable: {', '.join(SETTABLE)}")
+        if value is None:
+            continue
+        if key == "domain":
+            term = vocab.resolve_domain(str(value))
+            if term is None:
+                raise SourceError("bad_domain", f"unknown domain {value!r}; one of {', '.join(vocab.DOMAIN_BY_CODE)}")
+            value = term.code
+        if key == "open_level" and value not in vocab.OPEN_LEVEL_BY_CODE:
+            raise SourceError("bad_open_level", f"open level is one of {', '.join(vocab.OPEN_LEVEL_BY_CODE)}")
+        if key == "data_hosts":
+            value = [str(h).lower() for h in value]  # type: ignore[union-attr]
+        setattr(source, key, value)
+    return source
+
+
 def get_source(session: Session, name: str) -> HarvestSource:
     source = session.get(HarvestSource, name)
     if source is None:
