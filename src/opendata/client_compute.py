@@ -220,6 +220,35 @@ class ComputeMethods:
                            layout["types"])
 
 
+    # -- private intersection statistics (联合统计) -------------------------------------------
+
+    def intersection_grants(self) -> list[dict[str, Any]]:
+        """This licence's intersection grants: fields and bounds, epsilon per query, spent,
+        left, queries left, minimum cohort, most ids per query, sessions a day."""
+        return self._get("/api/v1/compute/intersection/grants")["grants"]
+
+    def intersection_stats(self, dataset_id: str, field: str, ids: Sequence[Any], *, resource_id: str | None = None,
+                           where: Mapping[str, Any] | None = None, workers: int = 1) -> Any:
+        """Count, sum and mean of ``field`` over the intersection of ``ids`` with the
+        resource's subjects, differentially private, without the portal seeing the ids or
+        this process seeing which matched. Spends the grant's epsilon per query. Returns
+        an ``IntersectionStats`` (``suppressed`` when the noised count is below the
+        minimum cohort). ``workers``: processes for the reply on long lists."""
+        from opendata.compute.psi_client import build_reply, clean_ids, read_answer
+
+        key = self._key()
+        listed = clean_ids(ids)
+        body: dict[str, Any] = {"dataset": dataset_id, "field": field, "key_id": key.public_key.key_id}
+        if resource_id is not None:
+            body["resource"] = resource_id
+        if where:
+            body["where"] = {name: str(value) for name, value in where.items()}
+        offer = self._post("/api/v1/compute/intersection/sessions", body)
+        reply = build_reply(offer, listed, key.private_key, workers=workers)
+        answer = self._post(f"/api/v1/compute/intersection/sessions/{offer['session']}", reply.body())
+        return read_answer(answer, key.private_key)
+
+
 def _position(subjects: Sequence[str], subject: str) -> int:
     """Index of ``subject`` in the directory (found here: the portal never sees it)."""
     try:

@@ -248,6 +248,18 @@ def read_licence(request: Request, session: DbSession, licence_id: int, action: 
         licences.get_licence(session, licence_id, organisation_id)
 
 
+def put_grants(request: Request, session: DbSession, licence_id: int, body: bytes, action: str,
+               parse: Callable[..., Any], store: Callable[..., Any]) -> None:
+    """An administrator replaces a licence's grants of one kind (hidden query, intersection):
+    ``store(session, licence, parse(session, body), actor=, request=)``, audited, committed."""
+    target = f"licence:{licence_id}"
+    principal = require_user(request, session, action=action, roles=ADMINS, target=target)
+    refusals = Refusals(session, request_info(request), action, target, principal.actor)
+    with audited(refusals):
+        store(session, licence_id, parse(session, parse_json(body)), actor=principal.actor, request=refusals.request)
+    session.commit()
+
+
 def _viewer(request: Request, session: DbSession, settings: AppSettings, action: str,
             target: str | None = None) -> tuple[int | None, int | None]:
     """(organisation, licence) whose models the caller may see; (None, None) for administrators."""
@@ -286,8 +298,9 @@ def _policy_out(session: DbSession, licence_id: int) -> PolicyOut:
 def _handlers() -> list[type[Controller]]:
     from opendata.compute.hidden_api import HiddenQueryController  # imports this module's helpers
     from opendata.compute.jobs.api import JobsController
+    from opendata.compute.psi_api import IntersectionController
 
-    return [ComputeController, HiddenQueryController, JobsController]
+    return [ComputeController, HiddenQueryController, JobsController, IntersectionController]
 
 
 COMPUTE_HANDLERS = _handlers()

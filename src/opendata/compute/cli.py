@@ -162,6 +162,58 @@ def hidden_query(dataset: str, resource: str | None, subject: str, fields: tuple
             click.echo(f"{name}\t{'' if value is None else value}")
 
 
+@compute.command("intersection")
+@_portal_options
+@click.option("--dataset", required=True)
+@click.option("--resource", help="Default: the dataset's resource with a subject key.")
+@click.option("--field", required=True, help="The numeric field to count and sum (granted with its bounds).")
+@click.option("--where", "filters", multiple=True, metavar="FIELD=VALUE",
+              help="Leaves one row per subject, e.g. month=2024-06-01 (repeatable).")
+@click.option("--ids", "ids_file", type=click.File("r", encoding="utf-8"), required=True,
+              help="Your ids, one a line ('-' reads standard input); they never leave this machine in the clear.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes for the reply on long lists.")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+def intersection(dataset: str, resource: str | None, field: str, filters: tuple[str, ...], ids_file: Any,
+                 workers: int, as_json: bool, **options: Any) -> None:
+    """Count, sum and mean of a field over your ids that the dataset has (联合统计), with
+    differential privacy: spends the licence's epsilon per query."""
+    ids = [line.strip() for line in ids_file if line.strip()]
+    with _Client(options) as sdk:
+        try:
+            stats = sdk.intersection_stats(dataset, field, ids, resource_id=resource,
+                                           where=_pairs(filters, "--where") or None, workers=workers)
+        except ValueError as error:
+            fail(str(error), "invalid_ids")
+    if as_json:
+        click.echo(json.dumps(stats.to_json(), ensure_ascii=False))
+        return
+    if stats.suppressed:
+        click.echo(f"suppressed: the noised count is below the licence's minimum cohort (ids sent: {stats.ids})")
+    else:
+        click.echo(f"count\t{stats.count}\t(noise scale {stats.count_noise_scale:g})")
+        click.echo(f"sum\t{stats.sum}\t(noise scale {stats.sum_noise_scale:g})")
+        click.echo(f"mean\t{'' if stats.mean is None else stats.mean}")
+    click.echo(f"epsilon\tspent {stats.epsilon_spent:g}, left {stats.epsilon_left:g}")
+
+
+@compute.command("intersection-budget")
+@_portal_options
+@click.option("--json", "as_json", is_flag=True, help="Print the grants as JSON.")
+def intersection_budget(as_json: bool, **options: Any) -> None:
+    """The licence's intersection grants: fields, bounds, epsilon spent and left."""
+    with _Client(options) as sdk:
+        grants = sdk.intersection_grants()
+    if as_json:
+        click.echo(json.dumps(grants, ensure_ascii=False))
+        return
+    for g in grants:
+        fields = ", ".join(f"{name} [{b['lower']}, {b['upper']}]" for name, b in g["fields"].items())
+        click.echo(f"{g['dataset']}/{g['resource']}\t{fields}\tepsilon {g['epsilon_spent']:g} of "
+                   f"{g['epsilon_total']:g} spent, {g['queries_left']} queries left (epsilon {g['epsilon_per_query']:g} "
+                   f"each)\tmin cohort {g['min_cohort']}")
+
+
 @compute.command("register-model")
 @_portal_options
 @click.argument("spec", type=click.File("r", encoding="utf-8"))

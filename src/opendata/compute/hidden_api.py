@@ -18,13 +18,9 @@ import anyio.to_thread
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, QueryParameter, RawBody
 
-from opendata.access.principals import require_user
-from opendata.audit.context import request_info
 from opendata.compute import hidden_grants, hidden_query, hidden_service
-from opendata.compute.api import ADMINS, _compute, _incoming, read_licence
-from opendata.compute.callers import Refusals, audited
+from opendata.compute.api import _compute, _incoming, put_grants, read_licence
 from opendata.compute.runtime import runtime_of
-from opendata.compute.schemas import parse_json
 from opendata.deps import AppDatabase, AppSettings, DbSession
 
 
@@ -78,14 +74,8 @@ class HiddenQueryController(Controller):
          sync_to_thread=True)
     def set_grants(self, request: Request, db_session: DbSession, licence_id: FromPath[int],
                    body: RawBody) -> dict[str, Any]:
-        target = f"licence:{licence_id}"
-        principal = require_user(request, db_session, action="compute.hidden_query.grants", roles=ADMINS,
-                                 target=target)
-        refusals = Refusals(db_session, request_info(request), "compute.hidden_query.grants", target, principal.actor)
-        with audited(refusals):
-            grants = hidden_grants.parse_grants(db_session, parse_json(body))
-            hidden_grants.set_grants(db_session, licence_id, grants, actor=principal.actor, request=refusals.request)
-        db_session.commit()
+        put_grants(request, db_session, licence_id, body, "compute.hidden_query.grants", hidden_grants.parse_grants,
+                   hidden_grants.set_grants)
         return _grants_out(db_session, licence_id)
 
 

@@ -47,16 +47,37 @@ def _grant(row: LicenceHiddenQueryGrant) -> Grant:
     return Grant(row.id, row.dataset_id, row.resource_id, tuple(row.fields), row.per_day)
 
 
+def licence_rows(session: Session, model: Any, licence_id: int) -> list[Any]:
+    """A licence's grant rows of one kind (``model``: a table with licence_id, dataset_id and
+    resource_id), in dataset and resource order."""
+    return list(session.scalars(select(model).where(model.licence_id == licence_id)
+                                .order_by(model.dataset_id, model.resource_id)))
+
+
+def licence_row(session: Session, model: Any, licence_id: int, dataset_id: str, resource_id: str) -> Any:
+    return session.scalars(select(model).where(model.licence_id == licence_id, model.dataset_id == dataset_id,
+                                               model.resource_id == resource_id)).one_or_none()
+
+
+def kept_rows(session: Session, model: Any, licence_id: int, grants: list[dict[str, Any]]) -> dict[tuple[str, str], Any]:
+    """Before replacing a licence's grants: 404 for a missing licence, delete the rows of
+    resources no longer granted, return the kept rows by (dataset, resource)."""
+    if session.get(Licence, licence_id) is None:
+        raise AppError(404, "not_found", f"licence {licence_id} does not exist")
+    existing = {(row.dataset_id, row.resource_id): row for row in licence_rows(session, model, licence_id)}
+    wanted = {(g["dataset_id"], g["resource_id"]) for g in grants}
+    gone = [row.id for key, row in existing.items() if key not in wanted]
+    if gone:
+        session.execute(delete(model).where(model.id.in_(gone)))
+    return {key: row for key, row in existing.items() if key in wanted}
+
+
 def grants_of(session: Session, licence_id: int) -> list[Grant]:
-    return [_grant(row) for row in session.scalars(
-        select(LicenceHiddenQueryGrant).where(LicenceHiddenQueryGrant.licence_id == licence_id)
-        .order_by(LicenceHiddenQueryGrant.dataset_id, LicenceHiddenQueryGrant.resource_id))]
+    return [_grant(row) for row in licence_rows(session, LicenceHiddenQueryGrant, licence_id)]
 
 
 def grant_for(session: Session, licence_id: int, dataset_id: str, resource_id: str) -> Grant | None:
-    row = session.scalars(select(LicenceHiddenQueryGrant).where(
-        LicenceHiddenQueryGrant.licence_id == licence_id, LicenceHiddenQueryGrant.dataset_id == dataset_id,
-        LicenceHiddenQueryGrant.resource_id == resource_id)).one_or_none()
+    row = licence_row(session, LicenceHiddenQueryGrant, licence_id, dataset_id, resource_id)
     return None if row is None else _grant(row)
 
 
@@ -98,14 +119,7 @@ def set_grants(session: Session, licence_id: int, grants: list[dict[str, Any]], 
                request: RequestInfo) -> list[Grant]:
     """Replace the licence's grants (in the caller's transaction, audited). Grant ids, and so
     today's counts, are kept for a resource that stays granted."""
-    if session.get(Licence, licence_id) is None:
-        raise AppError(404, "not_found", f"licence {licence_id} does not exist")
-    existing = {(row.dataset_id, row.resource_id): row for row in session.scalars(
-        select(LicenceHiddenQueryGrant).where(LicenceHiddenQueryGrant.licence_id == licence_id))}
-    wanted = {(g["dataset_id"], g["resource_id"]) for g in grants}
-    gone = [row.id for key, row in existing.items() if key not in wanted]
-    if gone:
-        session.execute(delete(LicenceHiddenQueryGrant).where(LicenceHiddenQueryGrant.id.in_(gone)))
+    existing = kept_rows(session, LicenceHiddenQueryGrant, licence_id, grants)
     for grant in grants:
         row = existing.get((grant["dataset_id"], grant["resource_id"]))
         if row is None:

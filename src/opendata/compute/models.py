@@ -12,7 +12,7 @@ from typing import Any
 
 from datetime import date
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opendata.db import Base, UTCDateTime, utcnow
@@ -154,3 +154,52 @@ class LicenceHiddenQueryGrant(Base):
     per_day: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(127))
+
+
+class LicenceIntersectionGrant(Base):
+    """A licence's right to private intersection statistics (联合统计) on one resource: the
+    numeric fields with their clamping bounds, the privacy budget (epsilon per query and in
+    total, spent so far), the minimum cohort, the most ids a list may have and the sessions a
+    local day. Set by an administrator; ``epsilon_spent`` only grows (compute/psi_grants.py)."""
+
+    __tablename__ = "licence_intersection_grants"
+    __table_args__ = (UniqueConstraint("licence_id", "dataset_id", "resource_id", name="uq_intersection_grant"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id", ondelete="CASCADE"), index=True)
+    dataset_id: Mapped[str] = mapped_column(String(63))
+    resource_id: Mapped[str] = mapped_column(String(63))
+    # {field: {"lower": "0", "upper": "40000"}}: decimal text, the clamping bounds.
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scale: Mapped[int] = mapped_column(Integer)
+    epsilon_per_query: Mapped[float] = mapped_column(Float)
+    epsilon_total: Mapped[float] = mapped_column(Float)
+    epsilon_spent: Mapped[float] = mapped_column(Float, default=0.0)
+    min_cohort: Mapped[int] = mapped_column(Integer)
+    max_ids: Mapped[int] = mapped_column(Integer)
+    per_day: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(127))
+
+
+class IntersectionSession(Base):
+    """One private intersection: opened by an offer, answered (or expired) once. Holds no
+    secret: the portal's scalar is derived from an instance secret and the session id, and
+    nothing of the enterprise's list is stored. ``epsilon`` is what its answer spent."""
+
+    __tablename__ = "compute_intersection_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id", ondelete="CASCADE"), index=True)
+    dataset_id: Mapped[str] = mapped_column(String(63))
+    resource_id: Mapped[str] = mapped_column(String(63))
+    field: Mapped[str] = mapped_column(String(63))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    key_id: Mapped[str] = mapped_column(String(32))
+    subjects: Mapped[int] = mapped_column(Integer)
+    value_total: Mapped[str] = mapped_column(Text)  # sum of the offered fixed-point values (decimal)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    epsilon: Mapped[float | None] = mapped_column(Float)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

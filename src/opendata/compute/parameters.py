@@ -54,25 +54,30 @@ def _initial_parameters() -> RingPedersenParams:
     return generate_ring_pedersen(RING_PEDERSEN_BITS)
 
 
-def ring_pedersen(session: Session) -> RingPedersenParams:
-    """This installation's parameters (with factors), created on first use, race-safe
+def stored(session: Session, name: str, make: Any) -> str:
+    """The private JSON stored under ``name``, made by ``make()`` on first use, race-safe
     across processes: the first stored row wins and every process uses it. Commits."""
+    value = session.scalar(select(ComputeParameter.private_json).where(ComputeParameter.name == name))
+    if value is None:
+        fresh = make()
+        try:
+            with session.begin_nested():
+                session.add(ComputeParameter(name=name, private_json=fresh))
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # another process stored its own first: use theirs
+        value = session.scalar(select(ComputeParameter.private_json).where(ComputeParameter.name == name))
+    return value  # type: ignore[return-value]
+
+
+def ring_pedersen(session: Session) -> RingPedersenParams:
+    """This installation's parameters (with factors), created on first use (see stored)."""
     key = str(session.get_bind().url)
     with _lock:
         if key in _cache:
             return _cache[key]
-        stored = session.scalar(select(ComputeParameter.private_json).where(ComputeParameter.name == RING_PEDERSEN))
-        if stored is None:
-            fresh = _initial_parameters()
-            try:
-                with session.begin_nested():
-                    session.add(ComputeParameter(name=RING_PEDERSEN, private_json=json.dumps(fresh.to_private_json())))
-                session.commit()
-            except IntegrityError:
-                session.rollback()  # another process stored its own first: use theirs
-            stored = session.scalar(select(ComputeParameter.private_json)
-                                    .where(ComputeParameter.name == RING_PEDERSEN))
-        params = RingPedersenParams.from_private_json(json.loads(stored))
+        text = stored(session, RING_PEDERSEN, lambda: json.dumps(_initial_parameters().to_private_json()))
+        params = RingPedersenParams.from_private_json(json.loads(text))
         _cache[key] = params
         return params
 

@@ -30,6 +30,7 @@ ENTERPRISE_DETAIL_FIELDS = frozenset({
     "units", "used_today", "status", "message", "reason", "scope", "expires_in", "application", "from", "to",
     "valid_from", "name", "organisation", "role", "outside", "format", "rows",
     "layout", "subjects_in_layout", "queries", "hidden_query_used_today", "grants",
+    "field", "session", "ids", "subjects_offered", "epsilon", "epsilon_left", "suppressed", "count",
 })
 MAX_RECORDS = 200
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from opendata.access import licences
 from opendata.audit.context import request_info
 from opendata.audit.models import AuditRecord
-from opendata.compute import policy
+from opendata.compute import policy, psi_grants
 from opendata.compute.probing import ALERT_ACTION
 from opendata.compute.runtime import runtime_of
 from opendata.deps import DbSession
@@ -36,7 +36,7 @@ ALERT_ROWS = 200
 
 
 def _policy_page(page: PortalPage, licence_id: int, *, error: str | None = None, subjects_text: str | None = None,
-                 status: int = 200) -> Response:
+                 status: int = 200, intersection_error: str | None = None) -> Response:
     session = page.session
     licence = licences.get_licence(session, licence_id)
     current = policy.policy_of(session, licence_id)
@@ -44,7 +44,8 @@ def _policy_page(page: PortalPage, licence_id: int, *, error: str | None = None,
     return page.render("admin/compute_policy.html", status=status, nav="admin", licence=licence, policy=current,
                        subjects_text="\n".join(listed) if subjects_text is None else subjects_text,
                        listed=len(listed), warning=policy.ALL_SUBJECTS_WARNING if current.all_subjects else None,
-                       error=error)
+                       error=error, intersection=psi_grants.grants_of(session, licence_id),
+                       intersection_error=intersection_error)
 
 
 @get("/admin/compute/policies/{licence_id:int}", name="portal-admin-compute-policy", sync_to_thread=True)

@@ -28,6 +28,7 @@ from opendata.access.clients import list_clients
 from opendata.catalogue import service
 from opendata.catalogue.offered_formats import plugin_formats
 from opendata.catalogue.models import Dataset, Field, Resource
+from opendata.compute import psi_grants
 from opendata.deps import DbSession
 from opendata.portal.page import Page
 from opendata.sdk_wheel import install_comment
@@ -162,7 +163,8 @@ def licence_page(page: Page, db_session: DbSession, licence_id: FromPath[int]) -
         dataset = service.get_dataset(db_session, entry.dataset_id)
         uses.append(licence_use(db_session, Holding(licence, entry), dataset, base_url))
     return page.render("workspace/licence.html", nav="workspace", licence=licence,
-                       licence_state=licences.licence_status(licence), uses=uses)
+                       licence_state=licences.licence_status(licence), uses=uses,
+                       intersection=psi_grants.grants_of(db_session, licence.id))
 
 
 HANDLERS = [licence_page]

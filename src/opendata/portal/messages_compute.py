@@ -35,4 +35,36 @@ COMPUTE_MESSAGES: dict[str, tuple[str, str]] = {
     "compute.leakage": ("每次结果对每个主体至多泄露 {bits} 比特", "At most {bits} bits about each subject per result"),
     "compute.grants_mode": ("批准即授予该输出方式：", "Approving grants this output mode: "),
     "compute.unproven": ("未证明（不可用）", "Unproven (unusable)"),
+    "psi.heading": ("联合统计（隐私预算）", "Private intersection statistics (privacy budget)"),
+    "psi.lead": ("企业提交自己的标识名单，只得到名单与数据集交集上某一数值字段的计数、合计与均值，均加差分隐私噪声；"
+                 "门户不知道名单中有谁，企业不知道哪些标识匹配。每次查询消耗 ε，预算用完即拒绝；已消耗的预算不会因修改授权而恢复。",
+                 "The enterprise sends its own list of ids and learns only the count, sum and mean of one numeric field over "
+                 "the intersection with the dataset, with differentially private noise; the portal does not learn who is on "
+                 "the list, the enterprise not which ids matched. Each query spends epsilon; when the budget is spent queries "
+                 "are refused, and editing the grant never gives spent budget back."),
+    "psi.enterprise_lead": ("每次联合统计查询消耗下表的 ε；计数低于最小人群规模时不公布合计。",
+                            "Each intersection query spends the epsilon below; below the minimum cohort no sum is released."),
+    "psi.resource": ("资源", "Resource"),
+    "psi.fields": ("字段与截断范围", "Fields and clamping bounds"),
+    "psi.per_query": ("每次 ε", "Epsilon per query"),
+    "psi.total": ("总预算 ε", "Total epsilon"),
+    "psi.spent": ("已消耗", "Spent"),
+    "psi.left": ("剩余", "Left"),
+    "psi.queries": ("还可查询 {n} 次", "{n} queries left"),
+    "psi.min_cohort": ("最小人群规模", "Minimum cohort"),
+    "psi.max_ids": ("每次最多标识数", "Most ids per query"),
+    "psi.per_day": ("每日会话数", "Sessions a day"),
+    "psi.none": ("该许可没有联合统计授权。", "This licence grants no intersection statistics."),
+    "psi.dataset": ("数据集", "Dataset"),
+    "psi.resource_optional": ("资源（可选）", "Resource (optional)"),
+    "psi.field": ("数值字段", "Numeric field"),
+    "psi.lower": ("下限", "Lower bound"),
+    "psi.upper": ("上限", "Upper bound"),
+    "psi.scale": ("小数位", "Decimal places"),
+    "psi.hint": ("取值先截断到 [下限, 上限]：噪声按 max(|下限|, |上限|) 校准，范围越宽噪声越大。同一资源再次提交即更新。",
+                 "Values are clamped to [lower, upper] first: the noise is calibrated to max(|lower|, |upper|), so wider "
+                 "bounds mean more noise. Submitting the same resource again updates its grant."),
+    "psi.save": ("保存联合统计授权", "Save intersection grant"),
+    "psi.remove": ("移除", "Remove"),
+    "notice.intersection_saved": ("联合统计授权已保存。", "Intersection grant saved."),
 }

@@ -1,0 +1,270 @@
+"""Private intersection statistics (联合统计) requests, from raw body to audited answer.
+
+Two requests per statistic (compute/psi.py has the protocol):
+
+* **offer** -- checks licence, grant, key, the day's sessions and the budget left, reads the
+  resource's subjects with a value of the field, opens a session (no secret stored: the
+  portal's scalar is HMAC(instance secret, session id)) and hands the subjects and values
+  to the workers, which blind and encrypt them. Nothing is spent.
+* **answer** -- checks the session (this licence's, open, not expired), the reply's shape
+  (counts, valid distinct points, ciphertexts, the total), computes the intersection, the
+  noised count and the noised encrypted sum, then in one transaction closes the session
+  and spends the grant's epsilon; no epsilon left: 429 and nothing is released.
+
+Every refusal depends on the request, the licence, the grant and the table as a whole,
+never on which ids matched. The audit records the number of ids, epsilon, digests and the
+released (noised) count; never an id, never the exact count.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from opendata import localtime
+from opendata.audit.service import append
+from opendata.compute import parameters, psi
+from opendata.compute.callers import ComputeCaller, Refusals, audited, authenticate, require_grant
+from opendata.compute.models import IntersectionSession
+from opendata.compute.paillier import PrivateKey, PublicKey, generate_private_key
+from opendata.compute.privacy import Release
+from opendata.compute.psi_grants import Grant, grant_for, spend
+from opendata.compute.psi_group import derived_scalar
+from opendata.compute.public_keys import own_key
+from opendata.compute.rows import SubjectSource, _filter_clauses, check_filters, require_unique, source_for
+from opendata.compute.schemas import members, parse_json
+from opendata.compute.service import Incoming, digest
+from opendata.db import Database, utcnow
+from opendata.errors import AppError, bad_request
+from opendata.secrets import instance_secret
+from opendata.settings import Settings
+
+OFFER_ACTION = "compute.intersection.offer"
+ACTION = "compute.intersection"
+TRANSPORT = "psi_transport"
+TRANSPORT_BITS = 2048
+SESSION_MINUTES = 15
+MAX_OFFER = 200_000
+_lock = threading.Lock()
+_transport: dict[str, tuple[PrivateKey, int]] = {}
+
+
+def transport_key(session: Session) -> tuple[PrivateKey, int]:
+    """The portal's transport key pair and its DJN base, created on first use and shared by
+    every process (the first stored row wins). Commits."""
+    url = str(session.get_bind().url)
+    with _lock:
+        if url in _transport:
+            return _transport[url]
+
+        def make() -> str:
+            fresh = generate_private_key(TRANSPORT_BITS)
+            return json.dumps({**fresh.to_dict(), "h": str(psi.transport_base(fresh))})
+
+        data = json.loads(parameters.stored(session, TRANSPORT, make))
+        _transport[url] = (PrivateKey.from_dict(data), int(data["h"]))
+        return _transport[url]
+
+
+def session_scalar(session: Session, session_id: str) -> bytes:
+    return derived_scalar(instance_secret(session, "psi_session_scalars"), session_id)
+
+
+def _licensed(session: Session, refusals: Refusals, caller: ComputeCaller, dataset: Any, resource: Any,
+              field: Any, where: Any) -> tuple[SubjectSource, Grant, str, dict[str, Any]]:
+    source = source_for(session, dataset, resource)
+    refusals.target = f"dataset:{source.dataset_id}"
+    if not isinstance(field, str) or not field:
+        raise bad_request("invalid_fields", "field names the numeric field to count and sum")
+    typed_where = check_filters(source, where)
+    require_grant(refusals, caller, source.dataset_id, [field, *typed_where])
+    grant = grant_for(session, caller.licence_id, source.dataset_id, source.resource_id)
+    if grant is None:
+        refusals.deny(403, "intersection_not_licensed", f"this licence grants no intersection statistics on "
+                      f"{source.dataset_id}/{source.resource_id}", dataset=source.dataset_id)
+    if field not in grant.fields:
+        refusals.deny(403, "field_not_licensed", f"the licence's intersection statistics do not sum {field[:63]!r}",
+                      dataset=source.dataset_id, fields=[field[:63]])
+    return source, grant, field, typed_where
+
+
+def _budget_refusal(refusals: Refusals, grant: Grant) -> None:
+    if grant.queries_left < 1:
+        refusals.deny(429, "privacy_budget_exhausted",
+                      f"the licence's privacy budget on {grant.dataset}/{grant.resource} is spent "
+                      f"({grant.epsilon_spent:g} of {grant.epsilon_total:g}; a query costs {grant.epsilon_per_query:g}): "
+                      "an administrator may grant more", epsilon_left=grant.epsilon_left)
+
+
+def _sessions_today(session: Session, licence_id: int, grant: Grant) -> int:
+    since = localtime.start_of_day(localtime.today(session), localtime.zone_of(session))
+    return int(session.scalar(select(func.count()).select_from(IntersectionSession).where(
+        IntersectionSession.licence_id == licence_id, IntersectionSession.dataset_id == grant.dataset,
+        IntersectionSession.resource_id == grant.resource, IntersectionSession.created_at >= since)) or 0)
+
+
+def read_values(session: Session, source: SubjectSource, field: str, where: dict[str, Any], grant: Grant
+                ) -> tuple[list[str], list[int]]:
+    """Every subject with a value of ``field`` (under the filters), clamped, in fixed point."""
+    require_unique(session, source, list(where))
+    column = source.table.c[field]
+    lower, upper = grant.bounds(field)
+    subjects, values = [], []
+    for subject, value in session.execute(select(source.subject_column, column).where(
+            source.subject_column.is_not(None), column.is_not(None), *_filter_clauses(source, where))):
+        subjects.append(str(subject))
+        values.append(psi.fixed_point(repr(value) if isinstance(value, float) else value, lower, upper, grant.scale))
+    return subjects, values
+
+
+@dataclass(frozen=True)
+class OfferJob:
+    caller: ComputeCaller
+    session_id: str
+    scalar: bytes
+    transport: tuple[int, int, int]
+    subjects: list[str]
+    values: list[int]
+    reply: dict[str, Any]
+
+
+def offer(database: Database, settings: Settings, runtime: Any, incoming: Incoming) -> OfferJob:
+    with database.session() as session:
+        refusals = Refusals(session, incoming.info, OFFER_ACTION)
+        caller = authenticate(session, settings, incoming.raw_token, refusals)
+        with audited(refusals):
+            request = members(parse_json(incoming.body), "an intersection offer", ("dataset", "field", "key_id"),
+                              ("resource", "where"))
+            source, grant, field, where = _licensed(session, refusals, caller, request["dataset"],
+                                                    request.get("resource"), request["field"], request.get("where"))
+            key_row = own_key(session, caller.organisation_id, request["key_id"])
+            _budget_refusal(refusals, grant)
+            if _sessions_today(session, caller.licence_id, grant) >= grant.per_day:
+                refusals.deny(429, "quota_exceeded", f"at most {grant.per_day} intersection sessions a day on "
+                              f"{grant.dataset}/{grant.resource}", per_day=grant.per_day)
+            subjects, values = read_values(session, source, field, where, grant)
+            if len(subjects) > MAX_OFFER:
+                raise bad_request("resource_too_large", f"{source.dataset_id}/{source.resource_id} has more than "
+                                  f"{MAX_OFFER} subjects with a value: too many for an intersection")
+            private, h = transport_key(session)
+        session_id = secrets.token_hex(16)
+        now = utcnow()
+        where_text = {k: str(v) for k, v in where.items()}
+        session.add(IntersectionSession(
+            id=session_id, licence_id=caller.licence_id, dataset_id=source.dataset_id, resource_id=source.resource_id,
+            field=field, filters=where_text, key_id=key_row.kid, subjects=len(subjects), value_total=str(sum(values)),
+            created_at=now, expires_at=now + timedelta(minutes=SESSION_MINUTES), state="open"))
+        append(session, actor=caller.actor, action=OFFER_ACTION, target=refusals.target,
+               details={"licence": caller.licence_id, "dataset": source.dataset_id, "resource": source.resource_id,
+                        "field": field, "where": where_text, "key": key_row.kid, "session": session_id,
+                        "subjects_offered": len(subjects)}, request=caller.request)
+        scalar = session_scalar(session, session_id)
+        session.commit()
+    lower, upper = grant.bounds(field)
+    release = Release(grant.epsilon_per_query, grant.sensitivity(field))
+    reply = {"session": session_id, "dataset": source.dataset_id, "resource": source.resource_id, "field": field,
+             "where": where_text, "key_id": key_row.kid, "expires_at": (now + timedelta(minutes=SESSION_MINUTES))
+             .isoformat(), "transport_key": psi.TransportKey(int(private.public_key.n), h).to_json(),
+             "scale": grant.scale, "bounds": {"lower": str(lower), "upper": str(upper)},
+             "noise": release.to_json(grant.scale), "min_cohort": grant.min_cohort, "max_ids": grant.max_ids,
+             "epsilon_left": grant.epsilon_left, "queries_left": grant.queries_left}
+    transport = (int(private.public_key.n), int(private.p), int(private.q))
+    return OfferJob(caller, session_id, scalar, transport, subjects, values, reply)
+
+
+@dataclass
+class AnswerJob:
+    caller: ComputeCaller
+    row_id: str
+    grant: Grant
+    field: str
+    scalar: bytes
+    transport: PrivateKey
+    enterprise: PublicKey
+    value_total: int
+    ids: list[bytes]
+    points: list[bytes]
+    w: list[Any]
+    z: list[Any]
+    mask_total: int
+    details: dict[str, Any]
+
+
+def prepare_answer(database: Database, settings: Settings, runtime: Any, incoming: Incoming,
+                   session_id: str) -> AnswerJob:
+    with database.session() as session:
+        refusals = Refusals(session, incoming.info, ACTION)
+        caller = authenticate(session, settings, incoming.raw_token, refusals)
+        with audited(refusals):
+            row = session.get(IntersectionSession, session_id) if len(session_id) == 32 else None
+            if row is None or row.licence_id != caller.licence_id:
+                raise AppError(404, "not_found", "no such intersection session of this licence")
+            refusals.target = f"dataset:{row.dataset_id}"
+            if row.state != "open":
+                raise AppError(409, "session_used", "this session was answered already: start a new one")
+            if row.expires_at <= utcnow():
+                raise AppError(410, "session_expired", f"sessions last {SESSION_MINUTES} minutes: start a new one")
+            _source, grant, field, _where = _licensed(session, refusals, caller, row.dataset_id, row.resource_id,
+                                                      row.field, row.filters or None)
+            _budget_refusal(refusals, grant)
+            key_row = own_key(session, caller.organisation_id, row.key_id)
+            enterprise = runtime.public_key(key_row.kid, key_row.n)
+            private, _h = transport_key(session)
+            ids, points, w, z, mask_total = psi.parse_reply(parse_json(incoming.body), private.public_key, enterprise,
+                                                            row.subjects, grant.max_ids)
+            scalar = session_scalar(session, session_id)
+        details = {"licence": caller.licence_id, "dataset": row.dataset_id, "resource": row.resource_id,
+                   "field": field, "where": row.filters, "key": key_row.kid, "session": session_id,
+                   "ids": len(ids), "subjects_offered": row.subjects,
+                   "inputs": digest({"ids": sorted(p.hex() for p in ids), "points": [p.hex() for p in points]})}
+        return AnswerJob(caller, session_id, grant, field, scalar, private, enterprise, int(row.value_total), ids,
+                         points, w, z, mask_total, details)
+
+
+def compute(job: AnswerJob, double_ids: list[bytes]) -> dict[str, Any]:
+    """The noised statistics (thread: a few thousand multiplications and two decryptions)."""
+    psi.check_total(job.transport, job.w, job.mask_total, job.value_total)
+    positions = psi.matches(double_ids, job.points)
+    release = Release(job.grant.epsilon_per_query, job.grant.sensitivity(job.field))
+    count = release.noisy_count(len(positions))
+    suppressed = count < job.grant.min_cohort
+    total = None if suppressed else str(psi.answer(job.transport, job.enterprise, job.w, job.z, positions,
+                                                  release.sum_noise()))
+    return {"count": None if suppressed else count, "suppressed": suppressed, "sum": total,
+            "noise": release.to_json(job.grant.scale)}
+
+
+def finish(database: Database, job: AnswerJob, result: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """Close the session and spend the epsilon in one transaction; audit; answer."""
+    epsilon = job.grant.epsilon_per_query
+    with database.session() as session:
+        refusals = Refusals(session, job.caller.request, ACTION, f"dataset:{job.grant.dataset}", job.caller.actor,
+                            {"licence": job.caller.licence_id, "session": job.row_id})
+        closed = session.execute(update(IntersectionSession).where(
+            IntersectionSession.id == job.row_id, IntersectionSession.state == "open").values(
+            state="answered", epsilon=epsilon, answered_at=utcnow()))
+        if closed.rowcount != 1:  # type: ignore[attr-defined]
+            refusals.fail(AppError(409, "session_used", "this session was answered already: start a new one"))
+        if not spend(session, job.grant.id, epsilon):
+            fresh = grant_for(session, job.caller.licence_id, job.grant.dataset, job.grant.resource) or job.grant
+            session.rollback()
+            _budget_refusal(refusals, fresh)
+            refusals.deny(429, "privacy_budget_exhausted", "the licence's privacy budget is spent")
+        left = grant_for(session, job.caller.licence_id, job.grant.dataset, job.grant.resource)
+        reference = append(session, actor=job.caller.actor, action=ACTION, target=refusals.target, details={
+            **job.details, "epsilon": epsilon, "epsilon_left": left.epsilon_left if left else 0.0,
+            "suppressed": result["suppressed"], "count": result["count"], "outputs": digest(result),
+            "duration_ms": round(seconds * 1e3, 1)}, request=job.caller.request)
+        session.commit()
+    return {"session": job.row_id, "dataset": job.grant.dataset, "resource": job.grant.resource, "field": job.field,
+            "key_id": job.enterprise.key_id, "ids": len(job.ids), **result, "scale": job.grant.scale,
+            "min_cohort": job.grant.min_cohort, "epsilon_spent": epsilon,
+            "epsilon_left": left.epsilon_left if left else 0.0, "queries_left": left.queries_left if left else 0,
+            "audit": reference}
