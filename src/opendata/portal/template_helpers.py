@@ -21,6 +21,8 @@ STATE_CLASSES = {
     "approved": "state-good", "rejected": "state-bad", "closed": "state-neutral", "revoked": "state-bad",
     "active": "state-good", "pending": "state-pending", "expired": "state-neutral",
     "open": "state-pending", "planned": "state-warning", "published": "state-good", "declined": "state-bad",
+    "queued": "state-pending", "running": "state-pending", "succeeded": "state-good", "failed": "state-bad",
+    "cancelled": "state-neutral",
 }
 
 
