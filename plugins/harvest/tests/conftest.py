@@ -17,20 +17,11 @@ if str(REPO) not in sys.path:  # the core's own test helpers (tests/) start the 
 
 from opendata.db import Database  # noqa: E402
 from opendata.settings import Settings  # noqa: E402
-from tests.conftest import _opendata_environment_restored, postgres_schema_url  # noqa: E402,F401
+from tests.conftest import (  # noqa: E402,F401
+    _opendata_environment_restored, migrated_sqlite_file, postgres_schema_url,
+)
 
 from harvest_support import FixtureServer, recorded_ckan  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty database at the newest revision, copied for each test (migrating one
-    from nothing takes a second or more on a loaded machine)."""
-    path = tmp_path_factory.mktemp("template") / "migrated.db"
-    database = Database(f"sqlite:///{path}")
-    database.migrate()
-    database.dispose()
-    return path
 
 
 @pytest.fixture
@@ -39,7 +30,7 @@ def local_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     ``@pytest.mark.parametrize("local_database_url", BACKENDS, indirect=True)`` (few are:
     migrating a PostgreSQL schema takes seconds on a loaded machine)."""
     if getattr(request, "param", "sqlite") == "sqlite":
-        template = request.getfixturevalue("migrated_sqlite")
+        template = request.getfixturevalue("migrated_sqlite_file")
         shutil.copyfile(template, tmp_path / "local.db")
         yield f"sqlite:///{tmp_path / 'local.db'}"
         return

@@ -4,7 +4,10 @@ its commands under ``opendata``, text for people and ``--json`` for scripts."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+
+import pytest
 
 from click.testing import CliRunner
 
@@ -15,74 +18,77 @@ from harvest_support import RecordedCkan
 AIR = "8d5e9a4c-5a30-4b7b-a2a8-2e0f2d2c6f9b"
 
 
-def _cli(tmp_path: Path, *args: str):  # noqa: ANN202
+@pytest.fixture
+def cli(tmp_path: Path, migrated_sqlite_file: Path):  # noqa: ANN201
+    """``opendata …`` on a database of its own (a copy of the migrated one), plugin enabled."""
+    shutil.copyfile(migrated_sqlite_file, tmp_path / "local.db")
     env = {"OPENDATA_PLUGINS": "harvest", "OPENDATA_DATABASE_URL": f"sqlite:///{tmp_path / 'local.db'}",
            "OPENDATA_DATA_DIR": str(tmp_path / "data")}
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return lambda *args: CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 def _json(result) -> dict:  # noqa: ANN001
     return json.loads(result.stdout)
 
 
-def test_add_run_schedule_and_status(tmp_path: Path, ckan_server: RecordedCkan) -> None:
-    added = _cli(tmp_path, "harvest", "source", "add", "demo", ckan_server.url, "--type", "ckan", "--domain", "经济发展",
+def test_add_run_schedule_and_status(cli, ckan_server: RecordedCkan) -> None:
+    added = cli("harvest", "source", "add", "demo", ckan_server.url, "--type", "ckan", "--domain", "经济发展",
                  "--with-data", "--every", "6h", "--json")
     assert added.exit_code == 0, added.output
     assert _json(added)["catalogue"] == "harvest-demo" and _json(added)["every_minutes"] == 360
 
-    listed = _cli(tmp_path, "harvest", "source", "list")
+    listed = cli("harvest", "source", "list")
     assert "demo" in listed.stdout and "every 360 min" in listed.stdout and "+data" in listed.stdout
 
-    ran = _cli(tmp_path, "harvest", "run", "--due", "--json")  # never run: due at once
+    ran = cli("harvest", "run", "--due", "--json")  # never run: due at once
     assert ran.exit_code == 1  # the readings on another host were refused: the run logged an error
     first, = _json(ran)["runs"]
     assert (first["created"], first["errors"], first["status"]) == (3, 1, "errors")
-    assert _cli(tmp_path, "harvest", "run", "--due").stdout.strip() == "nothing is due"
+    assert cli("harvest", "run", "--due").stdout.strip() == "nothing is due"
 
-    status = _cli(tmp_path, "harvest", "status", "demo", "--json")
+    status = cli("harvest", "status", "demo", "--json")
     body = _json(status)
     assert body["runs"][0]["id"] == first["id"]
     kinds = sorted(e["kind"] for e in body["log"]["entries"])
     assert kinds == ["created", "created", "created", "error"]
     error, = [e for e in body["log"]["entries"] if e["kind"] == "error"]
     assert error["remote_id"] == AIR and error["details"]["resource"] == "f0e1d2c3-b4a5-4968-8778-695a4b3c2d1e"
-    text = _cli(tmp_path, "harvest", "status", "demo", "--kind", "error").stdout
+    text = cli("harvest", "status", "demo", "--kind", "error").stdout
     assert f"error       {AIR} → air-quality-sensors" in text and "created" not in text.split("log of run")[1]
 
-    schedule = _cli(tmp_path, "harvest", "schedule", "--json")
+    schedule = cli("harvest", "schedule", "--json")
     assert _json(schedule)[0]["next_due"] > _json(schedule)[0]["last_run_at"]
-    assert _cli(tmp_path, "harvest", "schedule", "demo", "--off").exit_code == 0
+    assert cli("harvest", "schedule", "demo", "--off").exit_code == 0
 
-    again = _cli(tmp_path, "harvest", "run", "demo")
+    again = cli("harvest", "run", "demo")
     assert again.exit_code == 0 and "0 created, 0 updated, 3 unchanged" in again.stdout
 
-    changed = _cli(tmp_path, "harvest", "source", "set", "demo", "--without-data", "--open-level", "conditional",
+    changed = cli("harvest", "source", "set", "demo", "--without-data", "--open-level", "conditional",
                    "--json")
     assert (_json(changed)["with_data"], _json(changed)["open_level"]) == (False, "conditional")
-    full = _cli(tmp_path, "harvest", "run", "demo", "--full", "--json")
+    full = cli("harvest", "run", "demo", "--full", "--json")
     assert _json(full)["runs"][0]["updated"] == 3  # every dataset read again, now conditionally open
-    bad = _cli(tmp_path, "harvest", "source", "set", "demo", "--domain", "space")
+    bad = cli("harvest", "source", "set", "demo", "--domain", "space")
     assert bad.exit_code == 1 and "unknown domain 'space'" in bad.stderr
 
 
-def test_mistakes_are_one_clear_line(tmp_path: Path, ckan_server: RecordedCkan) -> None:
-    unknown = _cli(tmp_path, "harvest", "run", "nowhere", "--json")
+def test_mistakes_are_one_clear_line(cli, tmp_path: Path, ckan_server: RecordedCkan) -> None:
+    unknown = cli("harvest", "run", "nowhere", "--json")
     assert unknown.exit_code == 1 and _json(unknown)["error"]["code"] == "unknown_source"
     assert "no harvest source 'nowhere'" in unknown.stderr
-    bad_domain = _cli(tmp_path, "harvest", "source", "add", "x", ckan_server.url, "--type", "ckan", "--domain", "space")
+    bad_domain = cli("harvest", "source", "add", "x", ckan_server.url, "--type", "ckan", "--domain", "space")
     assert bad_domain.exit_code == 1 and "unknown domain 'space'" in bad_domain.stderr
-    bad_url = _cli(tmp_path, "harvest", "source", "add", "x", "ftp://example.org", "--type", "dcat", "--domain", "urban")
+    bad_url = cli("harvest", "source", "add", "x", "ftp://example.org", "--type", "dcat", "--domain", "urban")
     assert "is not an http(s) URL" in bad_url.stderr
-    taken = _cli(tmp_path, "harvest", "source", "add", "x", ckan_server.url, "--type", "ckan", "--domain", "urban",
+    taken = cli("harvest", "source", "add", "x", ckan_server.url, "--type", "ckan", "--domain", "urban",
                  "--publisher", "Bad Id")
     assert "is not a publisher id" in taken.stderr
-    usage = _cli(tmp_path, "harvest", "run")
+    usage = cli("harvest", "run")
     assert usage.exit_code == 2 and "name one or more sources" in usage.stderr
-    failed = _cli(tmp_path, "harvest", "source", "add", "gone", "http://127.0.0.1:9/", "--type", "ckan",
+    failed = cli("harvest", "source", "add", "gone", "http://127.0.0.1:9/", "--type", "ckan",
                   "--domain", "urban")
     assert failed.exit_code == 0
-    run = _cli(tmp_path, "harvest", "run", "gone")
+    run = cli("harvest", "run", "gone")
     assert run.exit_code == 1 and "✗ gone run" in run.stdout and "failed" in run.stdout and "unreachable" in run.stdout
 
     from opendata.db import Database
@@ -92,7 +98,7 @@ def test_mistakes_are_one_clear_line(tmp_path: Path, ckan_server: RecordedCkan) 
     with database.transaction() as session:
         assert sources.claim(session, "gone")  # as a run in another process holds it
     database.dispose()
-    busy = _cli(tmp_path, "harvest", "run", "gone", "--json")
+    busy = cli("harvest", "run", "gone", "--json")
     assert busy.exit_code == 1 and _json(busy)["error"]["code"] == "busy"
     assert "is being harvested by another run" in busy.stderr
 

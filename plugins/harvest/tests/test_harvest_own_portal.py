@@ -4,6 +4,7 @@ backends for the CKAN one)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Iterator
 
@@ -23,16 +24,17 @@ from opendata_harvest.models import ensure_tables
 from harvest_support import BACKENDS
 
 
-def _remote_settings(tmp: Path) -> Settings:
+def _remote_settings(tmp: Path, migrated: Path) -> Settings:
+    shutil.copyfile(migrated, tmp / "remote.db")
     return Settings(data_dir=tmp / "remote", database_url=f"sqlite:///{tmp / 'remote.db'}",
                     catalogues=(write_catalogue(tmp / "mini"),), load_catalogues_on_startup=True,
                     secure_cookies=False)
 
 
 @pytest.fixture(scope="module")
-def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def remote(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_file: Path) -> Iterator[TestClient]:
     """The second portal, with the mini catalogue (open, conditional and closed datasets)."""
-    with TestClient(create_app(_remote_settings(tmp_path_factory.mktemp("remote")))) as client:
+    with TestClient(create_app(_remote_settings(tmp_path_factory.mktemp("remote"), migrated_sqlite_file))) as client:
         yield client
 
 
