@@ -225,3 +225,36 @@ def test_the_admin_page_sets_the_grant_and_both_pages_show_the_budget_left(world
         world.client.cookies.clear()
     current = world.client.get(f"/api/v1/compute/policies/{licence.id}/intersection", headers=world.admin).json()
     assert current["grants"][0]["epsilon_spent"] == 1.0 and current["grants"][0]["min_cohort"] == 3
+
+
+def test_an_expired_session_is_refused(world: World, licensed):
+    from sqlalchemy import update
+
+    from opendata.compute.models import IntersectionSession
+    from opendata.db import Database, utcnow
+
+    _, headers = licensed
+    opened = offer(world, headers).json()
+    database = Database(world.database_url)
+    with database.session() as session:
+        session.execute(update(IntersectionSession).where(IntersectionSession.id == opened["session"])
+                        .values(expires_at=utcnow()))
+        session.commit()
+    database.dispose()
+    reply = build_reply(opened, sorted(scores(world))[:3], world.bank.key.private_key).body()
+    late = world.client.post(f"{OPEN}/{opened['session']}", json=reply, headers=headers)
+    assert late.status_code == 410 and late.json()["error"]["code"] == "session_expired"
+
+
+@pytest.mark.parametrize("change", [
+    {"epsilon_per_query": 10 ** 400}, {"epsilon_per_query": 0}, {"epsilon_total": 0.5}, {"min_cohort": 1.5},
+    {"fields": {"rating": {"lower": "0", "upper": "1"}}}, {"fields": {"score": {"lower": "5", "upper": "5"}}},
+    {"fields": {"score": {"lower": "x", "upper": "5"}}}, {"fields": {}}, {"max_ids": 10 ** 9}, {"colour": "red"},
+])
+def test_bad_grants_are_refused(world: World, change: dict[str, Any]):
+    body = {"dataset": RATINGS, "fields": BOUNDS, "epsilon_per_query": 1.0, "epsilon_total": 3.0, "min_cohort": 3,
+            **change}
+    response = world.client.put(f"/api/v1/compute/policies/{world.main.id}/intersection", json={"grants": [body]},
+                                headers=world.admin)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] in ("invalid_grants", "unknown_field")
