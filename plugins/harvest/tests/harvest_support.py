@@ -96,6 +96,7 @@ class RecordedCkan(FixtureServer):
     def __init__(self) -> None:
         super().__init__()
         self.status, self.packages = load_recorded(self.url)
+        self.files: dict[str, bytes] = {}  # more downloadable files, by name (tests add them)
         self.routes.update({
             "/api/3/action/status_show": lambda q: json_answer(ckan_envelope("status_show", self.status)),
             "/api/3/action/package_search": self.package_search,
@@ -121,6 +122,8 @@ class RecordedCkan(FixtureServer):
 
     def download(self, path: str, query: dict[str, list[str]]) -> Answer:
         name = path.rsplit("/", 1)[-1]
+        if name in self.files:
+            return 200, {"Content-Type": "application/octet-stream"}, self.files[name]
         file = FIXTURES / "ckan" / "data" / name
         if not file.is_file():
             return 404, {}, b"not found"

@@ -86,6 +86,44 @@ def test_recorded_ckan_packages_become_datasets_with_their_rows(local_db: Databa
                           "demo-city-environment-office": "City Environment Office", "demo-site": "CKAN Demo"}
 
 
+def _workbook() -> bytes:
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["station_code", "名称 / Name", "opened"])
+    sheet.append(["GZ-01", "广州站", 1974])
+    sheet.append(["GZ-02", "广州南站", 2010])
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_xlsx_resource_and_resources_that_go_away(local_db: Database, local_settings: Settings,
+                                                     ckan_server: RecordedCkan) -> None:
+    air = next(p for p in ckan_server.packages if p["id"] == AIR)
+    ckan_server.files["stations.xlsx"] = _workbook()
+    air["resources"].append({"id": "stations", "name": "Stations", "format": "XLSX", "state": "active",
+                             "url": f"{ckan_server.url}/dataset/{AIR}/resource/stations/download/stations.xlsx"})
+    _add(local_db, ckan_server)
+    service.run_source(local_db, local_settings, "demo")
+    stations = next(r for r in _dataset(local_db, "air-quality-sensors").resources if r.id == "stations")
+    assert (stations.format, stations.row_count) == ("xlsx", 2)
+    assert [(f.name, f.title_zh, f.type) for f in stations.fields] == [
+        ("station_code", "station_code", "string"), ("name", "名称", "string"), ("opened", "opened", "integer")]
+    folder = local_settings.data_dir / "harvest" / "demo" / "air-quality-sensors"
+    assert sorted(p.name for p in folder.iterdir()) == ["e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9.csv", "stations.xlsx"]
+
+    air["resources"] = [r for r in air["resources"] if r["id"] != "stations"]
+    air["metadata_modified"] = "2024-06-02T00:00:00.000001"
+    service.run_source(local_db, local_settings, "demo")
+    assert [r.id for r in _dataset(local_db, "air-quality-sensors").resources] == [
+        "e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9", "f0e1d2c3-b4a5-4968-8778-695a4b3c2d1e"]
+    assert sorted(p.name for p in folder.iterdir()) == ["e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9.csv"]
+
+
 def test_incremental_runs_read_only_what_changed_and_withdraw_what_went(local_db: Database, local_settings: Settings,
                                                                          ckan_server: RecordedCkan) -> None:
     _add(local_db, ckan_server)

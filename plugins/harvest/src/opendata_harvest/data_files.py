@@ -72,3 +72,14 @@ def previous_table(folder: Path, dataset_id: str, resource_id: str, fmt: str) ->
         return TableFile(relative, _dictionary(folder / relative, relative, resource_id, fmt))
     except FormatError:
         return None
+
+
+def prune_files(folder: Path, dataset_id: str, kept: set[str]) -> None:
+    """Remove the copies of a dataset's tables that its loaded resources no longer name
+    (a resource the remote dropped, or one now recorded as a link)."""
+    directory = folder / dataset_id
+    if not directory.is_dir():
+        return
+    for path in directory.iterdir():
+        if path.is_file() and f"{dataset_id}/{path.name}" not in kept:
+            path.unlink(missing_ok=True)

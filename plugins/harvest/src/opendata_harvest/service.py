@@ -28,7 +28,7 @@ from opendata.settings import Settings
 
 from opendata_harvest import mapping, sources
 from opendata_harvest.ckan import CkanReader
-from opendata_harvest.data_files import fetch_table, previous_table, source_folder
+from opendata_harvest.data_files import fetch_table, previous_table, prune_files, source_folder
 from opendata_harvest.dcat import DcatReader
 from opendata_harvest.edits import merge_local_edits, table_values
 from opendata_harvest.fetch import Fetcher, FetchError, host_of
@@ -126,6 +126,8 @@ def _harvest(database: Database, settings: Settings, source: HarvestSource, read
     folder = source_folder(settings.data_dir, source.name)
     prepared = _prepare_all(database, source, reader, changed, objects, listing, folder, log, overwrite)
     loaded = _load(database, settings, source, listing, prepared, folder, log)
+    for item in loaded:
+        prune_files(folder, item.dataset_id, {r["path"] for r in item.table["resources"] if r.get("path")})
     with database.transaction() as session:
         for item in loaded:
             _remember(session, source, item, objects.get(item.item.remote_id))
