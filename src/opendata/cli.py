@@ -83,11 +83,16 @@ def _plugins_load(settings: Settings) -> None:
     """Enable the configured plugins once before any server process starts: a broken or
     unknown one is then one line naming it and exit 1, not a traceback per worker."""
     from opendata.extensions import PluginError, load_plugins
+    from opendata.extensions.crypto import UnknownSuite, suites_for
 
     try:
-        load_plugins(settings.plugins)
+        registry = load_plugins(settings.plugins)
     except PluginError as error:
         fail(str(error), "plugin_failed")
+    try:
+        suites_for(settings, registry.crypto_suites)
+    except UnknownSuite as error:
+        fail(str(error), "unknown_crypto_suite")
 
 
 def _database_answers(settings: Settings) -> None:

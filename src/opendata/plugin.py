@@ -31,6 +31,7 @@ from opendata import spool
 from opendata.db import Database
 from opendata.errors import EXCEPTION_HANDLERS
 from opendata.extensions import Registry, dispatch, load_plugins
+from opendata.extensions.crypto import suites_for
 from opendata.feedback.api import FeedbackController
 from opendata import httpconv, openapi_doc
 from opendata.interop.routes import INTEROP_HANDLERS
@@ -76,7 +77,9 @@ class OpenDataPlugin(InitPluginProtocol):
                                  pool_timeout=self.settings.db_pool_timeout_seconds,
                                  timezone=self.settings.timezone, extensions=self.extensions)
         # The audit key, checkpoint key and KEK of this deployment (files read on first use).
-        self.audit_keys = audit_keyfiles.configure(self.database.url, KeyMaterial.from_settings(self.settings))
+        # With them, the crypto suites: the selected one signs, hashes and wraps; all verify.
+        crypto = suites_for(self.settings, self.extensions.crypto_suites)  # UnknownSuite: one line
+        self.audit_keys = audit_keyfiles.configure(self.database.url, KeyMaterial.from_settings(self.settings, crypto))
         self.checkpointer: Checkpointer | None = None
         # Sends the outbox (followers' e-mails) while the application runs.
         self.mailer = Mailer(self.database, self.settings)
@@ -215,7 +218,8 @@ class OpenDataPlugin(InitPluginProtocol):
 
         with self.database.session() as session:
             if sealed := seal_stored_keys(session):
-                logger.info("sealed %d token signing key(s) under the key-encryption key", sealed)
+                logger.info("sealed %d token signing key(s) under the key-encryption key (%s)", sealed,
+                            self.audit_keys.crypto.selected.wrapping.scheme)
             session.commit()
         self.checkpointer = Checkpointer(self.database, self.audit_keys)
         self.checkpointer.run_once()

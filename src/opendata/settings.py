@@ -151,6 +151,11 @@ class Settings:
     # 64 hex digits each; unset, they are files in <data dir>/keys/ created on first use (0600).
     audit_key: str | None = field(default=None, repr=False)
     kek: str | None = field(default=None, repr=False)
+    # The crypto suite that signs new tokens and certificates, hashes new audit records and
+    # wraps stored keys: "default" (ES256, HMAC-SHA256, AES-256-GCM) or one an enabled plugin
+    # provides, e.g. "gmcrypto" (docs/security.md, "Crypto suites"). What other known suites
+    # made keeps verifying.
+    crypto_suite: str = "default"
     audit_signing_key_path: Path | None = None
     audit_witness_dir: Path | None = None
     audit_checkpoint_every_records: int = 1000
@@ -218,6 +223,7 @@ class Settings:
         "cors_origins": _parse_origins,
         "audit_key": str,
         "kek": str,
+        "crypto_suite": str,
         "audit_signing_key_path": Path,
         "audit_witness_dir": Path,
         "audit_checkpoint_every_records": int,

@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from opendata import create_app
 from opendata.access import keys
 from opendata.access.models import SigningKey
+from opendata.crypto_default import kek_id
 from opendata.audit.keyfiles import KeyMaterial, configure
 from opendata.db import Database
 from opendata.settings import Settings
@@ -62,7 +63,7 @@ def test_without_the_kek_the_database_alone_cannot_sign(portal_settings: Setting
             with pytest.raises(RuntimeError, match="another key-encryption key"):
                 keys.load_private_key(key, None)
             # A guessed KEK that claims the right id still fails the GCM tag.
-            relabelled = key.private_key_pem.replace(key.private_key_pem.split(":")[2], keys._kek_id(bytes(32)))
+            relabelled = key.private_key_pem.replace(key.private_key_pem.split(":")[2], kek_id(bytes(32)))
             with pytest.raises(RuntimeError, match="altered"):
                 keys.unseal(relabelled, key.kid, bytes(32))
     finally:

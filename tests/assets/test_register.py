@@ -139,7 +139,10 @@ def test_a_forged_certificate_naming_its_own_issuer_and_keys_is_refused(client: 
     from cryptography.hazmat.primitives.asymmetric import ec
     from jwt.algorithms import ECAlgorithm
 
+    from opendata.access.keys import Signer
     from opendata.assets.certificate import sign
+    from opendata.crypto_default import ES256
+    from opendata.extensions.crypto import default_suites
 
     headers = admin(client, database_url)
     code = client.post("/api/v1/assets", json=REGISTRATION, headers=headers).json()["code"]
@@ -147,7 +150,8 @@ def test_a_forged_certificate_naming_its_own_issuer_and_keys_is_refused(client: 
     payload = json.loads(json.dumps(genuine["payload"]))
     payload["issuer"], payload["asset"]["compliance"]["status"] = "https://attacker.example", "passed"
     key = ec.generate_private_key(ec.SECP256R1())
-    forged = sign(payload, "attacker-key", key)
+    attacker = Signer("attacker-key", "ES256", ES256(), key, 0.0)
+    forged = sign(payload, attacker, default_suites())
     forged_file = tmp_path / "forged.json"
     forged_file.write_text(json.dumps(forged), encoding="utf-8")
     attacker_jwks = tmp_path / "attacker.json"
@@ -163,7 +167,7 @@ def test_a_forged_certificate_naming_its_own_issuer_and_keys_is_refused(client: 
     assert named_portal.exit_code == 1 and "not by the portal you named" in named_portal.output
     # A re-signed genuine payload (same issuer) under the attacker's key fails too.
     resigned = tmp_path / "resigned.json"
-    resigned.write_text(json.dumps(sign(genuine["payload"], "attacker-key", key)),
+    resigned.write_text(json.dumps(sign(genuine["payload"], attacker, default_suites())),
                         encoding="utf-8")
     assert CliRunner().invoke(main, ["assets", "verify", str(resigned), "--jwks", str(portal_jwks)]).exit_code == 1
     # The verifier never takes the trust anchor from the document itself.

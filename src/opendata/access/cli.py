@@ -233,9 +233,9 @@ def keys_rotate(ctx: click.Context) -> None:
                details={"retired": [k.kid for k in retired]}, request=CLI_REQUEST)
         session.commit()
         window = signing.publish_window(settings.token_lifetime_seconds)
-        report(f"✓ new signing key {key.kid}"
+        report(f"✓ new signing key {key.kid} ({key.algorithm})"
                + (f"; retired {', '.join(k.kid for k in retired)} (published for {window} more)" if retired else ""),
-               kid=key.kid, retired=[k.kid for k in retired], published_for=str(window) if retired else None)
+               kid=key.kid, algorithm=key.algorithm, retired=[k.kid for k in retired], published_for=str(window) if retired else None)
 
 
 @keys.command("list")

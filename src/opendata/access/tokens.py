@@ -1,6 +1,8 @@
 """Access tokens: RFC 9068 JWTs minted by the client-credentials grant.
 
-Issuing needs the client's live licence; verifying pins ES256, requires every claim,
+Issuing needs the client's live licence and signs with the deployment's crypto suite
+(ES256 by default, access/keys.py); verifying pins the algorithm of the key the token's
+``kid`` names (never the one its header asks for), requires every claim,
 checks ``typ``, ``iss`` and ``aud`` with at most LEEWAY_SECONDS of clock skew, and then
 asks the database (one indexed query, see ``live_state``) whether the licence is still
 active, the client not revoked, its secret not rotated since the token was minted (the
@@ -147,14 +149,15 @@ def issue(session: Session, settings: Settings, client: ApiClient, scope: str | 
         [f"licence:{licence.id}"] + [f"{d}:{op}" for d, grant in datasets.items() for op in grant["operations"]]
     )
     jti = secrets.token_urlsafe(18)
-    kid, private_key = keys.key_ring(session).signer(session, settings.signing_key_passphrase)
+    signer = keys.key_ring(session).signer(session, settings.signing_key_passphrase)
     claims = {
         "iss": settings.issuer, "sub": client.client_id, "aud": settings.token_audience,
         "iat": now, "nbf": now, "exp": expires, "jti": jti, "client_id": client.client_id,
         "scope": granted_scope, "licence_id": licence.id, "org": credit_code, "datasets": datasets,
         "sv": client.secret_version or 0,
     }
-    token = jwt.encode(claims, private_key, algorithm=keys.ALGORITHM, headers={"typ": "at+jwt", "kid": kid})
+    token = keys.suites_of(session).jwt.encode(claims, signer.private_key, algorithm=signer.alg,
+                                               headers={"typ": "at+jwt", "kid": signer.kid})
     return IssuedToken(token, expires - now, granted_scope, licence.id, jti)
 
 
@@ -186,18 +189,19 @@ def _decode(ring: keys.KeyRing, session: Session, settings: Settings, token: str
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
         raise TokenInvalid("invalid_token", "the bearer token is not a JWT") from None
-    # Never let the token choose how it is checked: one algorithm, one type.
-    if header.get("alg") != keys.ALGORITHM:
-        raise TokenInvalid("invalid_token", f"tokens are signed with {keys.ALGORITHM}, not {header.get('alg')!r}")
+    # Never let the token choose how it is checked: the algorithm is its key's, one type.
     if str(header.get("typ", "")).lower() not in TOKEN_TYPES:
         raise TokenInvalid("invalid_token", "the token's typ header is not at+jwt: it is not an access token")
     kid = header.get("kid")
-    key = ring.verification_key(session, kid, settings.token_lifetime_seconds) if isinstance(kid, str) else None
-    if key is None:
+    found = ring.verification_key(session, kid, settings.token_lifetime_seconds) if isinstance(kid, str) else None
+    if found is None:
         raise TokenInvalid("invalid_token", "the token's signing key (kid) is unknown or retired")
+    algorithm, key = found
+    if header.get("alg") != algorithm:
+        raise TokenInvalid("invalid_token", f"the token's key signs with {algorithm}, not {header.get('alg')!r}")
     try:
-        claims = jwt.decode(
-            token, key, algorithms=[keys.ALGORITHM], audience=settings.token_audience,
+        claims = keys.suites_of(session).jwt.decode(
+            token, key, algorithms=[algorithm], audience=settings.token_audience,
             issuer=settings.issuer, leeway=keys.LEEWAY_SECONDS,
             options={"require": REQUIRED_CLAIMS, "verify_exp": verify_exp},
         )

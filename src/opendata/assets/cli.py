@@ -47,6 +47,8 @@ def verify(file: Path, portal_url: str | None, jwks_file: Path | None) -> None:
     certificate: a forged certificate may name any issuer and publish its own keys there.
     """
     from opendata.assets.certificate import CertificateInvalid, verify as verify_document
+    from opendata.extensions.crypto import suites_for
+    from opendata.settings import Settings
 
     if (portal_url is None) == (jwks_file is None):
         raise click.UsageError("give one of --portal URL (online) or --jwks FILE (offline)")
@@ -65,7 +67,8 @@ def verify(file: Path, portal_url: str | None, jwks_file: Path | None) -> None:
     except Exception as exc:  # noqa: BLE001 - any failure to read the keys is one line
         _invalid(f"cannot read the JWKS {source}: {exc}")
     try:
-        verified = verify_document(document, jwks)
+        # The algorithms of the core and of the plugins OPENDATA_PLUGINS enables (gmcrypto: SM2).
+        verified = verify_document(document, jwks, suites_for(Settings.from_env()))
     except CertificateInvalid as exc:
         _invalid(f"INVALID certificate {file}: {exc}")
     asset = verified.payload.get("asset", {})

@@ -212,15 +212,14 @@ def payload_of(asset: DataAsset, dataset: Dataset, settings: Settings, certifica
 
 
 def _issue(session: Session, settings: Settings, asset: DataAsset, dataset: Dataset, signer: Any) -> AssetCertificate:
-    kid, private_key = signer
     previous = current_certificate(session, asset.id)
     certificate_id = str(uuid.uuid4())
     document = certificate.sign(payload_of(asset, dataset, settings, certificate_id,
-                                           previous.id if previous else None), kid, private_key)
+                                           previous.id if previous else None), signer, keys.suites_of(session))
     now = utcnow()
     if previous is not None:
         previous.superseded_at = now
-    issued = AssetCertificate(id=certificate_id, asset_id=asset.id, revision=asset.revision, kid=kid,
+    issued = AssetCertificate(id=certificate_id, asset_id=asset.id, revision=asset.revision, kid=signer.kid,
                               document=document, issued_at=now)
     session.add(issued)
     session.flush()

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import make_url
 
 from opendata.audit.chain import (
-    KEYED_SCHEME, LEGACY_SCHEME, canonical_json, iter_records, leaf_data, record_problem, record_values,
+    LEGACY_SCHEME, canonical_json, iter_records, leaf_data, record_problem, record_values,
 )
 from opendata.audit.keyfiles import CHECKPOINT_FILE, KeyMaterial, key_id, material_for_url
 from opendata.audit.merkle import Frontier, leaf_hash
@@ -157,12 +157,12 @@ def make_checkpoint(database: Database, material: KeyMaterial | None = None, *, 
             if size and _count(session) < size:
                 raise CheckpointRefused(f"the chain has fewer records than the checkpoint of {size} records")
             for record in iter_records(session, after_id=size):
-                problem = record_problem(record, size + 1, head, material.hmac_key, seen_keyed)
+                problem = record_problem(record, size + 1, head, material.hmac_key, seen_keyed, material.crypto)
                 if problem:
                     raise CheckpointRefused(f"record #{record.id}: {problem}")
                 if record.scheme == LEGACY_SCHEME and legacy == size:
                     legacy += 1
-                seen_keyed = seen_keyed or record.scheme == KEYED_SCHEME
+                seen_keyed = seen_keyed or record.scheme != LEGACY_SCHEME
                 frontier.add(leaf_hash(leaf_data(record_values(record))))
                 size, head = size + 1, record.hash
         if last is not None and size == last["tree_size"] and not force:

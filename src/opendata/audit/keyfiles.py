@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Callable
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from opendata.extensions.crypto import Suites, default_suites
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -105,11 +107,17 @@ class KeyMaterial:
     witness_dir: Path | None = None
     checkpoint_every_records: int = 1000
     checkpoint_every_seconds: float = 300.0
+    # The crypto suites (opendata.extensions.crypto): the selected one hashes new audit
+    # records and wraps keys; every known one verifies and unwraps what it made.
+    crypto: Suites = field(default_factory=default_suites, repr=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
     _checked: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "KeyMaterial":
+    def from_settings(cls, settings: "Settings", crypto: Suites | None = None) -> "KeyMaterial":
+        """``crypto``: the application's suites (default: those ``settings`` selects and enables)."""
+        from opendata.extensions.crypto import suites_for
+
         keys_dir = settings.data_dir / "keys"
         return cls(
             keys_dir=keys_dir, audit_key=settings.audit_key, kek_text=settings.kek,
@@ -117,6 +125,7 @@ class KeyMaterial:
             checkpoint_file=settings.data_dir / CHECKPOINT_FILE, witness_dir=settings.audit_witness_dir,
             checkpoint_every_records=settings.audit_checkpoint_every_records,
             checkpoint_every_seconds=settings.audit_checkpoint_every_seconds,
+            crypto=crypto or suites_for(settings),
         )
 
     def _once(self, name: str, load: Callable[[], object]) -> object:

@@ -13,8 +13,8 @@ from typing import Any, NoReturn
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from opendata.audit.chain import KEYED_SCHEME, canonical_json, values_hash
-from opendata.audit.keyfiles import material_for
+from opendata.audit.chain import LEGACY_SCHEME, canonical_json, values_hash
+from opendata.audit.keyfiles import KeyMaterial, material_for
 from opendata.audit.models import GENESIS_HASH, AuditRecord
 from opendata.db import pg_lock_key, utcnow
 from opendata.errors import AppError
@@ -97,13 +97,14 @@ def append(
         "details": canonical_json(details or {}), "method": request.method,
         "path": request.path[:1024] if request.path else None, "client_ip": request.client_ip,
         "user_agent": request.user_agent[:255] if request.user_agent else None,
-        "token_jti": request.token_jti, "prev_hash": prev_hash, "scheme": KEYED_SCHEME,
+        "token_jti": request.token_jti, "prev_hash": prev_hash,
     }
     material = material_for(session)
+    values["scheme"] = material.crypto.selected.audit.scheme  # the deployment's crypto suite's
     if head and not material.checked(session.get_bind().url):
-        _check_key_against_head(session, material.hmac_key, head.id)
+        _check_key_against_head(session, material, head.id)
         material.mark_checked(session.get_bind().url)
-    values["hash"] = values_hash(values, material.hmac_key)
+    values["hash"] = values_hash(values, material.hmac_key, material.crypto)
     session.execute(_INSERT, values)
     if material.checkpoint_every_records > 0 and values["id"] % material.checkpoint_every_records == 0:
         from opendata.audit.checkpoints import checkpoint_due
@@ -112,13 +113,19 @@ def append(
     return last_id + 1
 
 
-def _check_key_against_head(session: Session, key: bytes, head_id: int) -> None:
+def _check_key_against_head(session: Session, material: KeyMaterial, head_id: int) -> None:
     """Refuse to extend a keyed chain with another key (a process started with the wrong
     data dir or OPENDATA_AUDIT_KEY): every record it wrote would later read as forged."""
     from opendata.audit.chain import record_hash
 
     record = session.get(AuditRecord, head_id)
-    if record is not None and record.scheme == KEYED_SCHEME and record_hash(record, key) != record.hash:
+    if record is None or record.scheme == LEGACY_SCHEME:
+        return
+    if material.crypto.audit(record.scheme) is None:
+        raise RuntimeError(
+            f"audit record #{head_id} is hashed with {record.scheme}, which no enabled crypto suite knows: "
+            "enable the plugin that wrote it (OPENDATA_PLUGINS) so the chain can be checked and extended")
+    if record_hash(record, material.hmac_key, material.crypto) != record.hash:
         raise RuntimeError(
             f"the audit key does not match audit record #{head_id}: this process has another data dir "
             "or OPENDATA_AUDIT_KEY than the one that wrote the chain (or the record was altered; "

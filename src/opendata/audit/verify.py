@@ -21,7 +21,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.orm import Session
 
-from opendata.audit.chain import KEYED_SCHEME, LEGACY_SCHEME, iter_records, leaf_data, record_problem, record_values
+from opendata.audit.chain import LEGACY_SCHEME, iter_records, leaf_data, record_problem, record_values
 from opendata.audit.checkpoints import Line, checkpoint_files, log_name, read_lines
 from opendata.audit.keyfiles import KeyMaterial
 from opendata.audit.merkle import Frontier, leaf_hash
@@ -99,14 +99,15 @@ def verify_audit(session: Session, material: KeyMaterial, *, files: list[Path] |
 
     check_at(0)
     for record in iter_records(session):
-        problem = record_problem(record, expected_id, expected_prev, material.hmac_key, seen_keyed)
+        problem = record_problem(record, expected_id, expected_prev, material.hmac_key, seen_keyed,
+                                 material.crypto)
         if problem is None and record.scheme == LEGACY_SCHEME and legacy_limit is not None \
                 and record.id > legacy_limit:
             problem = (f"unkeyed (sha256) record, but the checkpoints say only the first {legacy_limit} "
                        "records are unkeyed: rewritten without the audit key?")
         if problem:
             report.problem(f"record #{record.id}: {problem}", record.id)
-        seen_keyed = seen_keyed or record.scheme == KEYED_SCHEME
+        seen_keyed = seen_keyed or record.scheme != LEGACY_SCHEME
         frontier.add(leaf_hash(leaf_data(record_values(record))))
         # Re-anchor on the stored record, so one rewrite is reported once.
         expected_prev, expected_id = record.hash, record.id + 1

@@ -42,9 +42,9 @@ class Registry:
     exporters: dict[str, Exporter] = field(default_factory=dict)
     importers: dict[str, Importer] = field(default_factory=dict)
     harvesters: dict[str, Harvester] = field(default_factory=dict)
-    # Crypto suites by name (token signing, audit hashing, key wrapping). Their Protocol
-    # lives in opendata.extensions.crypto (owned by the gmcrypto work); the registry only
-    # keeps what plugins put here.
+    # Crypto suites by name (token signing, audit hashing, key wrapping; Protocols in
+    # opendata.extensions.crypto), besides the core's "default" one: what plugins put here
+    # the crypto_suite setting can select, and what they made keeps verifying.
     crypto_suites: dict[str, Any] = field(default_factory=dict)
     api_handlers: list[Any] = field(default_factory=list)
     portal_handlers: list[Any] = field(default_factory=list)
@@ -94,6 +94,13 @@ class Registry:
         self.harvesters[harvester.kind] = harvester
 
     def add_crypto_suite(self, name: str, suite: Any) -> None:
+        """A CryptoSuite (opendata.extensions.crypto) that ``crypto_suite = name`` selects."""
+        from opendata.extensions.crypto import CryptoSuite
+
+        if not isinstance(suite, CryptoSuite) or getattr(suite, "name", None) != name:
+            raise RegistrationError(f"{suite!r} is not an opendata.extensions.crypto.CryptoSuite named {name!r}")
+        if name == "default":
+            raise RegistrationError("crypto suite 'default' is the core's")
         self._claim("crypto suite", name)
         self.crypto_suites[name] = suite
 
