@@ -39,7 +39,7 @@ def _dataset(local_db: Database, dataset_id: str) -> Dataset:
 
 def test_recorded_ckan_packages_become_datasets_with_their_rows(local_db: Database, local_settings: Settings,
                                                                  ckan_server: RecordedCkan) -> None:
-    _add(local_db, ckan_server)
+    _add(local_db, ckan_server, licence="CC0-1.0")
     run = service.run_source(local_db, local_settings, "demo")
     log = _log(local_db, run.id)
     assert (run.listed, run.created, run.updated, run.withdrawn) == (3, 3, 0, 0), log
@@ -78,7 +78,7 @@ def test_recorded_ckan_packages_become_datasets_with_their_rows(local_db: Databa
     budget = _dataset(local_db, "municipal-budget-2024")
     assert budget.description_zh == "Municipal budget 2024"  # CKAN allows empty notes; ours needs one
     assert (budget.licence, budget.temporal_start.isoformat(), budget.resources[0].format) == (
-        "notspecified", "2024-01-01", "json")
+        "CC0-1.0", "2024-01-01", "json")  # the source's licence for a dataset that names none
     with local_db.session() as session:
         publishers = dict(session.execute(select(Publisher.id, Publisher.name_zh)
                                           .where(Publisher.catalogue_id == "harvest-demo")).all())

@@ -76,7 +76,8 @@ def test_its_ckan_api_with_rows_of_open_data_only(remote: TestClient, local_db: 
 @pytest.mark.parametrize("extension", ["ttl", "jsonld", "rdf"])
 def test_its_dcat_documents_in_each_serialisation_page_by_page(remote: TestClient, local_db: Database,
                                                                local_settings: Settings, extension: str) -> None:
-    _add(local_db, "dcat", f"{remote.base_url}/catalog.{extension}?page_size=2", id_prefix="d")
+    _add(local_db, "dcat", f"{remote.base_url}/catalog.{extension}?page_size=2", id_prefix="d",
+         publisher="city-b", publisher_name="B 市政务服务数据管理局")
     run = service.run_source(local_db, local_settings, "dcat", client=remote)
     assert (run.status, run.listed, run.created) == ("ok", 3, 3), run.summary()
     datasets = _datasets(local_db, "harvest-dcat")
@@ -85,5 +86,6 @@ def test_its_dcat_documents_in_each_serialisation_page_by_page(remote: TestClien
         "广州市公交站点", "Guangzhou bus stops", "transport", "unconditional", "monthly", "gz-open-data-1.0")
     assert sorted(bus.tag_names) == ["bus", "公交"]
     assert datasets["d-personal-si-base"].open_level == "closed"
+    assert {d.publisher_id for d in datasets.values()} == {"city-b"}  # one local publisher for the source
     again = service.run_source(local_db, local_settings, "dcat", client=remote)
     assert (again.unchanged, again.updated, again.withdrawn) == (3, 0, 0)
