@@ -19,12 +19,14 @@ from pathlib import Path
 
 import jwt
 import pytest
+from argon2 import PasswordHasher
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec
 from litestar.testing import TestClient
 from sqlalchemy import select, text
 
 from opendata import create_app
+from opendata.access import passwords
 from opendata.access.models import SigningKey
 from opendata.audit import keyfiles
 from opendata.audit.models import AuditRecord
@@ -74,6 +76,8 @@ def _stored(url: str, query):  # noqa: ANN001, ANN202
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    patch = pytest.MonkeyPatch()  # cheap password hashing: the accounts are not what is tested
+    patch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     tmp = tmp_path_factory.mktemp("gmcrypto")
     settings = Settings(data_dir=tmp / "data", database_url=f"sqlite:///{tmp / 'opendata.db'}",
                         catalogues=(write_catalogue(tmp / "mini"),), load_catalogues_on_startup=True,
@@ -95,6 +99,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         assert amended.status_code == 200, amended.text
         new_certificate = after.get(f"/api/v1/assets/{code}/certificate").json()
         yield Deployment(after, switched, licensed, old_token, new_token, old_certificate, new_certificate, tmp)
+    patch.undo()
 
 
 def test_tokens_are_sm2_signed_listed_in_the_jwks_and_read_licensed_rows(deployment: Deployment) -> None:
@@ -184,10 +189,14 @@ def test_stored_keys_were_rewrapped_with_sm4(deployment: Deployment) -> None:
 
 
 def _cli(*args: str, env: dict[str, str] | None = None, url: str | None = None):  # noqa: ANN202
-    """The CLI as a shell runs it: its settings from the environment, not the portal's."""
-    if url is not None:
-        keyfiles._registry.pop(keyfiles._url_key(url), None)  # what an own process would not have
-    return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
+    """The CLI as a shell runs it: its settings from the environment, not the portal's (the
+    portal's key material, which a process of its own would not have, is put aside meanwhile)."""
+    portal = keyfiles._registry.pop(keyfiles._url_key(url), None) if url is not None else None
+    try:
+        return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
+    finally:
+        if portal is not None:
+            keyfiles.configure(url, portal)
 
 
 def test_asset_certificates_verify_with_sm2_and_old_ones_still_verify(deployment: Deployment) -> None:
@@ -209,6 +218,22 @@ def test_asset_certificates_verify_with_sm2_and_old_ones_still_verify(deployment
     (tmp / "tampered.json").write_text(json.dumps(tampered, ensure_ascii=False), encoding="utf-8")
     bad = _cli("assets", "verify", str(tmp / "tampered.json"), "--jwks", str(jwks), env=GM_ENV)
     assert bad.exit_code == 1 and "INVALID" in bad.output
+
+
+def test_keys_rotate_from_the_shell_makes_an_sm2_key(deployment: Deployment) -> None:
+    env = {**GM_ENV, "OPENDATA_DATA_DIR": str(deployment.settings.data_dir)}
+    rotated = _cli("--database-url", deployment.url, "keys", "rotate", env=env, url=deployment.url)
+    assert rotated.exit_code == 0 and "(SM2SM3)" in rotated.output, rotated.output
+    listed = _cli("--database-url", deployment.url, "keys", "list", env=env, url=deployment.url)
+    assert listed.output.count("SM2SM3") == 2 and "ES256" in listed.output
+    # Tokens of the key it retired still read rows; the next token is signed by the new key.
+    from opendata.access.keys import forget_cached_keys
+
+    forget_cached_keys()
+    client = deployment.client
+    assert client.get(ROWS, headers=bearer(deployment.new_token)).status_code == 200
+    fresh = deployment.licensed.token(client)
+    assert _header(fresh)["alg"] == "SM2SM3" and _header(fresh)["kid"] != _header(deployment.new_token)["kid"]
 
 
 def test_audit_verify_across_the_switch_from_sha256_to_sm3(deployment: Deployment) -> None:
