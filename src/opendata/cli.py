@@ -32,6 +32,8 @@ def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) ->
         ctx.obj = Settings.from_env()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    if ctx.obj.plugins:
+        _plugins_load(ctx.obj)  # their importers read catalogue and upload files of this process
 
 
 def _fail_catalogue(exc: Exception) -> None:

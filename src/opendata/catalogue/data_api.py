@@ -64,6 +64,7 @@ def _tabular_resource(session: Session, dataset_id: str, resource_id: str) -> tu
 def _prepare(
     request: Request, session: Session, dataset_id: str, resource_id: str, operation: str,
     settings: Settings, *, paginated: bool, probe: bool = False, version: Any = None,
+    options: tuple[str, ...] = (),
 ) -> tuple[Dataset, Resource, list[ServedField], rowquery.RowQuery, Grant]:
     """Validate the query, then authorise it, then narrow it to the licensed fields.
 
@@ -77,7 +78,8 @@ def _prepare(
         from opendata.versions.kept import KeptGeneration
 
         resource = KeptGeneration(resource, version)  # type: ignore[assignment]
-    params = {k: v for k, v in request.query_params.items()}
+    # ``options``: the download format's own parameters (opendata.formats.Exporter.parameters).
+    params = {k: v for k, v in request.query_params.items() if k not in options}
     served = served_fields(resource.fields, instance_secret(session, MASKING_SECRET))
     query = rowquery.parse_row_query(
         params, served, [f.name for f in resource.fields],
@@ -244,7 +246,7 @@ def serve_download(request: Request, db_session: Session, database: Any, setting
     head = is_head(request)
     dataset, resource, served, query, grant = _prepare(
         request, db_session, dataset_id, resource_id, "download", settings, paginated=False, probe=head,
-        version=version,
+        version=version, options=exporter.parameters,
     )
     if not exporter.supports(_columns(served, query.fields)):
         # Checked after the guard (a licensed resource's columns are not told to strangers)

@@ -120,7 +120,7 @@ class ResourceSpec:
 
     @property
     def is_tabular(self) -> bool:
-        return self.format in vocab.TABULAR_FORMATS
+        return vocab.is_tabular_format(self.format)
 
     @property
     def quality_rules(self) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from opendata.catalogue import vocabulary as vocab
 from opendata.db import Base, UTCDateTime, utcnow
 
 
@@ -132,7 +133,7 @@ class Resource(Base):
 
     @property
     def is_tabular(self) -> bool:
-        return self.format in ("csv", "xlsx")
+        return vocab.is_tabular_format(self.format)
 
 
 class Field(Base):

@@ -41,6 +41,7 @@ from sqlalchemy.types import TypeDecorator
 from opendata.catalogue.field_rules import RowRules
 from opendata.catalogue.models import Field, Resource
 from opendata.db import utcnow
+from opendata.extensions.registry import importer_for
 from opendata.formats import Column as FormatColumn
 from opendata.formats import FormatError, RowConverter, read_csv, read_xlsx
 from opendata.formats.limits import DEFAULT_LIMITS, ReadLimits
@@ -141,6 +142,8 @@ class IngestReport:
 def _open_table(path: Path, fmt: str, columns: list[FormatColumn], limits: ReadLimits) -> Any:
     if fmt == "xlsx":
         return read_xlsx(path, columns=columns, limits=limits)
+    if fmt != "csv" and (importer := importer_for(fmt)) is not None:
+        return importer.open(path, columns, limits)  # a plugin's format (opendata.extensions)
     return read_csv(path, columns=columns, limits=limits)
 
 

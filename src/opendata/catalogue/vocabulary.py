@@ -58,7 +58,17 @@ SENSITIVITY_GRADES: Final = (
 
 FIELD_TYPES: Final = ("string", "integer", "decimal", "number", "boolean", "date", "datetime")
 
+# The core reads these itself; an enabled plugin importer adds more (opendata.extensions).
 TABULAR_FORMATS: Final = ("csv", "xlsx")
+
+
+def is_tabular_format(fmt: str) -> bool:
+    """A table (ingested into the row store): csv, xlsx, or a format a plugin imports."""
+    if fmt in TABULAR_FORMATS:
+        return True
+    from opendata.extensions.registry import imported_formats  # vocabulary stays a leaf at import
+
+    return fmt in imported_formats()
 
 DOMAIN_BY_CODE: Final = {t.code: t for t in DOMAINS}
 DOMAIN_BY_ZH: Final = {t.zh: t for t in DOMAINS}

@@ -37,6 +37,7 @@ class Exporter(Protocol):
     label_zh: str  # the portal's download button
     label_en: str
     file_type: tuple[str, str]  # EU file-type authority code and label (DCAT dct:format)
+    parameters: tuple[str, ...]  # its own query parameters (not row filters in its downloads)
 
     def __call__(self, columns: Sequence[Column], rows: Iterable[Sequence[Any]], **options: Any) -> Iterator[bytes]:
         """Yield the file in chunks; validate ``options`` before yielding the first one."""

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from opendata.extensions.registry import Registry, core_registry
+from opendata.extensions.registry import Registry, core_registry, enable_importers
 
 GROUP = "opendata.plugins"
 
@@ -88,4 +88,5 @@ def load_plugins(names: Sequence[str]) -> Registry:
         except Exception as exc:
             raise PluginError(name, f"failed to register: {_one_line(exc)}") from exc
         registry.plugins.append(name)
+    enable_importers(registry)
     return registry

@@ -164,6 +164,33 @@ def core_registry() -> Registry:
 _CORE = core_registry()
 
 
+# Importers read files below the application (the row store's ingest, given a path and a
+# format): they are enabled per process, the union of what its applications' plugins add.
+_PROCESS_IMPORTERS: dict[str, Importer] = {}
+
+
+def enable_importers(registry: Registry) -> None:
+    for name, importer in registry.importers.items():
+        _PROCESS_IMPORTERS.setdefault(name, importer)
+
+
+def importer_for(fmt: str) -> Importer | None:
+    """The enabled importer of a resource format or file extension (lower case)."""
+    if fmt in _PROCESS_IMPORTERS:
+        return _PROCESS_IMPORTERS[fmt]
+    return next((i for i in _PROCESS_IMPORTERS.values() if fmt in i.extensions), None)
+
+
+def imported_formats() -> frozenset[str]:
+    """Resource formats read by enabled importers (tables, besides the core's csv and xlsx)."""
+    return frozenset(_PROCESS_IMPORTERS)
+
+
+def upload_extensions() -> tuple[str, ...]:
+    """File name endings the enabled importers read."""
+    return tuple(ext for i in _PROCESS_IMPORTERS.values() for ext in i.extensions)
+
+
 def registry_of(session: Any) -> Registry:
     """The registry of the application ``session`` belongs to (the core's without one)."""
     info: Mapping[str, Any] | None = getattr(session, "info", None)

@@ -39,7 +39,9 @@ class Exporter:
     whether a table can be written in this format at all (GeoJSON needs coordinates).
     ``reproducible``: the same rows give the same bytes (a strong ETag). ``label_zh`` and
     ``label_en`` name the download button; ``file_type`` is the EU file-type code and
-    label of DCAT's ``dct:format``.
+    label of DCAT's ``dct:format``. ``parameters``: the query parameters ``parse_options``
+    reads beyond the reserved ``bom`` and ``header`` (a download in this format does not
+    take them as row filters).
     """
 
     name: str
@@ -52,6 +54,7 @@ class Exporter:
     label_zh: str = ""
     label_en: str = ""
     file_type: tuple[str, str] = ("BIN", "Binary Data")
+    parameters: tuple[str, ...] = ()
 
     def __call__(
         self, columns: Sequence[Column], rows: Iterable[Sequence[Any]], **options: Any

@@ -30,6 +30,7 @@ from opendata.catalogue import vocabulary as vocab
 from opendata.catalogue.models import Dataset, Resource
 from opendata.catalogue.rowstore import IngestError, IngestReport, ingest_file
 from opendata.catalogue.staging import replace_rows, staging_supported
+from opendata.extensions.registry import upload_extensions
 from opendata.db import utcnow
 from opendata.deps import DbSession
 from opendata.errors import AppError
@@ -82,7 +83,8 @@ def _edit_page(page: PortalPage, dataset: Dataset, *, values: dict[str, str] | N
                        text_fields=TEXT_FIELDS, frequencies=vocab.UPDATE_FREQUENCIES,
                        quality=dataset_quality(page.session, dataset),
                        versions=versions_of(page.session, dataset.id),
-                       current_tables={r.table_name for r in dataset.resources if r.table_name})
+                       current_tables={r.table_name for r in dataset.resources if r.table_name},
+                       upload_accept=",".join(f".{e}" for e in (*UPLOAD_FORMATS, *upload_extensions())))
 
 
 @get("/publisher/datasets/{dataset_id:str}", name="portal-publisher-dataset", sync_to_thread=True)
@@ -121,7 +123,7 @@ def _stored_upload(upload: Any, data_dir: Path) -> tuple[Path, str, str]:
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise FormError("missing_file", "choose a CSV or XLSX file to upload")
     fmt = Path(upload.filename).suffix.lower().lstrip(".")
-    if fmt not in UPLOAD_FORMATS:
+    if fmt not in (*UPLOAD_FORMATS, *upload_extensions()):  # and what enabled plugins read
         raise FormError("unsupported_file", f"{upload.filename!r} is not a .csv or .xlsx file")
     path = spool.new_file(data_dir, f".{fmt}")
     try:
