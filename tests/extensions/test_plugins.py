@@ -26,7 +26,7 @@ from opendata.extensions.metadata import MetadataExtension
 from opendata.settings import Settings
 from tests.access.helpers import bearer, licensed_enterprise
 from tests.extensions.fake_dist import installed_plugins
-from tests.factories import write_catalogue
+from tests.factories import manifest, write_catalogue
 
 ENTRY_POINTS = {
     "example": "opendata_example:register",
@@ -44,12 +44,19 @@ def plugin_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield folder
 
 
+def themed(priority: object = 2) -> dict:
+    """The mini catalogue, bus-stops with the example plugin's metadata extension."""
+    raw = manifest()
+    raw["datasets"][0]["extensions"] = {"example": {"theme": " 交通出行 ", "priority": priority}}
+    return raw
+
+
 @pytest.fixture(scope="module")
 def portal(plugin_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str]]:
     """The mini catalogue on a portal with the example plugin enabled."""
     root = tmp_path_factory.mktemp("portal")
     url = f"sqlite:///{root / 'opendata.db'}"
-    settings = Settings(data_dir=root / "data", database_url=url, catalogues=(write_catalogue(root / "mini"),),
+    settings = Settings(data_dir=root / "data", database_url=url, catalogues=(write_catalogue(root / "mini", themed()),),
                         secure_cookies=False, plugins=("example",))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
@@ -201,3 +208,18 @@ def test_without_the_plugin_the_format_does_not_exist(tmp_path: Path) -> None:
         response = client.get(STOPS, params={"format": "tsv"})
         assert response.status_code == 400 and response.json()["error"]["code"] == "unknown_format"
         assert "download.tsv" not in client.get("/datasets/bus-stops").text
+
+
+def test_metadata_extensions_are_validated_stored_and_shown(portal: tuple[TestClient, str], tmp_path: Path) -> None:
+    client, _ = portal
+    assert client.get("/api/v1/datasets/bus-stops").json()["extensions"] == {
+        "example": {"theme": "交通出行", "priority": 2}}
+    assert client.get("/api/v1/datasets/si-headcount").json()["extensions"] is None
+    package = client.get("/api/3/action/package_show", params={"id": "bus-stops"}).json()["result"]
+    extras = {e["key"]: e["value"] for e in package["extras"]}
+    assert extras["example.theme"] == "交通出行" and extras["example.priority"] == "2"
+    assert "example_theme" in client.get("/catalog.ttl").text
+    bad = write_catalogue(tmp_path / "bad", themed(priority=9))
+    result = CliRunner().invoke(main, ["catalogue", "validate", str(bad)], env={"OPENDATA_PLUGINS": "example"})
+    assert result.exit_code == 1
+    assert "example: priority must be an integer from 1 to 5" in result.output

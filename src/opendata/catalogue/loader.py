@@ -60,7 +60,7 @@ DATASET_COLUMNS = (
     "title_zh", "title_en", "description_zh", "description_en", "domain", "open_level",
     "industry_code", "contact", "update_frequency", "licence", "spatial_coverage",
     "temporal_start", "temporal_end", "issued", "modified", "version", "source_system",
-    "update_mechanism", "quality_standard", "usage_notes",
+    "update_mechanism", "quality_standard", "usage_notes", "extensions",
 )
 RESOURCE_COLUMNS = (
     "title_zh", "title_en", "description_zh", "description_en", "format", "path",

@@ -154,6 +154,7 @@ class DatasetSpec:
     update_mechanism: str | None = None
     quality_standard: str | None = None
     usage_notes: str | None = None
+    extensions: dict[str, Any] | None = None
     resources: list[ResourceSpec] = field(default_factory=list)
 
 

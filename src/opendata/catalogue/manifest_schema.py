@@ -110,6 +110,28 @@ PUBLISHER_KEYS: dict[str, tuple[bool, Checker]] = {
     "website": (False, _text),
     "contact": (False, _text),
 }
+def _extensions(value: Any) -> dict[str, Any]:
+    """Each table under [datasets.extensions] cleaned by the enabled extension of its name
+    (opendata.extensions.metadata); an unknown name or a bad value is a problem."""
+    from opendata.extensions.registry import metadata_extension  # enabled in this process
+
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ValueError("extensions must be tables: [datasets.extensions.<name>]")
+    clean, problems = {}, []
+    for name, values in value.items():
+        extension = metadata_extension(name)
+        if extension is None:
+            problems.append(f"no enabled plugin reads the metadata extension {name!r}")
+            continue
+        try:
+            clean[name] = extension.clean(values)
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return clean
+
+
 DATASET_KEYS: dict[str, tuple[bool, Checker]] = {
     "id": (True, _slug),
     "title_zh": (True, _nonempty),
@@ -134,6 +156,8 @@ DATASET_KEYS: dict[str, tuple[bool, Checker]] = {
     "update_mechanism": (False, _text),
     "quality_standard": (False, _text),
     "usage_notes": (False, _text),
+    # [datasets.extensions.<name>]: plugins' metadata extensions, checked by them.
+    "extensions": (False, _extensions),
 }
 RESOURCE_KEYS: dict[str, tuple[bool, Checker]] = {
     "id": (True, _slug),

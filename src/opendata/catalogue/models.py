@@ -65,6 +65,8 @@ class Dataset(Base):
     update_mechanism: Mapped[str | None] = mapped_column(String(255))
     quality_standard: Mapped[str | None] = mapped_column(String(255))
     usage_notes: Mapped[str | None] = mapped_column(Text)
+    # Plugins' metadata extensions (opendata.extensions.metadata): {name: {key: value}}.
+    extensions: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Moved forward by every new version of the data (opendata.versions), not by the manifest:

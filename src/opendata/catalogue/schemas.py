@@ -163,6 +163,8 @@ class DatasetOut(DatasetSummary):
     downloads: int = 0
     # The measured quality score and its components (docs/quality.md).
     quality: QualityOut | None = None
+    # Plugins' metadata extensions (docs/plugins.md): {name: {key: value}}.
+    extensions: dict[str, Any] | None = None
 
 
 @dataclass
@@ -254,6 +256,7 @@ def dataset_out(d: Dataset) -> DatasetOut:
         source_system=d.source_system, update_mechanism=d.update_mechanism,
         quality_standard=d.quality_standard, usage_notes=d.usage_notes,
         created_at=d.created_at, resources=[resource_out(r) for r in d.resources],
+        extensions=d.extensions or None,
     )
 
 

@@ -5,10 +5,11 @@ catalogue.toml (``[datasets.extensions.<name>]``). The manifest reader hands the
 ``clean``, which returns the values to store (JSON-compatible) or raises ValueError with
 one message per problem; the problems are reported like the manifest's own (with the
 dataset's id), so a bad value stops the load before anything is written. The values are
-stored with the dataset and appear, under the extension's name, in the dataset's JSON
-(``/api/v1/datasets/{id}``: ``extensions``), in CKAN's ``extras`` (``<name>.<key>``) and in
-DCAT (``dct:conformsTo``-free plain ``od:extension`` literals, one per key). An unknown
-extension name in a manifest is a problem, as any unknown key is.
+stored with the dataset (``datasets.extensions``) and appear, under the extension's name,
+in the dataset's JSON (``/api/v1/datasets/{id}``: ``extensions``), in CKAN's ``extras``
+(``<name>.<key>``, non-text values as JSON) and in DCAT (``od:<name>_<key>`` literals of
+the portal's own namespace). An extension name no enabled plugin reads is a problem.
+Extensions are enabled per process, like importers (the manifest is a pure parse).
 """
 
 from __future__ import annotations

@@ -165,13 +165,21 @@ _CORE = core_registry()
 
 
 # Importers read files below the application (the row store's ingest, given a path and a
-# format): they are enabled per process, the union of what its applications' plugins add.
+# format), and metadata extensions are read with the manifest (a pure parse): both are
+# enabled per process, the union of what its applications' plugins add.
 _PROCESS_IMPORTERS: dict[str, Importer] = {}
+_PROCESS_METADATA: dict[str, MetadataExtension] = {}
 
 
 def enable_importers(registry: Registry) -> None:
     for name, importer in registry.importers.items():
         _PROCESS_IMPORTERS.setdefault(name, importer)
+    for name, extension in registry.metadata_extensions.items():
+        _PROCESS_METADATA.setdefault(name, extension)
+
+
+def metadata_extension(name: str) -> MetadataExtension | None:
+    return _PROCESS_METADATA.get(name)
 
 
 def importer_for(fmt: str) -> Importer | None:

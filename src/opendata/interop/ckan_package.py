@@ -3,6 +3,7 @@ and licences, with the field names and value shapes CKAN 2.10's actions return."
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -128,6 +129,9 @@ def package_dict(session: Session, links: Links, dataset: Dataset, usage: UsageT
         "source_system": dataset.source_system, "update_mechanism": dataset.update_mechanism,
         "quality_standard": dataset.quality_standard, "usage_notes": dataset.usage_notes,
         "downloads_total": str(usage.downloads),
+        # Plugins' metadata extensions: "<extension>.<key>" (docs/plugins.md).
+        **{f"{name}.{key}": value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+           for name, values in (dataset.extensions or {}).items() for key, value in values.items()},
         **quality_extras(session, dataset),
     }
     return {

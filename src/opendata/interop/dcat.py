@@ -273,6 +273,10 @@ def add_extensions(ctx: DcatContext, iri: URIRef, dataset: Dataset, usage: Usage
     ctx.add(iri, od.usageNotes, dataset.usage_notes, lang="zh")
     ctx.add(iri, od.views, usage.views, datatype=XSD.nonNegativeInteger)
     ctx.add(iri, od.downloads, usage.downloads, datatype=XSD.nonNegativeInteger)
+    # Plugins' metadata extensions: od:<extension>_<key> (docs/plugins.md).
+    for name, values in sorted((dataset.extensions or {}).items()):
+        for key, value in sorted(values.items()):
+            ctx.add(iri, od[f"{name}_{key}"], value if isinstance(value, (str, int, float, bool)) else str(value))
 
 
 def add_quality(ctx: DcatContext, iri: URIRef, dataset: Dataset) -> None:
