@@ -46,6 +46,7 @@ def test_the_certificate_page_shows_the_signed_document(client: TestClient, code
     assert 'data-testid="certificate-status">有效（最新凭证）' in html
     command = html.split('data-testid="verify-command">')[1].split("</code>")[0]
     assert command == f"opendata assets verify {code}.json --portal http://testserver.local"
+    assert 'data-testid="certificate-alg">ES256<' in html
     assert client.get("/assets/PDA-2026-999999-0").status_code == 404
 
 

@@ -213,6 +213,11 @@ def test_asset_certificates_verify_with_sm2_and_old_ones_still_verify(deployment
     # Without the plugin, a verifier says what it lacks; a tampered SM2 certificate fails.
     plain = _cli("assets", "verify", str(tmp / "new.json"), "--jwks", str(jwks), env={"OPENDATA_PLUGINS": ""})
     assert plain.exit_code == 1 and "SM2SM3" in plain.output and "OPENDATA_PLUGINS" in plain.output
+    # The certificate page names the algorithm, and its verify command enables the plugin.
+    html = client.get(f"/assets/{deployment.new_certificate['payload']['asset']['code']}").text
+    assert 'data-testid="certificate-alg">SM2SM3<' in html
+    command = html.split('data-testid="verify-command">')[1].split("</code>")[0]
+    assert command.startswith("OPENDATA_PLUGINS=gmcrypto opendata assets verify ")
     tampered = json.loads(json.dumps(deployment.new_certificate))
     tampered["payload"]["asset"]["permitted_uses"] = ["任意用途"]
     (tmp / "tampered.json").write_text(json.dumps(tampered, ensure_ascii=False), encoding="utf-8")
