@@ -86,3 +86,45 @@ def test_local_edits_are_kept_and_reported_until_overwritten(local_db: Database,
         page = local.get(f"/admin/harvest?run={run.id}&lang=en")
         assert page.status_code == 200 and 'data-testid="harvest-log"' in page.text
         assert "kept local edits of title_zh, tags" in page.text and "Log of run" in page.text
+
+
+def test_rows_replaced_here_are_kept_and_reported_until_overwritten(local_db: Database, local_settings: Settings,
+                                                                    ckan_server: RecordedCkan, tmp_path) -> None:
+    from sqlalchemy import select
+
+    from opendata.catalogue.models import Resource
+    from opendata.catalogue.rowstore import ingest_file
+    from opendata.versions.record import VersionSource
+
+    ensure_tables(local_db.engine)
+    with local_db.transaction() as session:
+        sources.add_source(session, "demo", "ckan", ckan_server.url, domain="economy", with_data=True)
+    service.run_source(local_db, local_settings, "demo")
+
+    def table() -> Resource:
+        with local_db.session() as session:
+            return session.scalars(select(Resource).where(Resource.dataset_id == "gold-prices",
+                                                          Resource.format == "csv")).one()
+
+    assert table().row_count == 5
+    upload = tmp_path / "corrected.csv"
+    upload.write_text("month,price_usd,source\n2024-01-01,2034.00,LBMA\n2024-02-01,2025.00,LBMA\n", encoding="utf-8")
+    with local_db.transaction() as session:  # what a publisher's upload does (portal/publisher.py)
+        resource = session.get(Resource, table().pk)
+        ingest_file(session, resource, upload, fmt="csv", source=VersionSource(actor="clerk", origin="upload"))
+    assert table().row_count == 2
+
+    _remote_change(ckan_server, "1", notes="Monthly gold prices, revised.")
+    run = service.run_source(local_db, local_settings, "demo")
+    conflict, = _entries(local_db, run.id, "conflict")
+    assert conflict.details == {"resource": table().id} and "kept the rows" in conflict.message
+    assert table().row_count == 2  # the local rows stay; the metadata change came through
+    _remote_change(ckan_server, "2", notes="Monthly gold prices.")
+    assert _entries(local_db, service.run_source(local_db, local_settings, "demo").id, "conflict")
+
+    _remote_change(ckan_server, "3", notes="Monthly gold prices (LBMA).")
+    taken = service.run_source(local_db, local_settings, "demo", overwrite_local=True)
+    assert "replaced the local rows" in _entries(local_db, taken.id, "overwritten")[0].message
+    assert table().row_count == 5
+    _remote_change(ckan_server, "4", notes="Gold.")
+    assert not _entries(local_db, service.run_source(local_db, local_settings, "demo").id, "conflict")

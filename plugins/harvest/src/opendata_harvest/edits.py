@@ -6,6 +6,10 @@ the next harvest a field whose local value differs from that memory was edited h
 local value is kept, the field is recorded as edited, and the run logs a conflict with
 both values, until the remote comes to agree or a run is told ``--overwrite-local`` (then
 the log says which local values were replaced).
+
+Rows are treated the same way: the digest of each copied table is remembered after the
+harvest's load; a table whose rows were replaced here since (a publisher's upload) keeps
+its local rows and dictionary, logged as a conflict, until ``--overwrite-local``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opendata.access.dataset_edit import EDITABLE
-from opendata.catalogue.models import Dataset
+from opendata.catalogue.models import Dataset, Resource
 
 EDITABLE_FIELDS = tuple(EDITABLE)
 
@@ -59,3 +63,30 @@ def merge_local_edits(table: dict[str, Any], dataset: Dataset | None, harvested:
         else:
             table[name] = current[name]
     return outcome
+
+
+ROWS_EDITED = "rows:"  # local_edits entry of a table whose rows were replaced here
+_FIELD_KEYS = ("name", "title_zh", "title_en", "type", "unit", "description", "sensitivity", "mask",
+               "missing_values")
+
+
+def rows_edited(resource: Resource | None, known_edits: list[str] | None, row_digests: dict[str, str] | None) -> bool:
+    """Whether ``resource``'s rows were replaced here since the harvest last loaded them."""
+    if resource is None or not resource.table_name:
+        return False
+    if ROWS_EDITED + resource.id in (known_edits or []):
+        return True
+    stored = (row_digests or {}).get(resource.id)
+    return stored is not None and stored != resource.data_digest
+
+
+def kept_table(resource: Resource) -> dict[str, Any]:
+    """The manifest keys that keep a local table as it is: its format and dictionary, and
+    no path, so the load ingests nothing and the rows stay."""
+    fields = [{**{k: getattr(f, k) for k in _FIELD_KEYS if getattr(f, k) is not None}, **(f.constraints or {})}
+              for f in resource.fields]
+    table: dict[str, Any] = {"format": resource.format, "fields": fields}
+    for key in ("primary_key", "subject_key", "missing_values"):
+        if getattr(resource, key) is not None:
+            table[key] = getattr(resource, key)
+    return table

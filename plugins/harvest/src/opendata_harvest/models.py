@@ -85,6 +85,9 @@ class HarvestObject(HarvestBase):
     local_edits: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Remote URLs of the resources, by local resource id (data not copied, or its origin).
     resource_urls: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The data digest of each copied table after the harvest's load (rows replaced here since
+    # are kept: edits.rows_edited).
+    row_digests: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     first_harvested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_harvested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from opendata.catalogue.commands import load_into
 from opendata.catalogue.loader import LoadReport
 from opendata.catalogue.manifest import CatalogueError, CatalogueSpec, parse_raw
-from opendata.catalogue.models import Dataset
+from opendata.catalogue.models import Dataset, Resource
 from opendata.db import Database, utcnow
 from opendata.formats import FormatError
 from opendata.settings import Settings
@@ -30,7 +30,7 @@ from opendata_harvest import mapping, sources
 from opendata_harvest.ckan import CkanReader
 from opendata_harvest.data_files import fetch_table, previous_table, prune_files, source_folder
 from opendata_harvest.dcat import DcatReader
-from opendata_harvest.edits import merge_local_edits, table_values
+from opendata_harvest.edits import ROWS_EDITED, kept_table, merge_local_edits, rows_edited, table_values
 from opendata_harvest.fetch import Fetcher, FetchError, host_of
 from opendata_harvest.models import HarvestLogEntry, HarvestObject, HarvestRun, HarvestSource, ensure_tables
 from opendata_harvest.remote import ListedDataset, Listing, RemoteDataset, SourceReader
@@ -189,8 +189,9 @@ def _prepare(session, source: HarvestSource, fetcher: Fetcher, item: ListedDatas
     publisher = mapping.publisher_table(source, record, listing.site_title)
     table = mapping.dataset_table(source, record, dataset_id, publisher["id"])
     harvested = table_values(table)
-    dataset = session.scalars(select(Dataset).where(Dataset.id == dataset_id)
-                              .options(selectinload(Dataset.tags))).one_or_none()
+    dataset = session.scalars(select(Dataset).where(Dataset.id == dataset_id).options(
+        selectinload(Dataset.tags), selectinload(Dataset.resources).selectinload(Resource.fields))).one_or_none()
+    local_tables = {r.id: r for r in dataset.resources} if dataset is not None else {}
     edits = merge_local_edits(table, dataset, obj.harvested if obj else None, obj.local_edits if obj else None,
                               overwrite=overwrite)
     if edits.kept:
@@ -200,7 +201,7 @@ def _prepare(session, source: HarvestSource, fetcher: Fetcher, item: ListedDatas
     if edits.overwritten:
         log.add("overwritten", "replaced local edits of " + ", ".join(edits.overwritten),
                 item.remote_id, dataset_id, fields=edits.overwritten)
-    resources, urls, used = [], {}, set()
+    resources, urls, used, kept_rows = [], {}, set(), []
     copy_rows = source.with_data and table["open_level"] == "unconditional"
     for remote_res in record.resources:
         resource_id = mapping.resource_id_of(remote_res, used)
@@ -208,6 +209,17 @@ def _prepare(session, source: HarvestSource, fetcher: Fetcher, item: ListedDatas
             urls[resource_id] = remote_res.url
         fmt = mapping.tabular_format(remote_res)
         res_table = mapping.resource_table(remote_res, resource_id, mapping.link_format(remote_res))
+        local = local_tables.get(resource_id)
+        if fmt and copy_rows and rows_edited(local, obj.local_edits if obj else None, obj.row_digests if obj else None):
+            if not overwrite:
+                res_table.update(kept_table(local))
+                resources.append(res_table)
+                kept_rows.append(resource_id)
+                log.add("conflict", f"kept the rows of {resource_id}, replaced here (--overwrite-local takes the "
+                                    "remote's)", item.remote_id, dataset_id, resource=resource_id)
+                continue
+            log.add("overwritten", f"replaced the local rows of {resource_id} by the remote's", item.remote_id,
+                    dataset_id, resource=resource_id)
         if fmt and copy_rows:
             try:
                 copied = fetch_table(fetcher, source, folder, dataset_id, resource_id, remote_res, fmt)
@@ -223,7 +235,8 @@ def _prepare(session, source: HarvestSource, fetcher: Fetcher, item: ListedDatas
     # The core's own validation of this one dataset (CatalogueError lists every problem).
     parse_raw({"catalogue": _catalogue_head(source, listing), "publishers": [publisher], "datasets": [table]},
               file=f"harvest:{source.name}", folder=folder)
-    return Prepared(item, record, dataset_id, table, publisher, harvested, edits.still_edited, urls)
+    still_edited = edits.still_edited + [ROWS_EDITED + r for r in kept_rows]
+    return Prepared(item, record, dataset_id, table, publisher, harvested, still_edited, urls)
 
 
 def _spec(source: HarvestSource, listing: Listing, batch: list[Prepared], folder: Path) -> CatalogueSpec:
@@ -278,6 +291,8 @@ def _remember(session, source: HarvestSource, item: Prepared, known: HarvestObje
     obj.harvested = item.harvested
     obj.local_edits = item.still_edited
     obj.resource_urls = item.resource_urls
+    obj.row_digests = {r.id: r.data_digest for r in session.scalars(select(Resource).where(
+        Resource.dataset_id == item.dataset_id, Resource.table_name.is_not(None)))}
     obj.last_harvested_at = utcnow()
 
 
