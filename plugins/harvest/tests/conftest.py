@@ -24,6 +24,15 @@ from tests.conftest import (  # noqa: E402,F401
 from harvest_support import FixtureServer, recorded_ckan  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plugin_enabled() -> None:
+    """The plugin enabled in this process, as OPENDATA_PLUGINS=harvest enables it: its
+    metadata extension (the datasets' provenance) is read with manifests process-wide."""
+    from opendata.extensions import load_plugins
+
+    load_plugins(["harvest"])
+
+
 @pytest.fixture
 def local_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """SQLite, or a fresh PostgreSQL schema for a test parametrized with

@@ -55,6 +55,8 @@ def test_recorded_ckan_packages_become_datasets_with_their_rows(local_db: Databa
     assert gold.update_frequency == "monthly" and gold.version == "1.2" and gold.contact == "jane.smith@example.org"
     assert gold.spatial_coverage is None  # a GeoJSON polygon is not a place name
     assert gold.source_system.endswith("/dataset/gold-prices")
+    assert gold.extensions == {"harvest": {"source": "demo", "type": "ckan", "remote_id": GOLD,
+                                           "remote_url": f"{ckan_server.url}/dataset/gold-prices"}}
     table, pdf = gold.resources
     assert (table.format, table.row_count, [f.name for f in table.fields]) == (
         "csv", 5, ["month", "price_usd", "source"])
@@ -145,7 +147,8 @@ def test_incremental_runs_read_only_what_changed_and_withdraw_what_went(local_db
     withdrawn = [e for e in _log(local_db, third.id) if e["kind"] == "withdrawn"]
     assert [(e["remote_id"], e["dataset"]) for e in withdrawn] == [(BUDGET, "municipal-budget-2024")]
     # Withdrawn upstream, kept here (with its licences, statistics, links), and marked.
-    assert _dataset(local_db, "municipal-budget-2024").title_zh == "Municipal budget 2024"
+    budget = _dataset(local_db, "municipal-budget-2024")
+    assert budget.title_zh == "Municipal budget 2024" and budget.extensions["harvest"]["withdrawn"] is True
     with local_db.session() as session:
         states = dict(session.execute(select(HarvestObject.remote_id, HarvestObject.state)).all())
     assert states[BUDGET] == "withdrawn" and states[GOLD] == "active"

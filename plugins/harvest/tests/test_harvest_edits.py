@@ -72,6 +72,11 @@ def test_local_edits_are_kept_and_reported_until_overwritten(local_db: Database,
         assert (quiet.updated, quiet.conflicts) == (1, 0)
         assert local.get("/api/v1/datasets/gold-prices").json()["title_zh"] == "Gold"
 
+        # Where it came from, in the dataset's API and CKAN outputs.
+        assert local.get("/api/v1/datasets/gold-prices").json()["extensions"]["harvest"]["remote_id"] == GOLD
+        extras = local.get("/api/3/action/package_show", params={"id": "gold-prices"}).json()["result"]["extras"]
+        assert {"key": "harvest.source", "value": "demo"} in extras
+
         # The same log for administrators over HTTP and on the portal; nobody else sees it.
         assert local.get("/api/v1/harvest/runs").status_code == 401
         runs = local.get("/api/v1/harvest/runs", params={"source": "demo"}, headers=admin).json()["items"]

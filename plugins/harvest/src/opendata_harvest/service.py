@@ -32,6 +32,7 @@ from opendata_harvest.data_files import fetch_table, previous_table, prune_files
 from opendata_harvest.dcat import DcatReader
 from opendata_harvest.edits import ROWS_EDITED, kept_table, merge_local_edits, rows_edited, table_values
 from opendata_harvest.fetch import Fetcher, FetchError, host_of
+from opendata_harvest.provenance import provenance, withdrawn
 from opendata_harvest.models import HarvestLogEntry, HarvestObject, HarvestRun, HarvestSource, ensure_tables
 from opendata_harvest.remote import ListedDataset, Listing, RemoteDataset, SourceReader
 
@@ -137,6 +138,10 @@ def _harvest(database: Database, settings: Settings, source: HarvestSource, read
                 if obj.state == "active" and obj.remote_id not in listed:
                     row = session.get(HarvestObject, obj.pk)
                     row.state = "withdrawn"
+                    dataset = session.get(Dataset, obj.dataset_id)
+                    flagged = withdrawn(dataset.extensions) if dataset is not None else None
+                    if flagged is not None:  # shown in the dataset's API, CKAN and DCAT
+                        dataset.extensions = flagged
                     run.withdrawn += 1
                     log.add("withdrawn", f"no longer listed by {source.name}; the local dataset {obj.dataset_id} is "
                                          "kept", obj.remote_id, obj.dataset_id)
@@ -232,6 +237,9 @@ def _prepare(session, source: HarvestSource, fetcher: Fetcher, item: ListedDatas
                 res_table.update(copied.table, format=fmt)
         resources.append(res_table)
     table["resources"] = resources
+    extensions = provenance(source.name, source.type, item.remote_id, record.landing_page)
+    if extensions:
+        table["extensions"] = extensions
     # The core's own validation of this one dataset (CatalogueError lists every problem).
     parse_raw({"catalogue": _catalogue_head(source, listing), "publishers": [publisher], "datasets": [table]},
               file=f"harvest:{source.name}", folder=folder)
