@@ -85,6 +85,9 @@ def test_local_edits_are_kept_and_reported_until_overwritten(local_db: Database,
         assert {"kind": "conflict", "remote_id": GOLD, "dataset": "gold-prices"}.items() <= next(
             e for e in logged["log"] if e["kind"] == "conflict").items()
         assert local.get("/api/v1/harvest/runs/999", headers=admin).json()["error"]["code"] == "not_found"
+        assert local.get("/api/v1/harvest/runs", params={"limit": 0}, headers=admin).json()["error"]["code"] == (
+            "invalid_limit")
+        assert local.get("/api/v1/harvest/runs", params={"source": "nope"}, headers=admin).status_code == 404
         local.cookies.clear()
         assert local.get("/admin/harvest", follow_redirects=False).status_code in (302, 303)
         portal_sign_in(local, "admin")

@@ -93,7 +93,8 @@ def run_source(database: Database, settings: Settings, name: str, *, full: bool 
     log = RunLog(run)
     fetcher = Fetcher({host_of(source.url)}, client)
     try:
-        _harvest(database, settings, source, make_reader(source, fetcher), log, full=full, overwrite=overwrite_local)
+        _harvest(database, settings, source, fetcher, make_reader(source, fetcher), log, full=full,
+                 overwrite=overwrite_local)
         run.status = "errors" if run.errors else "ok"
     except FetchError as exc:
         run.status, run.message = "failed", f"{exc.code}: {exc.message}"[:2000]
@@ -110,8 +111,8 @@ def run_source(database: Database, settings: Settings, name: str, *, full: bool 
     return run
 
 
-def _harvest(database: Database, settings: Settings, source: HarvestSource, reader: SourceReader, log: RunLog,
-             *, full: bool, overwrite: bool) -> None:
+def _harvest(database: Database, settings: Settings, source: HarvestSource, fetcher: Fetcher, reader: SourceReader,
+             log: RunLog, *, full: bool, overwrite: bool) -> None:
     listing = reader.listing()
     run = log.run
     run.listed = len(listing.items)
@@ -125,7 +126,7 @@ def _harvest(database: Database, settings: Settings, source: HarvestSource, read
                or obj.state != "active"]
     run.unchanged = run.listed - len(changed)
     folder = source_folder(settings.data_dir, source.name)
-    prepared = _prepare_all(database, source, reader, changed, objects, listing, folder, log, overwrite)
+    prepared = _prepare_all(database, source, fetcher, reader, changed, objects, listing, folder, log, overwrite)
     loaded = _load(database, settings, source, listing, prepared, folder, log)
     for item in loaded:
         prune_files(folder, item.dataset_id, {r["path"] for r in item.table["resources"] if r.get("path")})
@@ -149,12 +150,12 @@ def _harvest(database: Database, settings: Settings, source: HarvestSource, read
             log.add("note", "the listing was not complete: nothing was marked withdrawn")
 
 
-def _prepare_all(database: Database, source: HarvestSource, reader: SourceReader, changed: list[ListedDataset],
+def _prepare_all(database: Database, source: HarvestSource, fetcher: Fetcher, reader: SourceReader,
+                 changed: list[ListedDataset],
                  objects: dict[str, HarvestObject], listing: Listing, folder: Path, log: RunLog,
                  overwrite: bool) -> list[Prepared]:
     out: list[Prepared] = []
     taken: dict[str, str] = {}
-    fetcher = getattr(reader, "fetcher")
     with database.session() as session:
         for item in changed:
             try:
