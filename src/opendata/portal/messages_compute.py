@@ -85,6 +85,8 @@ COMPUTE_MESSAGES: dict[str, tuple[str, str]] = {
     "jobs.progress": ("进度", "Progress"),
     "jobs.kept_until": ("结果保留至", "Result kept until"),
     "jobs.kind.score": ("模型评分", "Model scoring"),
+    "jobs.kind.hidden_query": ("匿踪查询", "Hidden queries"),
+    "jobs.queries": ("{n} 次查询（不显示查询对象）", "{n} queries (whose records, never shown)"),
     "jobs.model": ("模型 #{id}", "model #{id}"),
     "jobs.subjects": ("{n} 个主体", "{n} subject(s)"),
     "jobs.chunks": ("{done}/{total} 块", "{done}/{total} chunks"),

@@ -38,7 +38,8 @@ class ChunkOutput:
 
 
 class JobPlan(Protocol):
-    units: int  # quota units charged at submission
+    units: int  # quota units charged at submission: compute units, unless the plan has a
+    # ``quota`` = (usage kind, daily limit) of its own (e.g. a hidden-query grant's)
     chunks: list[tuple[Any, int]]  # (JSON input stored with the chunk, its units)
     summary: dict[str, Any]  # public description (status and result header)
     audit: dict[str, Any]  # details of the submission's audit record
@@ -67,6 +68,7 @@ class JobKind:
     # (member, "object" | "array") merged across the chunks' outputs, given the summary.
     merged: Callable[[dict[str, Any]], list[tuple[str, str]]]
     members: tuple[str, ...] = field(default=())  # the request body's members besides "kind"
+    optional: tuple[str, ...] = field(default=())
 
 
 KINDS: dict[str, JobKind] = {}
@@ -87,7 +89,7 @@ def kind_of(name: Any) -> JobKind:
 
 
 def _load_builtin_kinds() -> None:
-    from opendata.compute.jobs import scoring  # noqa: F401  (registers "score")
+    from opendata.compute.jobs import hidden, scoring  # noqa: F401  (register "hidden_query", "score")
 
 
 def split(values: list[Any], size: int) -> list[list[Any]]:

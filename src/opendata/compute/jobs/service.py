@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from opendata import localtime
+from opendata.access import quotas
 from opendata.audit.service import Actor, RequestInfo, append
 from opendata.compute.callers import ComputeCaller, Refusals, audited, authenticate, charge
 from opendata.compute.jobs import state
@@ -47,7 +48,7 @@ def submit(session: Session, database: Any, settings: Any, runtime: Any, incomin
     with audited(refusals):
         body = parse_json(incoming.body)
         kind = kind_of(body.get("kind") if isinstance(body, dict) else None)
-        members(body, f"a {kind.name} job", ("kind", *kind.members))
+        members(body, f"a {kind.name} job", ("kind", *kind.members), kind.optional)
         refusals.details["kind"] = kind.name
         active = session.scalar(select(func.count()).select_from(ComputeJob).where(
             ComputeJob.licence_id == caller.licence_id, ComputeJob.state.in_(ACTIVE_STATES))) or 0
@@ -57,7 +58,11 @@ def submit(session: Session, database: Any, settings: Any, runtime: Any, incomin
                           "wait for one to finish or cancel one", headers={"Retry-After": "60"})
         engine = runtime.jobs.engine()
         plan = kind.plan(PlanRequest(session, database, settings, runtime, caller, refusals, body))
-        charge(refusals, caller, plan.units)
+        own_quota = getattr(plan, "quota", None)
+        if own_quota is None:
+            charge(refusals, caller, plan.units)
+        elif quotas.charge(session, caller.licence_id, own_quota[0], plan.units, own_quota[1]) is None:
+            refusals.fail(quotas.quota_exceeded(kind.name, own_quota[1], localtime.zone_of(session)), units=plan.units)
         job = ComputeJob(id="job_" + secrets.token_hex(12), kind=kind.name, licence_id=caller.licence_id,
                          organisation_id=caller.organisation_id, created_by=caller.actor.name, state=QUEUED,
                          summary=plan.summary, total_chunks=len(plan.chunks), done_chunks=0, units=plan.units,

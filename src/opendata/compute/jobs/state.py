@@ -67,11 +67,13 @@ def settle(session: Session, job_id: str, state: str, code: str | None, message:
                                     error_message=(message or "")[:500] or None)).rowcount
     if not ended:
         return False
-    job = session.execute(select(JOBS.c.licence_id, JOBS.c.charged_on, JOBS.c.kind).where(JOBS.c.id == job_id)).one()
+    job = session.execute(select(JOBS.c.licence_id, JOBS.c.charged_on, JOBS.c.kind, JOBS.c.summary)
+                          .where(JOBS.c.id == job_id)).one()
     left = session.scalar(select(func.coalesce(func.sum(CHUNKS.c.units), 0))
                           .where(CHUNKS.c.job_id == job_id, CHUNKS.c.done_at.is_(None))) or 0
     if left:
-        quotas.refund(session, job.licence_id, USAGE_KIND, int(left), job.charged_on)
+        usage_kind = (job.summary or {}).get("quota_kind") or USAGE_KIND  # a kind with a quota of its own
+        quotas.refund(session, job.licence_id, usage_kind, int(left), job.charged_on)
     session.execute(update(JOBS).where(JOBS.c.id == job_id).values(refunded=int(left)))
     session.execute(update(CHUNKS).where(CHUNKS.c.job_id == job_id).values(output=None, input=None))
     append(session, actor=actor, action=f"compute.job.{state}", target=f"job:{job_id}",
