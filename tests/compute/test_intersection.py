@@ -258,3 +258,39 @@ def test_bad_grants_are_refused(world: World, change: dict[str, Any]):
                                 headers=world.admin)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] in ("invalid_grants", "unknown_field")
+
+
+def test_a_grant_changed_after_the_offer_refuses_the_answer(world: World):
+    """The offer was clamped to the old bounds: narrower bounds would calibrate the noise
+    below what one subject of that offer can contribute."""
+    licence = world.licence()
+    grant(world, licence.id, fields={"score": {"lower": "0", "upper": "100"}})
+    headers = licence.headers(world.client)
+    opened = offer(world, headers).json()
+    grant(world, licence.id, fields={"score": {"lower": "0", "upper": "10"}})
+    reply = build_reply(opened, sorted(scores(world))[:3], world.bank.key.private_key).body()
+    stale = world.client.post(f"{OPEN}/{opened['session']}", json=reply, headers=headers)
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "grant_changed"
+
+
+def test_the_administrator_grants_the_budget_when_approving(world: World):
+    from datetime import date, timedelta
+
+    today = date.today()
+    created = world.client.post("/api/v1/applications", headers=world.bank.session, json={
+        "items": [{"dataset": RATINGS, "operations": ["compute"], "fields": ["score", "year"]}],
+        "purpose": "客户群体统计。", "scenario": "银行客户的纳税信用分布。",
+        "start_date": today.isoformat(), "end_date": (today + timedelta(days=30)).isoformat(), "terms_accepted": True})
+    application = created.json()["id"]
+    world.client.post(f"/api/v1/applications/{application}/submit", headers=world.bank.session)
+    body = {"dataset": RATINGS, "fields": BOUNDS, "epsilon_per_query": 0.5, "epsilon_total": 2.0, "min_cohort": 10}
+    bad = world.client.post(f"/api/v1/applications/{application}/approve", headers=world.admin,
+                            json={"intersection": [{**body, "min_cohort": 0}]})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_grants"
+    assert world.client.get(f"/api/v1/applications/{application}", headers=world.admin).json()["state"] == "submitted"
+    approved = world.client.post(f"/api/v1/applications/{application}/approve", headers=world.admin,
+                                 json={"intersection": [body]})
+    assert approved.status_code == 200, approved.text
+    licence = approved.json()["licence_id"]
+    grants = world.client.get(f"/api/v1/compute/policies/{licence}/intersection", headers=world.admin).json()
+    assert [(g["min_cohort"], g["epsilon_left"], g["queries_left"]) for g in grants["grants"]] == [(10, 2.0, 4)]

@@ -7,7 +7,7 @@ if it did not exist (so ids cannot be probed), and the attempt is audited.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -94,7 +94,8 @@ class ApplicationsController(Controller):
         data = data or ApprovalIn()
         approval = Approval(reason=data.reason, fields=data.fields, start_date=data.start_date,
                             end_date=data.end_date, quotas=data.quotas.quotas() if data.quotas else None)
-        return self._decide(request, db_session, application_id, "approve", data.reason, approval)
+        return self._decide(request, db_session, application_id, "approve", data.reason, approval,
+                            data.intersection)
 
     @post("/{application_id:int}/reject", summary="Reject, with a reason", status_code=200, sync_to_thread=True)
     def reject(self, request: Request, db_session: DbSession, application_id: FromPath[int],
@@ -117,11 +118,22 @@ class ApplicationsController(Controller):
         return _fresh(db_session, application_id)
 
     def _decide(self, request: Request, session: DbSession, application_id: int, command: str,
-                reason: str | None, approval: Approval | None = None) -> ApplicationOut:
+                reason: str | None, approval: Approval | None = None,
+                intersection: list[dict[str, Any]] | None = None) -> ApplicationOut:
         principal = require_user(request, session, action=f"application.{command}", roles=ADMINS,
                                  target=f"application:{application_id}")
         application = _visible(request, session, principal, application_id, f"application.{command}")
-        applications.decide(session, principal, application, command, reason, request_info(request), approval)
+        grants = None
+        if intersection is not None:  # checked before anything changes; stored with the licence
+            from opendata.compute import psi_grants
+
+            grants = psi_grants.parse_grants(session, {"grants": intersection})
+        licence = applications.decide(session, principal, application, command, reason, request_info(request),
+                                      approval)
+        if licence is not None and grants:
+            from opendata.compute import psi_grants
+
+            psi_grants.set_grants(session, licence.id, grants, actor=principal.actor, request=request_info(request))
         return _fresh(session, application_id)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from opendata.access import licences as licence_rules
 from opendata.access.models import ApiClient, Application, Licence, Organisation, User
@@ -91,6 +92,9 @@ class ApprovalIn:
     start_date: date | None = None
     end_date: date | None = None
     quotas: QuotasIn | None = None
+    # Private intersection statistics granted with the licence: the grants of
+    # PUT /api/v1/compute/policies/{licence}/intersection (bounds, epsilon, minimum cohort).
+    intersection: list[dict[str, Any]] | None = None
 
 
 # --- responses --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -58,6 +59,7 @@ class Grant:
     min_cohort: int
     max_ids: int
     per_day: int
+    updated_at: datetime
 
     @property
     def epsilon_left(self) -> float:
@@ -85,7 +87,7 @@ class Grant:
 
 def _grant(row: LicenceIntersectionGrant) -> Grant:
     return Grant(row.id, row.dataset_id, row.resource_id, dict(row.fields), row.scale, row.epsilon_per_query,
-                 row.epsilon_total, row.epsilon_spent, row.min_cohort, row.max_ids, row.per_day)
+                 row.epsilon_total, row.epsilon_spent, row.min_cohort, row.max_ids, row.per_day, row.updated_at)
 
 
 def grants_of(session: Session, licence_id: int) -> list[Grant]:

@@ -51,7 +51,9 @@ ACTION = "compute.intersection"
 TRANSPORT = "psi_transport"
 TRANSPORT_BITS = 2048
 SESSION_MINUTES = 15
-MAX_OFFER = 200_000
+# A reply carries ~2.5 KB per offered subject (a point and two 4096-bit ciphertexts): 25,000
+# subjects fit the 64 MB an upload may have.
+MAX_OFFER = 25_000
 _lock = threading.Lock()
 _transport: dict[str, tuple[PrivateKey, int]] = {}
 
@@ -213,6 +215,9 @@ def prepare_answer(database: Database, settings: Settings, runtime: Any, incomin
                 raise AppError(410, "session_expired", f"sessions last {SESSION_MINUTES} minutes: start a new one")
             _source, grant, field, _where = _licensed(session, refusals, caller, row.dataset_id, row.resource_id,
                                                       row.field, row.filters or None)
+            if grant.updated_at > row.created_at:  # the offer was clamped to the old bounds
+                raise AppError(409, "grant_changed", "the licence's grant changed since this session's offer: "
+                               "start a new session")
             _budget_refusal(refusals, grant)
             key_row = own_key(session, caller.organisation_id, row.key_id)
             enterprise = runtime.public_key(key_row.kid, key_row.n)
