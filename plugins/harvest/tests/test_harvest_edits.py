@@ -7,10 +7,10 @@ from __future__ import annotations
 from litestar.testing import TestClient
 
 from opendata import create_app
+from opendata.access.principals import SESSION_COOKIE
 from opendata.db import Database
 from opendata.settings import Settings
 from tests.access.helpers import make_staff, sign_in
-from tests.portal.helpers import sign_in as portal_sign_in
 
 from opendata_harvest import service, sources
 from opendata_harvest.models import ensure_tables
@@ -90,7 +90,8 @@ def test_local_edits_are_kept_and_reported_until_overwritten(local_db: Database,
         assert local.get("/api/v1/harvest/runs", params={"source": "nope"}, headers=admin).status_code == 404
         local.cookies.clear()
         assert local.get("/admin/harvest", follow_redirects=False).status_code in (302, 303)
-        portal_sign_in(local, "admin")
+        # One sign-in serves the pages too: the session token is the portal's session cookie.
+        local.cookies.set(SESSION_COOKIE, admin["Authorization"].removeprefix("Bearer "))
         page = local.get(f"/admin/harvest?run={run.id}&lang=en")
         assert page.status_code == 200 and 'data-testid="harvest-log"' in page.text
         assert "kept local edits of title_zh, tags" in page.text and "Log of run" in page.text
