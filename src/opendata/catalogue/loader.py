@@ -150,9 +150,11 @@ def load_catalogue(
 def _check_ownership(session: Session, spec: CatalogueSpec) -> None:
     problems = []
     ids = [d.id for d in spec.datasets]
-    for dataset_id, owner in session.execute(
-        select(Dataset.id, Dataset.catalogue_id).where(Dataset.id.in_(ids))
-    ):
+    # In chunks: PostgreSQL takes at most 65,535 parameters in one statement.
+    owners = [row for start in range(0, len(ids), 10_000) for row in session.execute(
+        select(Dataset.id, Dataset.catalogue_id).where(Dataset.id.in_(ids[start:start + 10_000]))
+    )]
+    for dataset_id, owner in owners:
         if owner != spec.id:
             problems.append(Problem(
                 spec.catalogue_file, f"dataset id already belongs to catalogue {owner!r}",

@@ -13,8 +13,6 @@ generation, so a plain listing costs one indexed page query.
 from __future__ import annotations
 
 import heapq
-import threading
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -25,10 +23,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from opendata.search import tokens as tok
 from opendata.catalogue import vocabulary as vocab
-from opendata.catalogue.models import Dataset, DatasetTag, Publisher, Resource
-from opendata.catalogue.schemas import FacetValue, SearchResponse, dataset_summary
+from opendata.catalogue.models import Dataset, DatasetTag, Resource
+from opendata.catalogue.schemas import SearchResponse, dataset_summary
+from opendata.catalogue.search_facets import FACETS, count_facets, facet_cache, facet_values, listing_counts
+from opendata.search import ranked
+from opendata.search.docvalues import doc_values
 from opendata.search.highlight import highlights_for
-from opendata.search.index import FACET_SEPARATOR, SQLITE_WEIGHTS, generation
+from opendata.search.index import SQLITE_WEIGHTS, generation
 from opendata.search.models import SearchDocument
 from opendata.search.synonyms import synonym_groups
 from opendata.errors import bad_request
@@ -41,10 +42,8 @@ POPULARITY_SORTS = ("views", "downloads")
 # rating: best average stars first, then most ratings (unrated datasets last).
 RANKED_SORTS = (*POPULARITY_SORTS, "rating")
 SORTS = ("relevance", "modified", "created", "title", "id", *RANKED_SORTS)
-FACETS = ("domain", "publisher", "open_level", "tag", "format")
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 64
-TAG_FACET_LIMIT = 50
 
 
 @dataclass
@@ -141,14 +140,18 @@ def tsquery_expression(words: list[Word], weights: str = "") -> str:
 
 # --- filters ------------------------------------------------------------------------------
 
-def filter_conditions(query: SearchQuery) -> list[ColumnElement[bool]]:
+def filter_conditions(query: SearchQuery, *, unindexed: bool = False) -> list[ColumnElement[bool]]:
+    """The filters as SQL. ``unindexed``: the column filters written so that no index
+    serves them (``column || ''``), which leaves SQLite the updated_at index to walk."""
+    def col(c: Any) -> Any:
+        return c + literal("") if unindexed else c
     where: list[ColumnElement[bool]] = []
     if query.domain:
-        where.append(Dataset.domain.in_([vocab.resolve_domain(d).code for d in query.domain]))  # type: ignore[union-attr]
+        where.append(col(Dataset.domain).in_([vocab.resolve_domain(d).code for d in query.domain]))  # type: ignore[union-attr]
     if query.publisher:
-        where.append(Dataset.publisher_id.in_(query.publisher))
+        where.append(col(Dataset.publisher_id).in_(query.publisher))
     if query.open_level:
-        where.append(Dataset.open_level.in_(query.open_level))
+        where.append(col(Dataset.open_level).in_(query.open_level))
     for tag in query.tag:
         where.append(Dataset.id.in_(select(DatasetTag.dataset_id).where(DatasetTag.tag == tag)))
     if query.format:
@@ -225,62 +228,7 @@ def _sort_key(query: SearchQuery) -> Callable[[Any], tuple]:
     return lambda r: (r.id,)
 
 
-def _count_facets(rows: list[Any]) -> dict[str, Counter]:
-    counts: dict[str, Counter] = {name: Counter() for name in FACETS}
-    for r in rows:
-        counts["domain"][r.domain] += 1
-        counts["open_level"][r.open_level] += 1
-        counts["publisher"][r.publisher_id] += 1
-        if r.facet_tags:
-            counts["tag"].update(r.facet_tags.split(FACET_SEPARATOR))
-        if r.facet_formats:
-            counts["format"].update(r.facet_formats.split(FACET_SEPARATOR))
-    return counts
-
-
 # --- listings without words: indexed SQL, facets cached per generation ----------------------
-
-class _FacetCache:
-    """Facet counts of word-less listings, per (index generation, filters), per process."""
-
-    def __init__(self, size: int = 256) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[tuple, tuple[int, dict[str, Counter]]] = {}
-        self._size = size
-
-    def get_or_compute(self, key: tuple, compute: Callable[[], tuple[int, dict[str, Counter]]]):
-        with self._lock:
-            found = self._entries.get(key)
-        if found is not None:
-            return found
-        value = compute()
-        with self._lock:
-            if len(self._entries) >= self._size:
-                self._entries.clear()
-            self._entries[key] = value
-        return value
-
-
-_facet_cache = _FacetCache()
-
-
-def _listing_counts(session: Session, where: list[ColumnElement[bool]]) -> tuple[int, dict[str, Counter]]:
-    total = session.scalar(select(func.count()).select_from(Dataset).where(*where)) or 0
-    counts = {
-        name: Counter(dict(session.execute(select(column, func.count()).where(*where).group_by(column)).all()))
-        for name, column in (("domain", Dataset.domain), ("open_level", Dataset.open_level),
-                             ("publisher", Dataset.publisher_id))
-    }
-    matched_ids = select(Dataset.id).where(*where)
-    counts["tag"] = Counter(dict(session.execute(
-        select(DatasetTag.tag, func.count()).where(DatasetTag.dataset_id.in_(matched_ids)).group_by(DatasetTag.tag)
-    ).all()))
-    counts["format"] = Counter(dict(session.execute(
-        select(Resource.format, func.count(func.distinct(Resource.dataset_id)))
-        .where(Resource.dataset_id.in_(matched_ids)).group_by(Resource.format)
-    ).all()))
-    return total, counts
-
 
 def _sql_order(stmt: Select, query: SearchQuery) -> Select:
     if query.sort in POPULARITY_SORTS:
@@ -299,6 +247,27 @@ def _sql_order(stmt: Select, query: SearchQuery) -> Select:
     if query.sort == "id":
         return stmt.order_by(Dataset.id)
     return stmt.order_by(Dataset.updated_at.desc(), Dataset.id)
+
+
+LISTING_ID_LIST = 5000
+
+
+def _listing_page(session: Session, gen: tuple[str, int], query: SearchQuery,
+                  where: list[ColumnElement[bool]]) -> Select:
+    """A word-less listing's page query. Filtered and newest first, it names the matching
+    ids from the doc values when they are few (no scan of the whole filter's index), and
+    otherwise walks the updated_at index (SQLite's planner would read and sort every row
+    of the filter's index: 360 ms for a third of 100,000 datasets, against 0.2 ms)."""
+    stmt = select(Dataset.id)
+    if not where or query.sort not in ("relevance", "modified"):
+        return _sql_order(stmt.where(*where), query)
+    values = doc_values.get(session, gen)
+    mask = values.filter_mask(_filters(query))
+    if mask is not None and int(mask.sum()) <= LISTING_ID_LIST:
+        return _sql_order(stmt.where(Dataset.id.in_(values.dataset_ids[mask].tolist())), query)
+    if session.get_bind().dialect.name == "sqlite":
+        where = filter_conditions(query, unindexed=True)
+    return _sql_order(stmt.where(*where), query)
 
 
 def _filters_key(query: SearchQuery) -> tuple:
@@ -321,7 +290,14 @@ def search_page(session: Session, query: SearchQuery, *, facets: bool = True) ->
     gen = generation(session)
     words: list[Word] = []
     did_you_mean = None
-    if terms:
+    if terms and query.sort == "relevance":
+        synonyms = synonym_groups(session, gen)
+        words = [word_alternatives(term, synonyms) for term in terms]
+        found = _ranked(session, gen, words, query, start, facets)
+        total, page_ids, counts = found.total, found.dataset_ids, found.counts or {}
+        if total == 0:
+            did_you_mean = _did_you_mean(session, gen, terms, where, synonyms, query)
+    elif terms:
         synonyms = synonym_groups(session, gen)
         words = [word_alternatives(term, synonyms) for term in terms]
         rows = matched_rows(session, words, where,
@@ -329,17 +305,14 @@ def search_page(session: Session, query: SearchQuery, *, facets: bool = True) ->
         total = len(rows)
         page_rows = heapq.nsmallest(start + query.page_size, rows, key=_sort_key(query))[start:]
         page_ids = [r.id for r in page_rows]
-        counts = _count_facets(rows) if facets and total else {}
+        counts = count_facets(rows) if facets and total else {}
         if total == 0:
-            from opendata.search.suggest import suggest
-
-            did_you_mean = suggest(session, gen, terms, lambda ws: bool(matched_rows(session, ws, where)),
-                                   lambda t: word_alternatives(t, synonyms))
+            did_you_mean = _did_you_mean(session, gen, terms, where, synonyms)
     else:
-        total, counts = _facet_cache.get_or_compute((gen, _filters_key(query)),
-                                                    lambda: _listing_counts(session, where))
+        total, counts = facet_cache.get_or_compute((gen, _filters_key(query)),
+                                                    lambda: listing_counts(session, where))
         page_ids = list(session.scalars(
-            _sql_order(select(Dataset.id).where(*where), query).limit(query.page_size).offset(start)
+            _listing_page(session, gen, query, where).limit(query.page_size).offset(start)
         )) if total else []
     loaded = {
         d.id: d
@@ -363,29 +336,42 @@ def search_page(session: Session, query: SearchQuery, *, facets: bool = True) ->
     ), items
 
 
-def facet_values(session: Session, counts: dict[str, Counter]) -> dict[str, list[FacetValue]]:
-    """Facets with labels, most frequent first (tags: the first 50)."""
-    publishers = counts["publisher"]
-    names = {
-        pid: (zh, en)
-        for pid, zh, en in session.execute(
-            select(Publisher.id, Publisher.name_zh, Publisher.name_en).where(Publisher.id.in_(list(publishers)))
-        )
-    } if publishers else {}
-    result = {
-        "domain": [FacetValue(c, n, *_term_labels(vocab.DOMAIN_BY_CODE.get(c))) for c, n in counts["domain"].items()],
-        "open_level": [
-            FacetValue(c, n, *_term_labels(vocab.OPEN_LEVEL_BY_CODE.get(c))) for c, n in counts["open_level"].items()
-        ],
-        "publisher": [FacetValue(p, n, *names.get(p, (None, None))) for p, n in publishers.items()],
-        "tag": [FacetValue(tag, n) for tag, n in counts["tag"].items()],
-        "format": [FacetValue(fmt, n) for fmt, n in counts["format"].items()],
+def _did_you_mean(session: Session, gen: tuple[str, int], terms: list[str], where: list[ColumnElement[bool]],
+                  synonyms: dict[str, list[str]], query: SearchQuery | None = None) -> str | None:
+    from opendata.search.suggest import suggest
+
+    if query is None:
+        def finds(ws: list[Word]) -> bool:
+            return bool(matched_rows(session, ws, where))
+    else:  # the index's ids and the doc values: no row of any table is read
+        values, filters = doc_values.get(session, gen), _filters(query)
+
+        def finds(ws: list[Word]) -> bool:
+            return bool(ws) and all(ws) and ranked.any_match(session, values, _expressions(session, ws)[0], filters)
+    return suggest(session, gen, terms, finds, lambda t: word_alternatives(t, synonyms))
+
+
+def _filters(query: SearchQuery) -> dict[str, list[str]]:
+    return {
+        "domain": [vocab.resolve_domain(d).code for d in query.domain],  # type: ignore[union-attr]
+        "publisher": query.publisher, "open_level": query.open_level, "tag": query.tag,
+        "format": [f.lower() for f in query.format],
     }
-    for name in FACETS:
-        result[name].sort(key=lambda f: (-f.count, f.value))
-    result["tag"] = result["tag"][:TAG_FACET_LIMIT]
-    return result
 
 
-def _term_labels(term: vocab.Term | None) -> tuple[str | None, str | None]:
-    return (term.zh, term.en) if term else (None, None)
+def _expressions(session: Session, words: list[Word]) -> tuple[str, str]:
+    """The index expression of the words, and the same restricted to titles, tags, pinyin."""
+    if session.get_bind().dialect.name == "postgresql":
+        return tsquery_expression(words), tsquery_expression(words, "AB")
+    return fts5_expression(words), fts5_expression(words, TITLE_COLUMNS)
+
+
+def _ranked(session: Session, gen: tuple[str, int], words: list[Word], query: SearchQuery, start: int,
+            facets: bool) -> ranked.Ranked:
+    """The relevance order at scale (search/ranked.py): ids from the index, filters and
+    facets over the in-memory doc values, a bounded set ranked by BM25 / ts_rank."""
+    if not words or not all(words):
+        return ranked.Ranked(0, [], None)
+    values = doc_values.get(session, gen)
+    search = ranked.search_postgres if session.get_bind().dialect.name == "postgresql" else ranked.search_sqlite
+    return search(session, values, *_expressions(session, words), _filters(query), start, query.page_size, facets)

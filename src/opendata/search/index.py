@@ -140,6 +140,7 @@ def index_datasets(session: Session, dataset_ids: Iterable[str]) -> int:
     if not ids:
         return 0
     indexed = 0
+    next_doc_id: list[int] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         datasets = session.scalars(
@@ -149,16 +150,19 @@ def index_datasets(session: Session, dataset_ids: Iterable[str]) -> int:
         ).all()
         session.execute(delete(SearchDocument).where(SearchDocument.dataset_id.in_(chunk)))
         documents = [document_of(d) for d in datasets]
-        _insert(session, documents)
+        _insert(session, documents, next_doc_id)
         indexed += len(documents)
     bump_generation(session)
     return indexed
 
 
-def _insert(session: Session, documents: Sequence[Document]) -> None:
+DOC_ID_SHIFT = 24  # documents one index_datasets call may write: 16,777,216
+
+
+def _insert(session: Session, documents: Sequence[Document], next_doc_id: list[int]) -> None:
     if not documents:
         return
-    rows = [vars(d) for d in documents]
+    rows = [dict(vars(d)) for d in documents]
     if session.get_bind().dialect.name == "postgresql":
         columns = list(rows[0])
         for row, document in zip(rows, documents):
@@ -169,6 +173,15 @@ def _insert(session: Session, documents: Sequence[Document]) -> None:
             rows,
         )
     else:
+        # SQLite reuses the highest rowid after a delete; the in-memory doc values
+        # (search/docvalues.py) need an id to never name other content: ids are prefixed
+        # with the next generation, read inside this write transaction (after its DELETE).
+        if not next_doc_id:
+            current = session.scalar(select(SearchState.generation).where(SearchState.id == 1)) or 0
+            next_doc_id.append((current + 1) << DOC_ID_SHIFT)
+        for row in rows:
+            row["doc_id"] = next_doc_id[0]
+            next_doc_id[0] += 1
         session.execute(insert(SearchDocument), rows)
 
 
