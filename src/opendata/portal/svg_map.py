@@ -19,7 +19,7 @@ from typing import Sequence
 from markupsafe import Markup, escape
 
 WIDTH = 560
-LEFT, RIGHT, TOP, BOTTOM = 62, 10, 10, 30
+LEFT, RIGHT, TOP, BOTTOM = 62, 10, 10, 50
 PLOT_WIDTH = WIDTH - LEFT - RIGHT
 PLOT_HEIGHT_MIN, PLOT_HEIGHT_MAX = 200, 420
 KM_PER_DEGREE = 111.195  # a degree of latitude on a sphere of radius 6,371 km
@@ -128,11 +128,10 @@ def point_map(points: Sequence[MapPoint], *, title: str, description: str) -> Ma
         name = f"{p.label} — " if p.label else ""
         parts.append(f'<circle class="map-point" cx="{frame.x(p.lon):.1f}" cy="{frame.y(p.lat):.1f}" r="3.5">'
                      f"<title>{escape(name)}{p.lon:g}, {p.lat:g}</title></circle>")
+    # The scale bar sits below the frame, so that it never hides a point.
     length, label = scale_bar(frame)
-    x0, y0 = WIDTH - RIGHT - 12 - length, bottom - 14
-    parts.append(f'<rect class="map-scale-back" x="{x0 - 6:.1f}" y="{y0 - 16:.1f}" width="{length + 12:.1f}" '
-                 f'height="24"/><line class="map-scale" x1="{x0:.1f}" x2="{x0 + length:.1f}" y1="{y0:.1f}" '
-                 f'y2="{y0:.1f}"/><text class="map-scale-label" x="{x0 + length / 2:.1f}" y="{y0 - 4:.1f}">'
-                 f"{label}</text>")
+    x0, y0 = WIDTH - RIGHT - length, bottom + 40
+    parts.append(f'<line class="map-scale" x1="{x0:.1f}" x2="{x0 + length:.1f}" y1="{y0:.1f}" y2="{y0:.1f}"/>'
+                 f'<text class="map-scale-label" x="{x0 - 6:.1f}" y="{y0 + 4:.1f}">{label}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
