@@ -55,6 +55,21 @@ def text_field(value: object, name: str, limit: int, minimum: int = 1) -> str:
     return text
 
 
+def only_fields(data: dict[str, Any], *names: str) -> dict[str, Any]:
+    """Refuse fields a JSON endpoint does not take: an ``author`` or ``user_id`` sent to
+    write as someone else is an error, not silently ignored."""
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise bad_request("unknown_field", f"unknown field(s) {', '.join(unknown)}; send only {', '.join(names)}")
+    return data
+
+
+def required_field(data: dict[str, Any], name: str) -> Any:
+    if name not in data:
+        raise bad_request("missing_field", f"send {name}")
+    return data[name]
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:

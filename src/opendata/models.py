@@ -14,3 +14,4 @@ from opendata.quality import models as quality_models  # noqa: F401
 from opendata.versions import models as version_models  # noqa: F401
 from opendata.subscriptions import models as subscription_models  # noqa: F401
 from opendata.feedback import models as feedback_models  # noqa: F401
+from opendata.showcase import models as showcase_models  # noqa: F401

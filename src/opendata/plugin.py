@@ -38,6 +38,7 @@ from opendata.interop.routes import INTEROP_HANDLERS
 from opendata.input_guard import API_EXCEPTION_HANDLERS, InputGuardMiddleware
 from opendata.sdk_api import SDK_HANDLERS
 from opendata.settings import Settings
+from opendata.showcase.api import ShowcaseController
 from opendata.search.api import SynonymsController
 from opendata.search.index import index_unindexed_datasets
 from opendata.stats.api import StatsController
@@ -89,7 +90,8 @@ class OpenDataPlugin(InitPluginProtocol):
     def route_handlers(self) -> list:
         return [CatalogueController, SynonymsController, DataController, StatsController, *ACCESS_HANDLERS,
                 *COMPUTE_HANDLERS, *INTEROP_HANDLERS, InferController, AssetsController, *SDK_HANDLERS,
-                VersionsController, *SUBSCRIPTION_HANDLERS, FeedbackController, *self.extensions.api_handlers]
+                VersionsController, *SUBSCRIPTION_HANDLERS, FeedbackController, ShowcaseController,
+                *self.extensions.api_handlers]
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         router = Router(

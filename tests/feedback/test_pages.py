@@ -10,18 +10,10 @@ from litestar.testing import TestClient
 
 from opendata.feedback.models import CommentReply, DatasetComment, DatasetRating
 from opendata.portal.security import CSRF_FIELD
-from tests.portal.helpers import PASSWORD, count_rows, make_staff, post_form, sign_in, sign_out, text_of
+from tests.portal.helpers import count_rows, make_staff, post_form, register_developer, sign_in, sign_out, text_of
 
 PAGE = "/datasets/bus-stops"
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-
-
-def register_developer(client: TestClient, username: str) -> None:
-    response = post_form(client, "/register", {"role": "developer", "username": username,
-                                               "email": f"{username}@example.com", "password": PASSWORD,
-                                               "password_again": PASSWORD})
-    assert response.status_code == 303, response.text
-    sign_in(client, username)
 
 
 def json_ld(html: str) -> dict:

@@ -14,7 +14,7 @@ from tests.access.helpers import CREDIT_A, CREDIT_B, PASSWORD, make_staff
 
 __all__ = [
     "CREDIT_A", "CREDIT_B", "PASSWORD", "application_form", "count_rows", "form_token", "make_staff", "post_form",
-    "register_enterprise", "sign_in", "sign_out", "text_of",
+    "register_developer", "register_enterprise", "sign_in", "sign_out", "text_of",
 ]
 
 
@@ -44,6 +44,15 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> None
 def sign_out(client: TestClient) -> None:
     response = post_form(client, "/logout")
     assert response.status_code == 303, response.text
+
+
+def register_developer(client: TestClient, username: str) -> None:
+    """Register a developer through the form, and sign in as them."""
+    response = post_form(client, "/register", {"role": "developer", "username": username,
+                                               "email": f"{username}@example.com", "password": PASSWORD,
+                                               "password_again": PASSWORD})
+    assert response.status_code == 303, response.text
+    sign_in(client, username)
 
 
 def register_enterprise(client: TestClient, username: str = "acme", credit_code: str = CREDIT_A,

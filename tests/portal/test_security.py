@@ -18,16 +18,17 @@ from tests.portal.helpers import (
 
 ENTERPRISE_PAGES = ["/workspace", "/workspace/applications/new", "/workspace/clients", "/workspace/usage", "/workspace/compute",
                     "/workspace/applications/1", "/workspace/applications/1/edit"]
-ADMIN_PAGES = ["/admin", "/admin/applications/1", "/admin/licences", "/admin/audit", "/admin/users", "/admin/models"]
+ADMIN_PAGES = ["/admin", "/admin/applications/1", "/admin/licences", "/admin/audit", "/admin/users", "/admin/models",
+               "/admin/showcases"]
 PUBLISHER_PAGES = ["/publisher", "/publisher/datasets/bus-stops"]
-SIGNED_IN_PAGES = ["/account", "/requests/new"]
+SIGNED_IN_PAGES = ["/account", "/requests/new", "/showcase/new", "/showcase/mine"]
 ENTERPRISE_WRITES = ["/workspace/applications", "/workspace/applications/1", "/workspace/applications/1/submit",
                      "/workspace/applications/1/close", "/workspace/clients", "/workspace/clients/odc_x/rotate",
                      "/workspace/clients/odc_x/revoke", "/workspace/compute/keys", "/workspace/compute/keys/k1/revoke"]
-ADMIN_WRITES = ["/admin/applications/1/decide", "/admin/licences/1/revoke", "/admin/users/acme/disable",
+ADMIN_WRITES = ["/admin/showcases/1/decide", "/admin/applications/1/decide", "/admin/licences/1/revoke", "/admin/users/acme/disable",
                 "/admin/clients/odc_x/revoke", "/requests/1/answer", "/admin/models/1/decide"]
 PUBLISHER_WRITES = ["/publisher/datasets/bus-stops", "/publisher/datasets/bus-stops/resources/stops/upload"]
-PUBLIC_PAGES = ["/", "/datasets", "/datasets?q=公交", "/datasets/bus-stops", "/datasets/si-headcount",
+PUBLIC_PAGES = ["/", "/datasets", "/showcase", "/datasets?q=公交", "/datasets/bus-stops", "/datasets/si-headcount",
                 "/datasets/personal-si-base", "/datasets/people", "/open-index", "/requests", "/login", "/register",
                 "/register?role=enterprise", "/no-such-page", "/datasets/no-such-dataset"]
 
@@ -73,7 +74,8 @@ def test_every_portal_write_goes_through_the_token_check(client: TestClient) -> 
         path = next(iter(handler.paths)).replace("{application_id:int}", "1").replace("{licence_id:int}", "1") \
             .replace("{request_id:int}", "1").replace("{client_id:str}", "odc_x").replace("{username:str}", "acme") \
             .replace("{dataset_id:str}", "bus-stops").replace("{resource_id:str}", "stops") \
-            .replace("{kid:str}", "k1").replace("{model_id:int}", "1").replace("{comment_id:int}", "1").replace("{number:int}", "1")
+            .replace("{kid:str}", "k1").replace("{model_id:int}", "1").replace("{comment_id:int}", "1").replace("{number:int}", "1") \
+            .replace("{showcase_id:int}", "1")
         response = client.post(path, data={"anything": "1"}, follow_redirects=False)
         assert response.status_code == 403, path
 
@@ -146,7 +148,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client: TestClient) -> None:
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303, path
         assert response.headers["location"].startswith("/login?next="), path
-    for path in ENTERPRISE_WRITES + ADMIN_WRITES + PUBLISHER_WRITES + ["/requests", "/requests/1/support"]:
+    for path in ENTERPRISE_WRITES + ADMIN_WRITES + PUBLISHER_WRITES + ["/requests", "/requests/1/support", "/showcase"]:
         response = post_form(client, path, {})
         assert response.status_code == 303 and response.headers["location"].startswith("/login"), path
 

@@ -16,7 +16,7 @@ from opendata.access.principals import Principal, require_user, resolve
 from opendata.audit.context import request_info
 from opendata.catalogue import service as catalogue
 from opendata.deps import AppSettings, DbSession
-from opendata.errors import bad_request
+from opendata.errors import bad_request, only_fields as _only, required_field as _field
 from opendata.feedback import ratings
 from opendata.feedback import service
 from opendata.feedback.schemas import (
@@ -39,21 +39,6 @@ def optional_principal(request: Request, db_session: DbSession) -> Principal | N
 
 def _is_admin(principal: Principal | None) -> bool:
     return principal is not None and principal.user.role == "admin"
-
-
-def _only(data: dict[str, Any], *names: str) -> dict[str, Any]:
-    """Refuse fields the endpoint does not take: an ``author`` or ``user_id`` sent to
-    write as someone else is an error, not silently ignored."""
-    unknown = sorted(set(data) - set(names))
-    if unknown:
-        raise bad_request("unknown_field", f"unknown field(s) {', '.join(unknown)}; send only {', '.join(names)}")
-    return data
-
-
-def _field(data: dict[str, Any], name: str) -> Any:
-    if name not in data:
-        raise bad_request("missing_field", f"send {name}")
-    return data[name]
 
 
 def _page_out(page: service.CommentPage, moderator: bool) -> CommentPageOut:

@@ -29,6 +29,7 @@ from opendata.portal import figures
 from opendata.portal.feedback_pages import feedback_section
 from opendata.portal.licence_use import uses_for_visitor
 from opendata.portal.page import Page, url_with
+from opendata.portal.showcase_pages import dataset_showcases
 from opendata.portal.preview import FILTER_OPERATORS, Preview, RowFilter, build_preview
 from opendata.portal.visuals import page_visuals
 from opendata.quality.service import dataset_quality
@@ -154,6 +155,7 @@ def dataset_page(page: Page, db_session: DbSession, database: AppDatabase,
         quality=dataset_quality(db_session, dataset),
         feedback=feedback,
         related=related_datasets(db_session, dataset),
+        showcases=dataset_showcases(page, dataset),
         json_ld=script_text(dataset_json_ld(dataset, base_url, request_api_root(page.request), feedback["rating"])),
     )
 

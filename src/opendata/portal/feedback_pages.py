@@ -32,12 +32,12 @@ LIST_PAGE_SIZE = 20
 STAFF = ("publisher", "admin")
 
 
-def _page_number(page: PortalPage, name: str = "page") -> int:
+def page_number(page: PortalPage, name: str = "page") -> int:
     raw = page.request.query_params.get(name, "1")
     return int(raw) if raw.isdigit() and 0 < len(raw) <= 6 and int(raw) > 0 else 1
 
 
-def _last_page(total: int, size: int) -> int:
+def last_page_of(total: int, size: int) -> int:
     return max(1, -(-total // size))
 
 
@@ -45,7 +45,7 @@ def feedback_section(page: PortalPage, dataset: Dataset) -> dict[str, Any]:
     """What the dataset page's 评分与评论 section shows (templates/feedback/section.html)."""
     session, user = page.session, page.user
     moderator = user is not None and user.role == "admin"
-    number = _page_number(page, "comments_page")
+    number = page_number(page, "comments_page")
     found = feedback.list_comments(session, dataset.id, include_hidden=moderator, page=number,
                                    page_size=COMMENTS_ON_PAGE)
     answerer = page.principal is not None and feedback.may_answer(page.principal, dataset)
@@ -53,7 +53,7 @@ def feedback_section(page: PortalPage, dataset: Dataset) -> dict[str, Any]:
         "rating": ratings.summary(session, dataset.id),
         "mine": ratings.own_rating(session, dataset.id, user.id) if user is not None else None,
         "comments": found.items, "total": found.total, "page": number,
-        "last_page": _last_page(found.total, COMMENTS_ON_PAGE),
+        "last_page": last_page_of(found.total, COMMENTS_ON_PAGE),
         "page_url": lambda n: url_with(f"/datasets/{dataset.id}", page.params(), comments_page=n) + "#feedback",
         "answerer": answerer, "moderator": moderator, "kinds": KINDS, "categories": CATEGORIES,
         "body_max": feedback.BODY_MAX,
@@ -190,14 +190,14 @@ def restore(page: Page, db_session: DbSession, comment_id: FromPath[int]) -> Res
 
 def _list_page(page: PortalPage, template: str, found: feedback.CommentPage, **extra: Any) -> Response:
     return page.render(template, comments=found.items, total=found.total, page=found.page,
-                       last_page=_last_page(found.total, found.page_size),
+                       last_page=last_page_of(found.total, found.page_size),
                        page_url=lambda n: url_with(page.request.url.path, page.params(), page=n), **extra)
 
 
 @get("/publisher/feedback", name="portal-publisher-feedback", sync_to_thread=True)
 def awaiting(page: Page, db_session: DbSession) -> Response:
     principal = page.require(*STAFF, action="portal.feedback.awaiting")
-    found = feedback.awaiting_reply(db_session, principal, page=_page_number(page), page_size=LIST_PAGE_SIZE)
+    found = feedback.awaiting_reply(db_session, principal, page=page_number(page), page_size=LIST_PAGE_SIZE)
     return _list_page(page, "feedback/awaiting.html", found, nav="publisher")
 
 
@@ -209,7 +209,7 @@ def moderation(page: Page, db_session: DbSession) -> Response:
     page.require("admin", action="portal.feedback.moderate")
     shown = page.request.query_params.get("show", "all")
     shown = shown if shown in MODERATION_FILTERS else "all"
-    found = feedback.moderation_list(db_session, hidden=MODERATION_FILTERS[shown], page=_page_number(page),
+    found = feedback.moderation_list(db_session, hidden=MODERATION_FILTERS[shown], page=page_number(page),
                                      page_size=LIST_PAGE_SIZE)
     return _list_page(page, "feedback/moderation.html", found, nav="admin", shown=shown,
                       filters=list(MODERATION_FILTERS),

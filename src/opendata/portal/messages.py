@@ -12,6 +12,7 @@ from opendata.portal.messages_compute import COMPUTE_MESSAGES
 from opendata.portal.messages_feedback import FEEDBACK_MESSAGES
 from opendata.portal.messages_versions import VERSION_MESSAGES
 from opendata.portal.messages_quality import QUALITY_MESSAGES
+from opendata.portal.messages_showcase import SHOWCASE_MESSAGES
 from opendata.portal.messages_visuals import VISUAL_MESSAGES
 from opendata.portal.messages_workspaces import WORKSPACE_MESSAGES
 
@@ -271,7 +272,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 # Each area's strings live in a module of its own; a key defined twice is a programming
 # error, caught at import.
 for _area in (WORKSPACE_MESSAGES, COMPUTE_MESSAGES, VERSION_MESSAGES, QUALITY_MESSAGES, FEEDBACK_MESSAGES, ASSET_MESSAGES,
-              VISUAL_MESSAGES):
+              VISUAL_MESSAGES, SHOWCASE_MESSAGES):
     _overlap = set(MESSAGES) & set(_area)
     if _overlap:  # pragma: no cover
         raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")

@@ -37,7 +37,7 @@ from opendata.portal import (
     account, admin, admin_oversight, asset_pages, auth, compute_admin_pages, compute_pages, job_pages, dataset_page, demand_pages, enterprise, enterprise_clients,
     intersection_pages,
     feedback_pages, follow_pages, history_pages, index_page, licence_use, public, publisher, publisher_infer,
-    publisher_quality,
+    publisher_quality, showcase_pages,
 )
 from opendata.portal.errors import PORTAL_EXCEPTION_HANDLERS, unrouted_not_found
 from opendata.portal.page import build_page
@@ -54,7 +54,7 @@ PAGE_HANDLERS = [
     *admin.HANDLERS, *admin_oversight.HANDLERS, *publisher.HANDLERS, *publisher_infer.HANDLERS,
     *publisher_quality.HANDLERS, *index_page.HANDLERS,
     *demand_pages.HANDLERS, *history_pages.HANDLERS, *follow_pages.HANDLERS, *compute_pages.HANDLERS, *compute_admin_pages.HANDLERS, *intersection_pages.HANDLERS, *job_pages.HANDLERS,
-    *licence_use.HANDLERS, *feedback_pages.HANDLERS, *asset_pages.HANDLERS,
+    *licence_use.HANDLERS, *feedback_pages.HANDLERS, *asset_pages.HANDLERS, *showcase_pages.HANDLERS,
 ]
 
 
