@@ -48,6 +48,7 @@ from opendata.versions.api import VersionsController
 from opendata.audit import keyfiles as audit_keyfiles
 from opendata.audit.checkpoints import Checkpointer
 from opendata.audit.keyfiles import KeyMaterial
+from opendata.audit.service import check_head as audit_check_head
 
 logger = logging.getLogger("opendata")
 
@@ -191,6 +192,8 @@ class OpenDataPlugin(InitPluginProtocol):
             logger.info("removed %s, left by a process that stopped during an upload", path.name)
         with self.database.startup_lock():
             self.database.migrate()
+            with self.database.session() as session:
+                audit_check_head(session)  # the audit key and crypto suites fit the chain
             for name in sweep_staging(self.database.engine):
                 logger.info("dropped %s, left by a load that did not finish", name)
             index_unindexed_datasets(self.database)

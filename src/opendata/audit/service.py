@@ -113,6 +113,18 @@ def append(
     return last_id + 1
 
 
+def check_head(session: Session) -> None:
+    """At start: the chain's newest record must verify with this process's audit key and
+    crypto suites (RuntimeError, one line, otherwise), so that a process with another key,
+    or without the plugin whose suite wrote the records, stops at start rather than failing
+    every audited request."""
+    head = session.execute(_HEAD).first()
+    if head is not None:
+        material = material_for(session)
+        _check_key_against_head(session, material, head.id)
+        material.mark_checked(session.get_bind().url)
+
+
 def _check_key_against_head(session: Session, material: KeyMaterial, head_id: int) -> None:
     """Refuse to extend a keyed chain with another key (a process started with the wrong
     data dir or OPENDATA_AUDIT_KEY): every record it wrote would later read as forged."""
