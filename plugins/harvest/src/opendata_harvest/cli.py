@@ -57,7 +57,7 @@ def init(ctx: click.Context) -> None:
 
 @harvest.group("source")
 def source_group() -> None:
-    """Add, list and remove harvest sources."""
+    """Add, change, list and remove harvest sources."""
 
 
 @source_group.command("add")

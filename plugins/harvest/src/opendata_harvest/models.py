@@ -156,8 +156,16 @@ class HarvestLogEntry(HarvestBase):
 def ensure_tables(engine: Engine) -> list[str]:
     """Create the harvester's missing tables; returns the names of those it created."""
     from sqlalchemy import inspect
+    from sqlalchemy.exc import DBAPIError
 
     existing = set(inspect(engine).get_table_names())
     missing = [t for t in HarvestBase.metadata.sorted_tables if t.name not in existing]
-    HarvestBase.metadata.create_all(engine, tables=missing, checkfirst=True)
+    if not missing:
+        return []
+    try:
+        HarvestBase.metadata.create_all(engine, tables=missing, checkfirst=True)
+    except DBAPIError:
+        # Another process created them at the same moment: fine if they are all there now.
+        if set(t.name for t in missing) - set(inspect(engine).get_table_names()):
+            raise
     return [t.name for t in missing]
