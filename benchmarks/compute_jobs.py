@@ -15,6 +15,9 @@ simplest correct baseline in the same run, interleaved:
 * baseline (plain loop): one process, per subject Enc(b) * prod Enc(w_i)^x_i * r^n mod n^2
   with gmpy2.powmod, nothing precomputed.
 
+Each chunk also reports the CPU seconds its worker spent on it (``time.process_time``): on
+a loaded machine the wall-clock ratio shows how much CPU the two workers obtained, the CPU
+split shows how evenly the job divided the work (what the ratio would be on two free cores).
 Every path's results are checked by decrypting a sample against w.x + b in plaintext.
 Prints the load average: the machine is shared, so wall times (and the 2-worker ratio,
 which needs a second idle core) move with the load.
@@ -53,8 +56,19 @@ def features(count: int) -> list[list[int]]:
              rng.randrange(0, 10**7)] for _ in range(count)]
 
 
-def job_on(engine_of: DaskEngine, key, enc_w, enc_b, rows, chunk: int) -> tuple[float, list[int]]:
+def timed(fn, *args):
+    """A chunk as the workers run it, plus the CPU seconds and process it took (module level: it pickles)."""
+    began = time.process_time()
+    result = fn(*args)
+    return result, time.process_time() - began, os.getpid()
+
+
+CPU: dict[int, dict[int, float]] = {}  # per cluster size (0: the plain loop): pid -> CPU seconds of the last run
+
+
+def job_on(engine_of: DaskEngine, key, enc_w, enc_b, rows, chunk: int, workers: int = 0) -> tuple[float, list[int]]:
     engine = engine_of.engine()
+    cpu: dict[int, float] = {}
     parts = [rows[start:start + chunk] for start in range(0, len(rows), chunk)]
     results: list[list[int] | None] = [None] * len(parts)
     start = time.perf_counter()
@@ -63,9 +77,13 @@ def job_on(engine_of: DaskEngine, key, enc_w, enc_b, rows, chunk: int) -> tuple[
         while pending and len(in_flight) < engine.window:
             index = pending.pop(0)
             fn, args = score_call(key.public_key, enc_w, enc_b, parts[index])
-            in_flight[engine.executor.submit(fn, *args)] = index
+            in_flight[engine.executor.submit(timed, fn, *args)] = index
         done = next(iter(_first_done(list(in_flight))))
-        results[in_flight.pop(done)] = done.result()
+        part, seconds, pid = done.result()
+        results[in_flight.pop(done)] = part
+        cpu[pid] = cpu.get(pid, 0.0) + seconds
+    if workers:
+        CPU[workers] = cpu
     return time.perf_counter() - start, [c for part in results for c in part]  # type: ignore[union-attr]
 
 
@@ -78,13 +96,14 @@ def _first_done(futures):
 def plain_loop(key, enc_w, enc_b, rows) -> tuple[float, list[int]]:
     n, n2 = key.public_key.n, key.public_key.n_squared
     weights, bias = [gmpy2.mpz(w) for w in enc_w], gmpy2.mpz(enc_b)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     out = []
     for row in rows:
         c = bias * gmpy2.powmod(random_unit(n), n, n2) % n2
         for w, x in zip(weights, row):
             c = c * gmpy2.powmod(w, x, n2) % n2  # powmod takes negative exponents (the inverse)
         out.append(int(c))
+    CPU[0] = {os.getpid(): time.process_time() - cpu}
     return time.perf_counter() - start, out
 
 
@@ -121,11 +140,12 @@ def main() -> None:
             if workers is None:
                 seconds, results = plain_loop(key, enc_w, enc_b, rows)
             else:
-                seconds, results = job_on(engines[workers], key, enc_w, enc_b, rows, args.chunk)
+                seconds, results = job_on(engines[workers], key, enc_w, enc_b, rows, args.chunk, workers)
             check(key, rows, results, name)
             times[name].append(seconds)
+            cpu = "  CPU " + " + ".join(f"{v:.1f}" for v in CPU[workers or 0].values()) + " s"
             print(f"  round {round_number + 1}: {name:15} {seconds:7.1f} s  {args.subjects / seconds:6.0f} subjects/s"
-                  f"  (load {os.getloadavg()[0]:.2f})", flush=True)
+                  f"{cpu}  (load {os.getloadavg()[0]:.2f})", flush=True)
     for engine in engines.values():
         engine.close()
     for cluster in clusters.values():
