@@ -294,3 +294,16 @@ def test_the_administrator_grants_the_budget_when_approving(world: World):
     licence = approved.json()["licence_id"]
     grants = world.client.get(f"/api/v1/compute/policies/{licence}/intersection", headers=world.admin).json()
     assert [(g["min_cohort"], g["epsilon_left"], g["queries_left"]) for g in grants["grants"]] == [(10, 2.0, 4)]
+
+
+def test_the_offer_has_every_subject_whatever_the_filters(world: World, licensed, exact):
+    """Only the subjects with a value under the filters would tell their exact number; every
+    subject is offered (those without one as points no id matches) and they do not count."""
+    _, headers = licensed
+    everyone = {r["credit_code"] for r in world.rows(RATINGS)}
+    sizes = {year: offer(world, headers, where={"year": year}).json()["subjects"] for year in ("2021", "2023")}
+    assert sizes == {"2021": len(everyone), "2023": len(everyone)}
+    without = sorted(everyone - set(scores(world, "2021")))
+    assert without, "the test catalogue has subjects without a 2021 rating"
+    answer = run(world, headers, without + sorted(scores(world, "2021"))[:3])
+    assert answer["count"] == 3

@@ -7,9 +7,9 @@ Notation: H hashes an id into the prime-order group (psi_group), k_s is the port
 per-session scalar, k_e the enterprise's; Enc_T is the portal's *transport* Paillier key
 (its own, it alone decrypts), Enc_E the enterprise's registered key.
 
-1. **Offer** (portal): for every subject y_j with a value, C_j = H(y_j)^k_s and
-   V_j = Enc_T(t_j), t_j the value clamped to [lower, upper] in fixed point, in a fresh
-   random order. The enterprise can read neither: k_s and the transport key are the portal's.
+1. **Offer** (portal): for every subject y_j of the table, C_j = H(y_j)^k_s and
+   V_j = Enc_T(t_j), t_j the value clamped to [lower, upper] in fixed point (a subject
+   without a value: a point of a random id and Enc_T(0)), in a fresh random order. The enterprise can read neither: k_s and the transport key are the portal's.
 2. **Reply** (enterprise): A_i = H(x_i)^k_e for its own ids (sorted, i.e. shuffled);
    for every offered pair D_j = C_j^k_e and W_j = V_j * h_T^a_j * (1 + n_T)^rho_j
    (re-randomised, plus a mask rho_j in [2^(l+80), 2^(l+81))), Z_j = Enc_E(rho_j); the triples
@@ -103,12 +103,16 @@ def _private(n: int, p: int, q: int) -> PrivateKey:
     return key
 
 
-def offer_chunk(scalar: bytes, transport: tuple[int, int, int], subjects: Sequence[str],
+def offer_chunk(scalar: bytes, transport: tuple[int, int, int], subjects: Sequence[str | None],
                 values: Sequence[int]) -> tuple[list[bytes], list[int]]:
-    """(C_j, V_j) for a slice of the subjects (in the given order)."""
+    """(C_j, V_j) for a slice of the subjects (in the given order). A subject ``None`` (one
+    without a value under the filters) gets a point of a random id, which no id matches and
+    which the enterprise cannot tell from a real one (DDH), and Enc(0): the offer's size is
+    the table's number of subjects, whatever the filters."""
     private = _private(*transport)
     n = private.public_key.n
-    return blind_ids(scalar, subjects), [int(private.raw_encrypt(mpz(v) % n)) for v in values]
+    ids = [s if s is not None else "\x00dummy:" + secrets.token_hex(32) for s in subjects]
+    return blind_ids(scalar, ids), [int(private.raw_encrypt(mpz(v) % n)) for v in values]
 
 
 def shuffled(*columns: Sequence[Any]) -> list[list[Any]]:

@@ -3,7 +3,7 @@
 Two requests per statistic (compute/psi.py has the protocol):
 
 * **offer** -- checks licence, grant, key, the day's sessions and the budget left, reads the
-  resource's subjects with a value of the field, opens a session (no secret stored: the
+  resource's subjects (every one, with its value or a dummy: see read_values), opens a session (no secret stored: the
   portal's scalar is HMAC(instance secret, session id)) and hands the subjects and values
   to the workers, which blind and encrypt them. Nothing is spent.
 * **answer** -- checks the session (this licence's, open, not expired), the reply's shape
@@ -113,17 +113,22 @@ def _sessions_today(session: Session, licence_id: int, grant: Grant) -> int:
 
 
 def read_values(session: Session, source: SubjectSource, field: str, where: dict[str, Any], grant: Grant
-                ) -> tuple[list[str], list[int]]:
-    """Every subject with a value of ``field`` (under the filters), clamped, in fixed point."""
+                ) -> tuple[list[str | None], list[int]]:
+    """One entry per subject of the whole table, in key order: the subject and its value of
+    ``field`` (under the filters; clamped, fixed point), or None and 0 for a subject without
+    one. Every subject is offered whatever the filters: a filter on a value column would
+    otherwise tell the exact number of subjects with that value (the offer's size), outside
+    the noise."""
     require_unique(session, source, list(where))
     column = source.table.c[field]
     lower, upper = grant.bounds(field)
-    subjects, values = [], []
-    for subject, value in session.execute(select(source.subject_column, column).where(
-            source.subject_column.is_not(None), column.is_not(None), *_filter_clauses(source, where))):
-        subjects.append(str(subject))
-        values.append(psi.fixed_point(repr(value) if isinstance(value, float) else value, lower, upper, grant.scale))
-    return subjects, values
+    present = source.subject_column.is_not(None)
+    everyone = sorted({str(key) for key in session.scalars(select(source.subject_column).where(present))})
+    found = {str(subject): psi.fixed_point(repr(value) if isinstance(value, float) else value, lower, upper,
+                                           grant.scale)
+             for subject, value in session.execute(select(source.subject_column, column).where(
+                 present, column.is_not(None), *_filter_clauses(source, where)))}
+    return [s if s in found else None for s in everyone], [found.get(s, 0) for s in everyone]
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ class OfferJob:
     session_id: str
     scalar: bytes
     transport: tuple[int, int, int]
-    subjects: list[str]
+    subjects: list[str | None]
     values: list[int]
     reply: dict[str, Any]
 
@@ -154,7 +159,7 @@ def offer(database: Database, settings: Settings, runtime: Any, incoming: Incomi
             subjects, values = read_values(session, source, field, where, grant)
             if len(subjects) > MAX_OFFER:
                 raise bad_request("resource_too_large", f"{source.dataset_id}/{source.resource_id} has more than "
-                                  f"{MAX_OFFER} subjects with a value: too many for an intersection")
+                                  f"{MAX_OFFER} subjects: too many for an intersection")
             private, h = transport_key(session)
         session_id = secrets.token_hex(16)
         now = utcnow()
