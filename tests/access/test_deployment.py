@@ -94,11 +94,11 @@ def test_serve_processes_on_two_ports_share_the_configured_issuer(tmp_path: Path
             assert http_a.get(ROWS, headers=bearer(licensed.token(http_b))).status_code == 200  # type: ignore[arg-type]
 
 
-def test_the_migration_keeps_one_of_the_active_keys_a_race_left_behind(database_url: str) -> None:
+def test_the_migration_keeps_one_of_the_active_keys_a_race_left_behind(empty_database_url: str) -> None:
     from opendata.access.keys import new_signing_key
     from opendata.db import upgrade
 
-    database = Database(database_url)
+    database = Database(empty_database_url)
     upgrade(database.engine, "0007")
     with database.session() as session:  # what concurrent first token requests used to leave
         made = [new_signing_key(None) for _ in range(3)]
