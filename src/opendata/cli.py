@@ -278,7 +278,7 @@ def catalogue_infer(files: tuple[Path, ...], out_file: Path | None) -> None:
 @click.pass_context
 def demo(ctx: click.Context, then_serve: bool) -> None:
     """Initialise the data directory with the shipped Guangzhou demo catalogue."""
-    from opendata.catalogue.commands import load_into, read_catalogue
+    from opendata.catalogue.commands import demo_extras, load_into, read_catalogue
     from opendata.db import Database
     from opendata.settings import demo_catalogue_path
 
@@ -290,13 +290,15 @@ def demo(ctx: click.Context, then_serve: bool) -> None:
         # database take turns instead of racing on the schema and the first load.
         with database.startup_lock():
             database.migrate()
-            loaded = load_into(database, read_catalogue(demo_catalogue_path()), progress=bars)
+            spec = read_catalogue(demo_catalogue_path())
+            loaded = load_into(database, spec, progress=bars)
+            registered = list(demo_extras(database, settings, spec))
     except Exception as exc:
         bars.close()
         _fail_catalogue(exc)
         return
     bars.close()
-    _report_load(loaded, database=settings.resolved_database_url)
+    _report_load(loaded, database=settings.resolved_database_url, assets_registered=len(registered))
     if then_serve:
         ctx.invoke(serve)
 

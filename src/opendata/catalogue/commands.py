@@ -50,21 +50,42 @@ def load_into(
     short transactions, then metadata and the swaps of those tables commit in one short
     transaction, so the portal keeps serving and writing meanwhile (catalogue/staging.py).
     Not staged, rows are written inside the one transaction (which on SQLite holds the
-    write lock for the whole load)."""
+    write lock for the whole load).
+
+    A resource loaded for the first time with a ``history`` has its earlier files loaded
+    first, each as one load (opendata.catalogue.history): should a later file be refused,
+    the portal keeps the last release that loaded, and the next load goes on from there."""
     kept = Settings().versions_kept if versions_kept is None else versions_kept
+    if with_rows:
+        from opendata.catalogue.history import releases_to_replay
+
+        created: list[str] = []
+        for release in releases_to_replay(database.engine, spec):
+            created += _load_once(database, release, progress=progress, staged=staged, versions_kept=kept).created
+        report = _load_once(database, spec, progress=progress, staged=staged, versions_kept=kept)
+        if created:  # what the first release created is new to whoever asked for this load
+            report.created = created + [name for name in report.created if name not in created]
+            report.updated = [name for name in report.updated if name not in created]
+            report.unchanged = [name for name in report.unchanged if name not in created]
+        return report
+    return _load_once(database, spec, with_rows=False, progress=progress, staged=staged, versions_kept=kept)
+
+
+def _load_once(database: Database, spec: CatalogueSpec, *, with_rows: bool = True, progress: Progress | None,
+               staged: bool, versions_kept: int) -> LoadReport:
     if with_rows and staged and staging_supported(database.engine):
         from opendata.catalogue.ingest import staged_catalogue_files
 
         for name in sweep_staging(database.engine):
             logger.info("dropped %s, left by a load that did not finish", name)
-        with staged_catalogue_files(database.engine, spec, progress, versions_kept=kept) as ingester:
+        with staged_catalogue_files(database.engine, spec, progress, versions_kept=versions_kept) as ingester:
             with database.transaction() as session:
                 return load_catalogue(session, spec, ingest=ingester, progress=progress)
     ingest = None
     if with_rows:
         from opendata.catalogue.ingest import ingest_resource_file
 
-        ingest = partial(ingest_resource_file, versions_kept=kept)
+        ingest = partial(ingest_resource_file, versions_kept=versions_kept)
     with database.transaction() as session:
         return load_catalogue(session, spec, ingest=ingest, progress=progress)
 
@@ -79,3 +100,12 @@ def load_catalogues_if_changed(database: Database, settings: Settings) -> Iterat
             yield f"catalogue {spec.id}: unchanged"
             continue
         yield load_into(database, spec, staged=settings.ingest_staged, versions_kept=settings.versions_kept).summary()
+        yield from demo_extras(database, settings, spec)
+
+
+def demo_extras(database: Database, settings: Settings, spec: CatalogueSpec) -> Iterator[str]:
+    """After a load of the shipped demo catalogue: its asset register (opendata.demo.assets)."""
+    from opendata.demo.assets import register_demo_assets
+
+    for code in register_demo_assets(database, settings, spec):
+        yield f"catalogue {spec.id}: registered the demo asset {code}"

@@ -104,6 +104,7 @@ class ResourceSpec:
     description_zh: str | None = None
     description_en: str | None = None
     path: str | None = None
+    history: list[str] | None = None
     primary_key: str | None = None
     subject_key: str | None = None
     missing_values: list[str] | None = None
@@ -393,6 +394,8 @@ def _read_resource(reader: _Reader, raw: Any, where: dict[str, Any]) -> Resource
     if {"id", "title_zh", "format"} - clean.keys():
         return None
     resource = ResourceSpec(**clean, fields=fields)
+    if resource.history and not (resource.path and resource.is_tabular):
+        reader.problem("history lists earlier files of a table resource, which needs a path", key="history", **where)
     names = {f.name for f in fields}
     if resource.is_tabular and not fields:
         reader.problem("a table resource needs a data dictionary ([[datasets.resources.fields]])", **where)
@@ -411,9 +414,10 @@ def _check_paths(reader: _Reader, spec: CatalogueSpec, folder: Path) -> None:
         for resource in dataset.resources:
             if not resource.path:
                 continue
-            where = {"dataset": dataset.id, "resource": resource.id, "key": "path"}
-            target = (folder / resource.path).resolve()
-            if not target.is_relative_to(root):
-                reader.problem(f"path {resource.path!r} leaves the catalogue folder", **where)
-            elif not target.is_file():
-                reader.problem(f"data file {resource.path!r} does not exist", **where)
+            for key, path in [("path", resource.path), *(("history", p) for p in resource.history or ())]:
+                where = {"dataset": dataset.id, "resource": resource.id, "key": key}
+                target = (folder / path).resolve()
+                if not target.is_relative_to(root):
+                    reader.problem(f"path {path!r} leaves the catalogue folder", **where)
+                elif not target.is_file():
+                    reader.problem(f"data file {path!r} does not exist", **where)

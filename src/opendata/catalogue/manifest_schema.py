@@ -159,6 +159,15 @@ DATASET_KEYS: dict[str, tuple[bool, Checker]] = {
     # [datasets.extensions.<name>]: plugins' metadata extensions, checked by them.
     "extensions": (False, _extensions),
 }
+def _history(value: Any) -> list[str]:
+    items = rules.split_list(value)
+    if not items or not all(isinstance(item, str) and item.strip() for item in items):
+        raise ValueError('must list the earlier files, oldest first, e.g. ["history/2024-01.csv"]')
+    if len(items) > 20:
+        raise ValueError("at most 20 earlier files")
+    return [item.strip() for item in items]
+
+
 RESOURCE_KEYS: dict[str, tuple[bool, Checker]] = {
     "id": (True, _slug),
     "title_zh": (True, _nonempty),
@@ -167,6 +176,9 @@ RESOURCE_KEYS: dict[str, tuple[bool, Checker]] = {
     "description_en": (False, _text),
     "format": (True, lambda v: _nonempty(v).lower()),
     "path": (False, _nonempty),
+    # Earlier releases of the file, oldest first: replayed as versions on the first load
+    # (opendata.catalogue.history).
+    "history": (False, _history),
     "primary_key": (False, _field_name),
     "subject_key": (False, _field_name),
     "missing_values": (False, rules.markers),

@@ -83,6 +83,17 @@ def _air_station(seed: int, index: int) -> tuple[str, str, str, float]:
             round(rng.uniform(0.8, 1.1), 2))
 
 
+def _analyser_service_days(seed: int, station: int, days: int) -> frozenset[int]:
+    """The days a station's SO2 analyser is serviced: two or three visits a year of one to
+    three days (drawn apart from the readings, so that the other values stay as they were)."""
+    rng = rng_for(seed, "air-analyser-service", station)
+    out: set[int] = set()
+    for _ in range(rng.randint(2, 3)):
+        first = rng.randrange(days)
+        out.update(range(first, min(days, first + rng.randint(1, 3))))
+    return frozenset(out)
+
+
 def air_quality_rows(seed: int) -> Iterator[Row]:
     weather = _city_weather(seed)
     start = date(AIR_YEAR, 1, 1)
@@ -90,6 +101,7 @@ def air_quality_rows(seed: int) -> Iterator[Row]:
         station_id, station_name, district, factor = _air_station(seed, s)
         rng = rng_for(seed, "air-station", s)
         traffic = factor * rng.uniform(0.95, 1.05)
+        serviced = _analyser_service_days(seed, s, len(weather))
         for day_index, (pm_factor, o3_factor) in enumerate(weather):
             day = start + timedelta(days=day_index)
             doy = day.timetuple().tm_yday
@@ -105,6 +117,8 @@ def air_quality_rows(seed: int) -> Iterator[Row]:
                                * (2 - traffic) * math.exp(rng.gauss(0, 0.1))))
             sub = {"PM2.5": iaqi("PM2.5", pm25), "PM10": iaqi("PM10", pm10), "O3": iaqi("O3", o3),
                    "NO2": iaqi("NO2", no2), "SO2": iaqi("SO2", so2), "CO": iaqi("CO", co)}
+            if day_index in serviced:  # no SO2 reading that day: the AQI of the other five
+                del sub["SO2"]
             aqi = max(sub.values())
             primary = ",".join(p for p, v in sub.items() if v == aqi) if aqi > 50 else None
             yield {
@@ -119,7 +133,7 @@ def air_quality_rows(seed: int) -> Iterator[Row]:
                 "pm10": pm10,
                 "o3_8h": o3,
                 "no2": no2,
-                "so2": so2,
+                "so2": None if day_index in serviced else so2,
                 "co": co,
             }
 

@@ -20,13 +20,14 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import random
 import re
 import shutil
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
@@ -42,7 +43,7 @@ from .specs import DatasetDef
 from .synthetic import synthetic_catalogue
 
 __all__ = [
-    "DEFAULT_SEED", "DEMO_DATASETS", "field_names", "format_value", "generate_rows",
+    "DEFAULT_SEED", "DEMO_DATASETS", "csv_cell", "earlier_release", "field_names", "format_value", "generate_rows",
     "regenerate_demo", "shipped_rows", "synthetic_catalogue", "write_csv", "write_xlsx",
 ]
 
@@ -145,6 +146,11 @@ def format_value(value: object) -> str:
     return str(value)
 
 
+# How a source system writes a missing value where it is not an empty cell (the manifest
+# declares the marker as a missing value of the resource).
+_MISSING_WRITTEN: Final[dict[tuple[str, str], str]] = {("air-quality-daily", "so2"): "NA"}
+
+
 def write_csv(
     dataset_id: str, path: str | os.PathLike[str], rows: int | None = None,
     seed: int = DEFAULT_SEED,
@@ -153,8 +159,18 @@ def write_csv(
 
     Returns the number of data rows written.
     """
+    return _write_rows(dataset_id, path, generate_rows(dataset_id, rows, seed))
+
+
+def csv_cell(dataset_id: str, name: str, value: object) -> str:
+    """What the demo's CSV file of ``dataset_id`` holds for ``value`` in column ``name``."""
+    if value is None:
+        return _MISSING_WRITTEN.get((dataset_id, name), "")
+    return format_value(value)
+
+
+def _write_rows(dataset_id: str, path: str | os.PathLike[str], source: Iterable[Row]) -> int:
     names = field_names(dataset_id)
-    source = generate_rows(dataset_id, rows, seed)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -162,7 +178,7 @@ def write_csv(
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(names)
         for row in source:
-            writer.writerow([format_value(row[name]) for name in names])
+            writer.writerow([csv_cell(dataset_id, name, row[name]) for name in names])
             written += 1
     return written
 
@@ -234,7 +250,39 @@ def regenerate_demo(catalogue_dir: Path) -> None:
             write_xlsx(ds.id, target)
         else:
             write_csv(ds.id, target)
+        for release, path in enumerate(ds.resource.history, start=1):
+            _write_rows(ds.id, catalogue_dir / path, earlier_release(ds.id, release, len(ds.resource.history)))
     (catalogue_dir / "catalogue.toml").write_bytes(render_manifest().encode("utf-8"))
+
+
+def earlier_release(dataset_id: str, release: int, releases: int, seed: int = DEFAULT_SEED) -> Iterator[Row]:
+    """The rows of an earlier release (1 = the oldest) of a dataset with a history: the
+    shipped rows as they stood ``releases - release + 1`` snapshots before the current one.
+
+    Going back one snapshot: the lots opened since are not there yet, a few lots closed
+    since are still listed, and a few rates and free-space counts differ. Deterministic,
+    like the rest; the row store's diff (opendata.versions) then finds exactly these."""
+    if dataset_id != "public-parking":
+        raise ValueError(f"the demo keeps no earlier releases of {dataset_id!r}")
+    back = releases - release + 1
+    current = list(generate_rows(dataset_id, seed=seed))
+    opened = 12 * back  # the newest lots, not open yet
+    rows = current[:len(current) - opened]
+    closed = list(generate_rows(dataset_id, rows=len(current) + 5 * back, seed=seed))[len(current):]
+    for row in closed:  # lots listed then, closed since (numbers the current file never uses)
+        row["parking_id"] = "GZP9" + row["parking_id"][4:]
+    rng = random.Random(f"{seed}:{dataset_id}:release:{release}")
+    out = []
+    for row in rows:
+        row = dict(row)
+        if rng.random() < 0.03:
+            row["first_hour_rate"] = (row["first_hour_rate"] - 1 if row["first_hour_rate"] > 2
+                                      else row["first_hour_rate"] + 1)
+        if rng.random() < 0.1:  # a lot whose snapshot was taken again: other free spaces
+            row["available_spaces"] = rng.randint(0, row["total_spaces"])
+            row["updated_at"] = row["updated_at"] - timedelta(days=back)
+        out.append(row)
+    yield from out + closed
 
 
 # --- command line -------------------------------------------------------------------------------

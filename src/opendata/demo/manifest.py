@@ -73,7 +73,9 @@ def resource_pairs(res: ResourceDef) -> list[tuple[str, Any]]:
     return [
         ("id", res.id), ("title_zh", res.title_zh), ("title_en", res.title_en),
         ("description_zh", res.description_zh), ("format", res.format), ("path", res.path),
+        ("history", list(res.history) or None),
         ("primary_key", res.primary_key), ("subject_key", res.subject_key),
+        ("missing_values", list(res.missing_values) or None),
         ("checks", list(res.checks) or None),
         ("references", [{"field": f, "resource": r, "key": k} for f, r, k in res.references] or None),
     ]

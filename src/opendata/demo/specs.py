@@ -38,6 +38,10 @@ class ResourceDef:
     fields: tuple[FieldDef, ...]
     primary_key: str | None = None
     subject_key: str | None = None
+    # Markers of a missing value in the file (docs/catalogue-format.md), and the files of
+    # earlier releases, oldest first, replayed as versions on the first load.
+    missing_values: tuple[str, ...] = ()
+    history: tuple[str, ...] = ()
     # Quality rules (docs/quality.md): cross-field checks, and (field, dataset/resource, key) references.
     checks: tuple[str, ...] = ()
     references: tuple[tuple[str, str, str], ...] = ()

@@ -131,10 +131,13 @@ OPEN_DATASETS: Final = (
         temporal_start=date(2024, 1, 1), temporal_end=date(2024, 12, 31),
         source_system="广东省环境空气质量监测网络", update_mechanism="每日自动汇总前一日数据",
         quality_standard="HJ 633-2012",
-        usage_notes="AQI ≤ 50 时不计首要污染物（字段为空）；CO 单位为 mg/m³，其余为 μg/m³；臭氧为日最大 8 小时平均。",
+        usage_notes="AQI ≤ 50 时不计首要污染物（字段为空）；二氧化硫分析仪维护当日 so2 为缺失值（文件中写作 NA），"
+                    "AQI 按其余五项计算；CO 单位为 mg/m³，其余为 μg/m³；臭氧为日最大 8 小时平均。",
         resource=ResourceDef(
             id="daily", title_zh="站点空气质量日数据", title_en="Daily station readings",
             description_zh="每行一个站点一天。", format="csv", path="data/air-quality-daily.csv",
+            # the station's export writes NA for a day its SO2 analyser was being serviced
+            missing_values=("", "NA"),
             fields=(
                 F("station_id", "站点编码", "Station ID", "string"),
                 F("station_name", "站点名称", "Station name", "string"),
@@ -277,6 +280,8 @@ OPEN_DATASETS: Final = (
         resource=ResourceDef(
             id="lots", title_zh="停车场表", title_en="Parking facilities",
             description_zh="每行一个停车场或一段路内泊位。", format="csv", path="data/public-parking.csv",
+            # two earlier daily snapshots (generator.parking_history): lots opened, closed, re-priced
+            history=("data/history/public-parking-1.csv", "data/history/public-parking-2.csv"),
             primary_key="parking_id",
             fields=(
                 F("parking_id", "停车场编号", "Parking ID", "string"),
