@@ -33,7 +33,8 @@ def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) ->
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if ctx.obj.plugins:
-        _plugins_load(ctx.obj)  # their importers read catalogue and upload files of this process
+        # Their importers read catalogue files in this process; their hooks see its loads.
+        ctx.meta[EXTENSIONS_META] = _plugins_load(ctx.obj)
 
 
 def _fail_catalogue(exc: Exception) -> None:
@@ -81,9 +82,13 @@ def serve(ctx: click.Context, host: str, port: int, reload: bool, workers: int,
         raise SystemExit(code)
 
 
-def _plugins_load(settings: Settings) -> None:
-    """Enable the configured plugins once before any server process starts: a broken or
-    unknown one is then one line naming it and exit 1, not a traceback per worker."""
+EXTENSIONS_META = "opendata.extensions"
+
+
+def _plugins_load(settings: Settings) -> Any:
+    """Enable the configured plugins (for serve: once before any server process starts): a
+    broken or unknown one is then one line naming it and exit 1, not a traceback per
+    worker. Returns their registry."""
     from opendata.extensions import PluginError, load_plugins
     from opendata.extensions.crypto import UnknownSuite, suites_for
 
@@ -95,6 +100,16 @@ def _plugins_load(settings: Settings) -> None:
         suites_for(settings, registry.crypto_suites)
     except UnknownSuite as error:
         fail(str(error), "unknown_crypto_suite")
+    return registry
+
+
+def cli_database(ctx: click.Context, settings: Settings) -> Any:
+    """The database of a command that changes data, with the enabled plugins' registry (so
+    that their event hooks see what the command did)."""
+    from opendata.db import Database
+
+    return Database(settings.resolved_database_url, timezone=settings.timezone,
+                    extensions=ctx.meta.get(EXTENSIONS_META))
 
 
 def _database_answers(settings: Settings) -> None:
@@ -140,12 +155,11 @@ def catalogue_validate(path: Path) -> None:
 def catalogue_load(ctx: click.Context, path: Path, metadata_only: bool) -> None:
     """Load (or reload in place) a catalogue: all of it or nothing."""
     from opendata.catalogue.commands import load_into, read_catalogue
-    from opendata.db import Database
 
     settings = _settings(ctx)
     try:
         spec = read_catalogue(path)
-        database = Database(settings.resolved_database_url, timezone=settings.timezone)
+        database = cli_database(ctx, settings)
         bars = ProgressBars()
         try:
             with database.startup_lock():  # not while a starting portal migrates or loads

@@ -26,6 +26,7 @@ from opendata.extensions.metadata import MetadataExtension
 from opendata.settings import Settings
 from tests.access.helpers import bearer, licensed_enterprise
 from tests.extensions.fake_dist import installed_plugins
+from tests.portal.helpers import sign_in
 from tests.factories import manifest, write_catalogue
 
 ENTRY_POINTS = {
@@ -141,6 +142,9 @@ def test_a_licensed_resource_in_a_plugin_format_needs_its_token(portal: tuple[Te
     licensed = licensed_enterprise(client, url, username="tsv-co")
     approved = [e for e in EVENTS if e.name == LICENCE_APPROVED]
     assert [(e.data["licence"], e.data["datasets"]) for e in approved] == [(licensed.licence_id, ["si-headcount"])]
+    sign_in(client, "tsv-co")  # the portal's page "Use your licence" links every format
+    use = client.get(f"/workspace/licences/{licensed.licence_id}")
+    assert use.status_code == 200 and "download?format=tsv&amp;fields=month,headcount" in use.text
     token = licensed.token(client)
     client.cookies.clear()
     response = client.get(HEADCOUNT, params={"format": "tsv"}, headers=bearer(token))
@@ -223,3 +227,15 @@ def test_metadata_extensions_are_validated_stored_and_shown(portal: tuple[TestCl
     result = CliRunner().invoke(main, ["catalogue", "validate", str(bad)], env={"OPENDATA_PLUGINS": "example"})
     assert result.exit_code == 1
     assert "example: priority must be an integer from 1 to 5" in result.output
+
+
+def test_a_cli_load_fires_the_hooks(plugin_folder: Path, tmp_path: Path) -> None:
+    from opendata_example import EVENTS
+
+    EVENTS.clear()
+    folder = write_catalogue(tmp_path / "mini")
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "catalogue", "load", str(folder)],
+                                env={"OPENDATA_PLUGINS": "example"})
+    assert result.exit_code == 0, result.output
+    assert sorted(e.data["dataset"] for e in EVENTS if e.name == DATASET_UPDATED) == [
+        "bus-stops", "personal-si-base", "si-headcount"]

@@ -62,13 +62,12 @@ def rollback(ctx: click.Context, dataset: str, number: int) -> None:
     from opendata.audit.service import Actor, RequestInfo
     from opendata.cli_output import report
     from opendata.catalogue.service import get_dataset
-    from opendata.cli import _settings
-    from opendata.db import Database
+    from opendata.cli import _settings, cli_database
     from opendata.errors import AppError
     from opendata.versions.rollback import roll_back
 
     settings = _settings(ctx)
-    database = Database(settings.resolved_database_url)
+    database = cli_database(ctx, settings)
     try:
         with database.session() as session:
             found = get_dataset(session, dataset)
