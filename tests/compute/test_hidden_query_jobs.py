@@ -14,6 +14,7 @@ from tests.compute.test_hidden_query import (
     RATING_FIELDS, RATINGS, cheating_vector, contexts, decrypt, expected_rating, grant, read_layout,
 )
 from tests.compute.world import World
+from tests.portal.helpers import sign_in
 
 JOBS = "/api/v1/compute/jobs"
 
@@ -56,6 +57,13 @@ def test_hidden_queries_as_a_job(world: World) -> None:
     assert read_layout(world, headers)["used_today"] == 2 + failed["progress"]["done"]  # the rest refunded
     over = world.client.post(JOBS, json=job_body(world, layout, selections * 5), headers=headers)
     assert over.status_code == 429 and over.json()["error"]["code"] == "quota_exceeded"
+
+    world.client.cookies.clear()
+    sign_in(world.client, "bank")
+    page = world.client.get("/workspace/compute/jobs")
+    world.client.cookies.clear()
+    assert page.status_code == 200 and job["id"] in page.text and "2 次查询" in page.text
+    assert not any(s in page.text for s in wanted)  # the workspace shows how many queries, never whose
 
 
 def test_the_sdk_reads_hidden_query_jobs(world: World, portal: str) -> None:
