@@ -50,7 +50,7 @@ STREAM_BATCH = 5000
 
 
 def _tabular_resource(session: Session, dataset_id: str, resource_id: str) -> tuple[Dataset, Resource]:
-    dataset = service.get_dataset(session, dataset_id)
+    dataset = service.get_dataset(session, dataset_id, lean=True)
     resource = next((r for r in dataset.resources if r.id == resource_id), None)
     if resource is None:
         raise AppError(404, "not_found", f"resource {dataset_id}/{resource_id} does not exist")
