@@ -26,7 +26,7 @@ BOUNDS = {"score": {"lower": "0", "upper": "100"}}
 
 # Both backends for the budget's conditional UPDATE and the refusals; the rest is the same
 # arithmetic on either, so it runs on SQLite only (the suite's time is at its limit).
-POSTGRES_TOO = ('test_the_budget_stops_the_differencing_attack', 'test_malformed_replies_are_refused_and_spend_nothing')
+POSTGRES_TOO = ('test_the_budget_stops_the_differencing_attack',)
 
 
 @pytest.fixture(autouse=True)
