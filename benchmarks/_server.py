@@ -39,20 +39,26 @@ def portal_process(env: dict[str, str]) -> Iterator[tuple[str, int]]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the portal did not start")
-            time.sleep(0.2)
+        wait_until_up(process, f"{base}/healthz", "the portal did not start")
         yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def wait_until_up(process: subprocess.Popen, url: str, failure: str, seconds: float = 600) -> None:
+    """Poll ``url`` until it answers 200; raise RuntimeError(failure) if the process exits
+    or the time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(failure)
+        time.sleep(0.2)
 
 
 def percentile(values: list[float], q: float) -> float:
