@@ -28,6 +28,7 @@ from opendata.search.index import FACET_SEPARATOR
 SINGLE = ("domain", "publisher", "open_level")
 MULTI = ("tag", "format")
 FACET_NAMES = (*SINGLE, *MULTI)
+_DATABASES = 64  # databases whose columns one process keeps
 _FULL_RELOAD_OVER = 2000  # new documents above this: one ranged scan instead of IN lists
 
 _ROWS_SQL = (
@@ -186,6 +187,8 @@ class _Cache:
             if found is not None and found[0] == number:
                 return found[1]
             values = _refresh(session, found[1] if found is not None else None)
+            if url not in self._entries and len(self._entries) >= _DATABASES:
+                self._entries.clear()  # a process serving many databases (tests, hosts) stays bounded
             self._entries[url] = (number, values)
             return values
 
