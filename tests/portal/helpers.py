@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from litestar.testing import TestClient
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from tests.access.helpers import CREDIT_A, CREDIT_B, PASSWORD, make_staff
 
 __all__ = [
     "CREDIT_A", "CREDIT_B", "PASSWORD", "application_form", "count_rows", "form_token", "make_staff", "post_form",
-    "register_developer", "register_enterprise", "sign_in", "sign_out", "text_of",
+    "register_developer", "register_enterprise", "sign_in", "sign_out", "text_of", "chromium",
 ]
 
 
@@ -102,3 +103,18 @@ def count_rows(database_url: str, model: Any, *where: Any) -> int:
         n = session.scalar(select(func.count()).select_from(model).where(*where)) or 0
     database.dispose()
     return n
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (never ``playwright install``), for a module's browser fixture."""
+    from playwright.sync_api import sync_playwright
+
+    from opendata.portal import screenshots
+
+    with sync_playwright() as playwright:
+        launched = screenshots.launch(playwright)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -16,6 +16,7 @@ from opendata.access.models import Application
 from opendata.audit.models import AuditRecord
 from opendata.db import Database, utcnow
 from opendata.portal.admin_queue import working_days_between
+from opendata.portal.messages import MESSAGES
 from tests.portal.helpers import PASSWORD, make_staff, post_form, register_enterprise, sign_in, sign_out, text_of
 from tests.portal.test_admin import submitted
 
@@ -101,8 +102,10 @@ def test_audit_details_read_as_a_table_not_json(client: TestClient, database_url
         raw = session.scalars(select(AuditRecord.details).where(AuditRecord.action == "application.create")).first()
     database.dispose()
     shown = json.loads(raw)
-    for name in shown:
-        assert f'<th scope="row">{name}</th>' in page
+    for name in shown:  # each detail named in the page's language (known names) or as code
+        label = MESSAGES[f"detail.{name}"][0] if f"detail.{name}" in MESSAGES else f"<code>{name}</code>"
+        assert f'<th scope="row">{label}</th>' in page
+    assert '<th scope="row">数据集</th>' in page  # "datasets"
 
 
 def test_the_api_re_enables_a_user_but_not_in_a_disabled_organisation(client: TestClient, database_url: str) -> None:

@@ -21,7 +21,7 @@ from opendata import create_app
 from opendata.client import OpenDataClient, OpenDataError
 from opendata.portal import screenshots
 from opendata.settings import Settings, demo_catalogue_path
-from tests.portal.helpers import PASSWORD, make_staff
+from tests.portal.helpers import PASSWORD, chromium, make_staff
 from tests.serving import running_server
 
 pytestmark = pytest.mark.skipif(not Path(screenshots.CHROMIUM).exists(),
@@ -50,12 +50,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = screenshots.launch(playwright)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ that every key a template or page module uses is here, in both languages.
 from __future__ import annotations
 
 from opendata.portal.messages_assets import ASSET_MESSAGES
+from opendata.portal.messages_audit import AUDIT_MESSAGES
 from opendata.portal.messages_compute import COMPUTE_MESSAGES
 from opendata.portal.messages_feedback import FEEDBACK_MESSAGES
 from opendata.portal.messages_versions import VERSION_MESSAGES
@@ -21,6 +22,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "header.tagline": ("数据开放 · 授权运营 · 全流程监管", "Open data · Authorised operations · Supervised end to end"),
     "header.subtitle": ("公共数据开放与授权运营", "Public data, openly and under licence"),
     "lang.switch": ("English", "中文"),
+    "list.sep": ("、", ", "),
     "nav.label": ("主导航", "Main navigation"),
     "nav.skip": ("跳到正文", "Skip to content"),
     "nav.home": ("首页", "Home"),
@@ -99,6 +101,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "home.lead": ("查找、预览、下载和调用各部门开放的公共数据；有条件开放数据可在线申请授权。",
                   "Find, preview, download and query the public data of the city's departments; apply online for conditionally open data."),
     "home.hints": ("热门搜索：", "Popular:"),
+    "home.hint_words": ("公交、医疗、学校、空气质量、企业", "bus, hospital, school, air quality, enterprise"),
     "home.figures": ("平台概况", "At a glance"),
     "home.figure.datasets": ("数据集", "Datasets"),
     "home.figure.downloads": ("累计下载", "Downloads"),
@@ -117,6 +120,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "search.placeholder": ("输入关键词，如：公交、医院、学校", "Keywords, e.g. bus, hospital, school"),
     "search.button": ("搜索", "Search"),
     "search.filters": ("筛选条件", "Filters"),
+    "search.filters_chosen": ("（已选 {n} 项）", " ({n} chosen)"),
     "search.export": ("下载目录元数据（按当前筛选条件，不含关键词）：", "Download the catalogue's metadata (current filters, without the words):"),
     "search.export_csv": ("CSV（Excel 适用）", "CSV (for Excel)"),
     "search.export_xlsx": ("XLSX", "XLSX"),
@@ -272,7 +276,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 # Each area's strings live in a module of its own; a key defined twice is a programming
 # error, caught at import.
 for _area in (WORKSPACE_MESSAGES, COMPUTE_MESSAGES, VERSION_MESSAGES, QUALITY_MESSAGES, FEEDBACK_MESSAGES, ASSET_MESSAGES,
-              VISUAL_MESSAGES, SHOWCASE_MESSAGES):
+              VISUAL_MESSAGES, SHOWCASE_MESSAGES, AUDIT_MESSAGES):
     _overlap = set(MESSAGES) & set(_area)
     if _overlap:  # pragma: no cover
         raise RuntimeError(f"message keys defined twice: {sorted(_overlap)}")

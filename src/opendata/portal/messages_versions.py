@@ -26,6 +26,7 @@ VERSION_MESSAGES: dict[str, tuple[str, str]] = {
     "history.keys_hidden": ("该数据集的主键示例仅对数源部门可见。", "Sample keys of this dataset are shown to its publisher only."),
     "history.no_key": ("无主键：按整行比较", "No primary key: rows compared whole"),
     "history.origin.load": ("目录加载", "catalogue load"),
+    "history.platform": ("平台", "the platform"),
     "history.origin.upload": ("上传", "upload"),
     "history.origin.rollback": ("回滚", "roll-back"),
     "history.restored_from": ("恢复自版本 {n}", "restored from version {n}"),

@@ -73,6 +73,8 @@ def facet_links(page: PortalPage, query: search.SearchQuery, result: SearchRespo
         entries = []
         for facet in result.facets.get(name, []):
             selected = facet.value in chosen
+            if name == "tag" and not selected and not page.t.in_language(facet.value):
+                continue  # tags in the other language: the page offers its own language's words
             values = [v for v in chosen if v != facet.value] if selected else [*chosen, facet.value]
             entries.append(FacetLink(facet.value, _facet_label(page, name, facet), facet.count, selected,
                                      url_with("/datasets", params, **{name: values})))

@@ -54,6 +54,7 @@ SHOTS = (
     Shot("enterprise-workspace", "/workspace", "enterprise"),
     Shot("admin-review", "/admin/applications/{review_id}", "admin"),
     Shot("phone-dataset", "/datasets/air-quality-daily", phone=True),
+    Shot("phone-search", "/datasets?q=企业", phone=True),
 )
 
 

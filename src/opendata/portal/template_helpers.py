@@ -9,12 +9,15 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 from opendata import localtime
 from opendata.access.licences import last_day
 from opendata.catalogue.vocabulary import parse_mask
 from opendata.portal.i18n import Translator
+from opendata.versions.record import CATALOGUE_LOAD
 LEVEL_CLASSES = {"unconditional": "level-open", "conditional": "level-conditional", "closed": "level-closed"}
 STATE_CLASSES = {
     "draft": "state-neutral", "submitted": "state-pending", "returned": "state-warning",
@@ -59,6 +62,22 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+@pass_context
+def data_value(context: Context, value: Any) -> Markup:
+    """``{{ org.name|data }}``: a value that comes from the data or from a user (a name, a
+    catalogue value, a reason), marked as such (see Translator.data). Macros imported
+    without the page's context use ``t.data(value)`` instead."""
+    translator = context.get("t")
+    if not isinstance(translator, Translator):
+        raise RuntimeError("the data filter needs the page's translator t in the template context")
+    return translator.data(value)
+
+
+def code(value: Any) -> Markup:
+    """An identifier (a field name) as ``<code>``."""
+    return Markup("<code>{}</code>").format("" if value is None else value)
+
+
 DETAIL_VALUE_CHARS = 200
 
 
@@ -91,6 +110,23 @@ def detail_rows(details: Any) -> list[tuple[str, str]]:
     return rows
 
 
+VALUE_FAMILIES = ("state.", "role.", "feedback.kind.", "feedback.category.", "operation.", "assets.compliance.")
+
+
+def detail_value(value: str, t: Translator) -> Markup:
+    """One value of an audit record's details: a known code (a state, a role, a kind) in
+    words, anything else as data (names and reasons as written, identifiers untranslated)."""
+    for family in VALUE_FAMILIES:
+        if t.has(family + value):
+            return escape(t(family + value))
+    return t.data(value)
+
+
+def version_actor(actor: str, t: Translator) -> Markup:
+    """Who made a dataset version: the platform for a catalogue load, else the account."""
+    return escape(t("history.platform")) if actor == CATALOGUE_LOAD else t.data(actor)
+
+
 def mask_label(rule: str | None, t: Translator) -> str:
     """A masking rule (脱敏规则) in words: 保留前 6 位, 哈希, 不提供 ..."""
     if not rule:
@@ -119,5 +155,7 @@ def install_helpers(environment: Environment, tz: ZoneInfo | None = None) -> Non
     "to 2026-12-31")."""
     tz = tz or localtime.zone()
     environment.filters.update(number=number, when=partial(when, tz=tz), cell=cell, detail_rows=detail_rows,
+                               data=data_value, code=code,
                                until_day=lambda value: "—" if value is None else last_day(value, tz).isoformat())
-    environment.globals.update(mask_label=mask_label, level_class=level_class, state_class=state_class)
+    environment.globals.update(mask_label=mask_label, detail_value=detail_value, level_class=level_class,
+                               state_class=state_class, version_actor=version_actor)
