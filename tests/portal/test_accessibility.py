@@ -36,20 +36,21 @@ TOGGLE = "[data-testid=filters-toggle] > summary"
 PAGES: dict[str, tuple[str, ...]] = {
     "enterprise": (
         "/workspace", "/workspace/applications/new", "/workspace/applications/{review_id}",
-        "/workspace/licences/{licence_id}", "/workspace/clients", "/workspace/compute", "/workspace/usage", "/account",
-        "/datasets/social-insurance-headcounts", "/requests/new",
+        "/workspace/licences/{licence_id}", "/workspace/clients", "/workspace/compute", "/workspace/compute/jobs",
+        "/workspace/usage", "/account", "/datasets/social-insurance-headcounts", "/requests/new", "/showcase/new",
+        "/showcase/mine",
     ),
     "visitor": (
         "/", "/datasets", "/datasets?q=公交&domain=transport", "/datasets/bus-stops", "/datasets/air-quality-daily",
         "/datasets/social-insurance-headcounts", "/datasets/enterprise-tax-payments", "/datasets/bus-stops/history",
         "/open-index", "/requests", "/requests/{request_id}", "/assets", "/assets/{asset_code}", "/login",
-        "/register", "/register?role=enterprise", "/no-such-page",
+        "/register", "/register?role=enterprise", "/showcase", "/showcase/{showcase_id}", "/no-such-page",
     ),
     "publisher": ("/publisher", "/publisher/datasets/bus-stops", "/publisher/feedback"),
     "admin": (
         "/admin", "/admin/applications/{review_id}", "/admin/licences", "/admin/users", "/admin/audit",
         "/admin/models", "/admin/compute/alerts", "/admin/compute/policies/{licence_id}", "/admin/feedback",
-        "/admin/comments/{comment_id}/hide",
+        "/admin/comments/{comment_id}/hide", "/admin/showcases", "/admin/compute/jobs",
     ),
 }
 
@@ -90,17 +91,32 @@ def _seed(base_url: str, database_url: str) -> dict[str, Any]:
     with httpx.Client(base_url=base_url, timeout=60) as http:
         admin = _api_login(http, screenshots.ADMIN, screenshots.DEMO_PASSWORD)
         enterprise = _api_login(http, screenshots.ENTERPRISE, screenshots.DEMO_PASSWORD)
-        asset = http.post("/api/v1/assets", headers=admin, json={"dataset": "bus-stops"})
-        assert asset.status_code == 201, asset.text
+        registered = http.get("/api/v1/assets")  # the demo catalogue may register some already
+        assert registered.status_code == 200, registered.text
+        listed = registered.json()
+        listed = listed["items"] if isinstance(listed, dict) else listed
+        if listed:
+            asset_code = listed[0]["code"]
+        else:
+            asset = http.post("/api/v1/assets", headers=admin, json={"dataset": "bus-stops"})
+            assert asset.status_code == 201, asset.text
+            asset_code = asset.json()["code"]
         comment = http.post("/api/v1/datasets/bus-stops/comments", headers=enterprise,
                             json={"kind": "problem", "category": "outdated", "body": "天河路站已迁至天河路(北)。"})
         assert comment.status_code == 201, comment.text
         licences = http.get("/api/v1/licences", headers=enterprise)
         assert licences.status_code == 200, licences.text
+        shown = http.post("/api/v1/showcases", headers=enterprise, json={
+            "title": "公交出行热力图", "description": "基于公交站点开放数据绘制的全市站点密度图。",
+            "url": "https://apps.example.com/bus-heatmap", "datasets": ["bus-stops"], "kind": "app"})
+        assert shown.status_code == 201, shown.text
+        approved = http.post(f"/api/v1/admin/showcases/{shown.json()['id']}/decision", headers=admin,
+                             json={"decision": "approve", "reason": "内容与数据相符。"})
+        assert approved.status_code == 200, approved.text
     items = licences.json()
     items = items["items"] if isinstance(items, dict) else items
-    return {**values, "asset_code": asset.json()["code"], "comment_id": comment.json()["id"],
-            "licence_id": items[0]["id"]}
+    return {**values, "asset_code": asset_code, "comment_id": comment.json()["id"],
+            "licence_id": items[0]["id"], "showcase_id": shown.json()["id"]}
 
 
 def _new_request(page: Any, base_url: str) -> str:
@@ -126,14 +142,22 @@ def _audit(page: Any, *, contrast: bool = True) -> list[dict[str, Any]]:
 
 # The other language's text on a page, outside what is marked as data: an element with its
 # own lang (a Chinese name on an English page), translate="no" (names, codes), code, and
-# form fields (what a user typed). On English pages: any Chinese character. On Chinese
-# pages: English words, not counting identifiers (with _ . @ : / = - or digits), acronyms
-# (no lower-case letter) and the few product names below.
+# form fields (what a user typed), and the drawing inside an image (role img: only its
+# title and description are read out, a tooltip on a map point is not). On English pages:
+# any Chinese character. On Chinese pages: English words, not counting identifiers (with
+# _ . @ : / = - or digits), acronyms (no lower-case letter) and the few product names below.
 LEFTOVERS_JS = r"""(lang) => {
   const cjk = /[\u3400-\u9fff]/;
   const names = new Set(["Excel", "Python", "Paillier", "OAuth", "curl", "pandas", "Arrow", "pip", "httpx"]);
+  const presentational = (el) => {  // inside an image only its name (title, desc) is read out
+    const image = el.closest('svg[role="img"]');
+    if (!image) return false;
+    const own = el.closest("title,desc");
+    const names = (image.getAttribute("aria-labelledby") || "").split(/\s+/);
+    return !(own && (own.parentElement === image || names.includes(own.id)));
+  };
   const exempt = (el) => el.closest('script,style,code,pre,kbd,samp,textarea,template,[translate="no"]')
-    || el.closest('[lang]') !== document.documentElement;
+    || el.closest('[lang]') !== document.documentElement || presentational(el);
   const foreign = (text) => {
     if (lang === "en") return cjk.test(text);
     return (text.match(/[A-Za-z0-9_.@:\/=\-]+/g) || []).some(

@@ -81,15 +81,17 @@ def _value_range(values: list[float]) -> tuple[float, float, float]:
     return math.floor(low / step) * step, math.ceil(high / step) * step, step
 
 
-def summary(label: str, xs: Sequence[date | datetime], values: Sequence[float | None], unit: str = "") -> str:
+def summary(label: str, xs: Sequence[date | datetime], values: Sequence[float | None], unit: str = "",
+            words: tuple[str, str, str] = ("min", "max", "last")) -> str:
+    """A series in one line for screen readers; ``words``: lowest, highest, last in the page language."""
     known = [(x, v) for x, v in zip(xs, values) if v is not None]
     if not known:
         return f"{label}: —"
     low = min(known, key=lambda item: item[1])
     high = max(known, key=lambda item: item[1])
     return (f"{label}: {len(known)} × {_text(known[0][0])} – {_text(known[-1][0])}; "
-            f"min {number(low[1])}{unit} ({_text(low[0])}), max {number(high[1])}{unit} ({_text(high[0])}), "
-            f"last {number(known[-1][1])}{unit}")
+            f"{words[0]} {number(low[1])}{unit} ({_text(low[0])}), {words[1]} {number(high[1])}{unit} "
+            f"({_text(high[0])}), {words[2]} {number(known[-1][1])}{unit}")
 
 
 def line_chart(xs: Sequence[date | datetime], lines: Sequence[Line], *, title: str, description: str) -> Markup:

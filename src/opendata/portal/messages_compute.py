@@ -61,7 +61,7 @@ COMPUTE_MESSAGES: dict[str, tuple[str, str]] = {
     "psi.lower": ("下限", "Lower bound"),
     "psi.upper": ("上限", "Upper bound"),
     "psi.scale": ("小数位", "Decimal places"),
-    "psi.hint": ("取值先截断到 [下限, 上限]：噪声按 max(|下限|, |上限|) 校准，范围越宽噪声越大。同一资源再次提交即更新。",
+    "psi.hint": ("取值先截断到 [下限, 上限]：噪声按下限、上限两者绝对值的较大者校准，范围越宽噪声越大。同一资源再次提交即更新。",
                  "Values are clamped to [lower, upper] first: the noise is calibrated to max(|lower|, |upper|), so wider "
                  "bounds mean more noise. Submitting the same resource again updates its grant."),
     "psi.save": ("保存联合统计授权", "Save intersection grant"),

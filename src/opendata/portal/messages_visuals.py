@@ -7,6 +7,9 @@ VISUAL_MESSAGES: dict[str, tuple[str, str]] = {
     "related.heading": ("相关数据集", "Related datasets"),
     "related.none": ("没有标签、领域或数源部门相同的数据集。", "No dataset shares a tag, the domain or the publisher."),
     "related.tags": ("相同标签：{tags}", "Shared tags: {tags}"),
+    "series.lowest": ("最低", "min"),
+    "series.highest": ("最高", "max"),
+    "series.last": ("最新", "last"),
     "related.domain": ("同属{domain}领域", "Also {domain}"),
     "related.publisher": ("同一数源部门", "Same publisher"),
 }

@@ -208,11 +208,12 @@ def page_visuals(page: Any, dataset: Dataset, resource: Resource, row_filter: Ro
     series = series_data(request, session, dataset, resource, row_filter, agg)
     if series is not None:
         xs = [x for x, _ in series.points]
-        lines = [Line(t.title(y.field) + (f" ({y.field.unit})" if y.field.unit else ""),
+        lines = [Line(t.title(y.field) + (f" ({t.unit(y.field.unit)})" if y.field.unit else ""),
                       [values[i] for _, values in series.points]) for i, y in enumerate(series.ys)]
         svg = None
         if xs:
-            description = "; ".join(summary(line.label, xs, line.values) for line in lines)
+            words = (t("series.lowest"), t("series.highest"), t("series.last"))
+            description = "; ".join(summary(line.label, xs, line.values, words=words) for line in lines)
             svg = line_chart(xs, lines, title=t("series.title", title=t.title(resource)), description=description)
         result["series"] = {"data": series, "svg": svg, "lines": lines, "rows": series.points,
                             "max_rows": SERIES_MAX_ROWS,
