@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from contextlib import contextmanager
@@ -10,8 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import MetaData, Table, create_engine, text
+from sqlalchemy.pool import NullPool
 
+from argon2 import PasswordHasher
+
+from opendata.access import passwords
 from opendata.db import Database
 from opendata.settings import Settings
 from tests.factories import write_catalogue
@@ -23,6 +28,13 @@ if TYPE_CHECKING:
 # generating its own (two safe primes: ~10 s per database).
 os.environ.setdefault("OPENDATA_COMPUTE_PARAMETERS_FILE",
                       str(Path(__file__).parent / "compute" / "proofs" / "fixtures" / "ring_pedersen_2048.json"))
+
+# Tests create and sign in thousands of accounts: argon2id at its production cost (64 MiB,
+# 3 passes: 0.1-0.4 s a hash or a check on this machine) was a large share of the suite's
+# time. Here, in the test processes only, it is cheap; tests/access/test_accounts.py checks
+# the production parameters of passwords.make_hasher(), and servers the tests start in
+# other processes keep them (they verify these hashes by the parameters each hash names).
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 
 POSTGRES_URL = os.environ.get(
     "OPENDATA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -76,15 +88,98 @@ def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database at the newest schema on each backend: a SQLite file (a copy of
-    one migrated once per process), or a new PostgreSQL schema (empty; the first
-    ``migrate`` creates it). For a database with no schema at all: ``empty_database_url``."""
+    one migrated once per process), or the process's PostgreSQL schema, emptied
+    (ReusedSchema). For a database with no schema at all: ``empty_database_url``."""
     if request.param == "sqlite":
         target = tmp_path / "opendata.db"
         shutil.copyfile(request.getfixturevalue("migrated_sqlite_file"), target)
         yield f"sqlite:///{target}"
         return
-    with postgres_schema_url() as url:
-        yield url
+    reused: ReusedSchema = request.getfixturevalue("reused_postgres_schema")
+    yield reused.reset()
+
+
+class ReusedSchema:
+    """One PostgreSQL schema per test process, migrated once and emptied before each test:
+    its row tables and staging tables dropped, every table emptied, and what the migrations
+    wrote (the version row, the default synonyms) and the sequences put back. A test that
+    changed the schema itself (dropped a trigger, say) gets a new, freshly migrated one."""
+
+    FINGERPRINT = text("""
+        SELECT md5(concat_ws('|',
+          (SELECT string_agg(c.relname::text || '.' || t.tgname::text || t.tgenabled::text, ','
+                             ORDER BY c.relname, t.tgname)
+             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+            WHERE c.relnamespace = to_regnamespace(:s) AND NOT t.tgisinternal),
+          (SELECT string_agg(c.relname::text || c.relkind::text || '.' || coalesce(a.attname::text, '')
+                             || coalesce(a.atttypid::text, '') || coalesce(a.attnotnull::text, ''), ','
+                             ORDER BY c.relname, a.attnum)
+             FROM pg_class c LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE c.relnamespace = to_regnamespace(:s)),
+          (SELECT string_agg(conname::text || contype::text, ',' ORDER BY conname)
+             FROM pg_constraint WHERE connamespace = to_regnamespace(:s)),
+          (SELECT string_agg(proname::text || md5(prosrc), ',' ORDER BY proname)
+             FROM pg_proc WHERE pronamespace = to_regnamespace(:s))))""")
+
+    def __init__(self) -> None:
+        self._build()
+
+    def _build(self) -> None:
+        self._schema_url = postgres_schema_url()
+        self.url = self._schema_url.__enter__()
+        self.schema = self.url.rsplit("%3D", 1)[1].split(",")[0]
+        template = Database(self.url)
+        template.migrate()
+        template.dispose()
+        self.admin = create_engine(self.url, poolclass=NullPool)
+        with self.admin.connect() as connection:
+            self.tables = set(self._tables(connection))
+            self.seeds = {Table(name, MetaData(), autoload_with=connection): [dict(row) for row in rows]
+                          for name in sorted(self.tables)
+                          if (rows := connection.execute(text(f'SELECT * FROM "{name}"')).mappings().all())}
+            self.sequences = connection.execute(text(
+                "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = :s"), {"s": self.schema}).all()
+            self.fingerprint = connection.scalar(self.FINGERPRINT, {"s": self.schema})
+
+    def _tables(self, connection) -> list[str]:  # noqa: ANN001
+        return list(connection.scalars(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": self.schema}))
+
+    def reset(self) -> str:
+        with self.admin.begin() as connection:
+            connection.execute(text("SET LOCAL lock_timeout = '20s'"))
+            for name in set(self._tables(connection)) - self.tables:
+                connection.execute(text(f'DROP TABLE "{name}" CASCADE'))
+            changed = connection.scalar(self.FINGERPRINT, {"s": self.schema}) != self.fingerprint
+        if changed:
+            self.close()
+            self._build()
+            return self.url
+        with self.admin.begin() as connection:
+            connection.execute(text("SET LOCAL lock_timeout = '20s'"))
+            # The audit table's triggers refuse DELETE (append-only); the replica role skips
+            # them and the foreign-key checks. DELETE, not TRUNCATE: a test leaves a few
+            # rows, and TRUNCATE of ~50 tables makes new files for each (seconds).
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            for name in sorted(self.tables):
+                connection.execute(text(f'DELETE FROM "{name}"'))
+            for table, rows in self.seeds.items():
+                connection.execute(table.insert(), rows)
+            for sequence, value in self.sequences:  # as the migrations left them
+                connection.execute(text("SELECT setval(:q, :v, :called)"),
+                                   {"q": f'"{sequence}"', "v": value or 1, "called": value is not None})
+        return self.url
+
+    def close(self) -> None:
+        self.admin.dispose()
+        self._schema_url.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def reused_postgres_schema() -> Iterator[ReusedSchema]:
+    reused = ReusedSchema()
+    yield reused
+    reused.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -156,13 +251,42 @@ def _opendata_environment_restored() -> Iterator[None]:
 # files in collection order, and these sort last by name, leaving a tail of one busy
 # worker and idle others at the end of the run.
 SLOW_MODULES_FIRST = (
-    "tests/test_serve_shutdown.py", "tests/test_no_server_errors.py", "tests/test_under_load.py",
-    "tests/interop/test_openapi.py", "tests/test_startup.py", "tests/portal/test_ingest_while_serving.py",
-    "tests/portal/test_screenshots.py", "tests/catalogue/test_streaming.py", "tests/compute/test_shutdown.py",
-    "tests/portal/test_upload_spool.py", "tests/access/test_deployment.py", "tests/demo/test_generator.py",
+    "tests/test_serve_shutdown.py", "tests/portal/test_accessibility.py", "tests/test_no_server_errors.py",
+    "tests/test_under_load.py", "tests/compute/test_jobs.py", "tests/search/test_scale_paths.py",
+    "tests/interop/test_openapi.py", "tests/test_startup.py", "tests/compute/test_intersection.py",
+    "tests/portal/test_ingest_while_serving.py", "tests/portal/test_screenshots.py",
+    "tests/catalogue/test_streaming.py", "tests/compute/test_shutdown.py", "tests/portal/test_upload_spool.py",
+    "tests/access/test_deployment.py", "tests/demo/test_generator.py", "tests/showcase/test_api.py",
 )
+# The compute package's world (tests/compute/conftest.py) runs on both backends; its
+# modules whose SQL differs by backend (quotas, budgets, job state, grants, key
+# registration) keep the PostgreSQL half, the others (the cryptography and the protocols,
+# the same code on either database) run on SQLite only, to keep CI within its time.
+COMPUTE_MODULES_ON_POSTGRES = {
+    "test_api_access.py", "test_api_keys.py", "test_intersection.py", "test_jobs.py", "test_hidden_query_jobs.py",
+    "test_job_pages.py", "test_hidden_records.py", "test_side_doors.py", "test_shutdown.py",
+}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# Pages, showcase, feedback, assets, interop shapes and the demo run the same queries as
+# the API modules that keep their PostgreSQL half; they run on SQLite only (CI's time).
+SQLITE_ONLY_PACKAGES = ("tests/portal/", "tests/showcase/", "tests/feedback/", "tests/assets/", "tests/interop/",
+                        "tests/demo/")
+
+
+def _compute_on_sqlite_only(item: pytest.Item) -> bool:
+    path = item.nodeid.split("::")[0]
+    if re.search(r"[\[-]postgresql[\]-]", item.nodeid) is None:
+        return False
+    if path.startswith(SQLITE_ONLY_PACKAGES):
+        return True
+    return path.startswith("tests/compute/") and path.rsplit("/", 1)[-1] not in COMPUTE_MODULES_ON_POSTGRES
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    dropped = [item for item in items if _compute_on_sqlite_only(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not _compute_on_sqlite_only(item)]
     rank = {path: index for index, path in enumerate(SLOW_MODULES_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
