@@ -13,7 +13,7 @@ from opendata.cli import main
 
 def test_the_demo_shows_a_cross_dataset_reference_and_an_overdue_dataset(tmp_path: Path) -> None:
     runner = CliRunner()
-    data = ["--data-dir", str(tmp_path / "demo")]
+    data = ["--data-dir", str(tmp_path / "demo"), "--database-url", f"sqlite:///{tmp_path / 'demo.db'}"]
     loaded = runner.invoke(main, [*data, "demo"], catch_exceptions=False)
     assert loaded.exit_code == 0, loaded.output
 
