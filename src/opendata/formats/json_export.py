@@ -154,10 +154,11 @@ def row_encoder(columns: Sequence[Column]) -> Callable[[Sequence[Any]], str]:
     return _orjson_row_encoder(columns) or _row_encoder(columns)
 
 
-def _chunks(
-    pieces: Iterator[str], chunk_size: int, separator: str, first: str = "", last: str = ""
+def chunked(
+    pieces: Iterable[str], chunk_size: int = CHUNK_SIZE, separator: str = "", first: str = "", last: str = ""
 ) -> Iterator[bytes]:
-    """Join encoded rows with ``separator`` and yield them as ~chunk_size byte chunks."""
+    """``first``, the encoded rows joined with ``separator``, then ``last``, yielded as
+    UTF-8 chunks of about ``chunk_size`` (a text format's streaming; plugins' too)."""
     batch: list[str] = [first]
     size = len(first)
     started = False
@@ -185,7 +186,7 @@ def export_json(
 ) -> Iterator[bytes]:
     """Yield ``[{"field": value, ...}, ...]`` in chunks; zero rows give ``[]``."""
     _check(chunk_size)
-    return _chunks(map(row_encoder(columns), rows), chunk_size, ",", "[", "]")
+    return chunked(map(row_encoder(columns), rows), chunk_size, ",", "[", "]")
 
 
 def export_ndjson(
@@ -194,4 +195,4 @@ def export_ndjson(
     """Yield one JSON object per line, each ending in "\\n"; zero rows give an empty body."""
     _check(chunk_size)
     encode_row = row_encoder(columns)
-    return _chunks((encode_row(row) + "\n" for row in rows), chunk_size, "")
+    return chunked((encode_row(row) + "\n" for row in rows), chunk_size, "")

@@ -16,10 +16,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from opendata.formats import Column, Exporter
-from opendata.formats.json_export import row_encoder
+from opendata.formats.json_export import chunked, row_encoder
 
 MEDIA_TYPE = "application/geo+json"
-CHUNK = 64 * 1024
 NUMERIC = ("integer", "decimal", "number")
 LONGITUDE = ("longitude", "lon", "lng", "long", "经度")
 LATITUDE = ("latitude", "lat", "纬度")
@@ -125,19 +124,13 @@ def _features(columns: Sequence[Column], rows: Iterable[Sequence[Any]],
     kind, positions = place
     kept = [i for i in range(len(columns)) if i not in positions]
     properties = row_encoder([columns[i] for i in kept])
-    buffer, size, first = ['{"type":"FeatureCollection","features":['], 0, True
-    for row in rows:
+
+    def feature(row: Sequence[Any]) -> str:
         geometry = _point(row[positions[0]], row[positions[1]]) if kind == "point" else wkt_geometry(row[positions[0]])
-        feature = ('{"type":"Feature","geometry":' + json.dumps(geometry, separators=(",", ":"))
-                   + ',"properties":' + properties([row[i] for i in kept]) + "}")
-        buffer.append(feature if first else "," + feature)
-        first = False
-        size += len(feature)
-        if size >= CHUNK:
-            yield "".join(buffer).encode("utf-8")
-            buffer, size = [], 0
-    buffer.append("]}\n")
-    yield "".join(buffer).encode("utf-8")
+        return ('{"type":"Feature","geometry":' + json.dumps(geometry, separators=(",", ":"))
+                + ',"properties":' + properties([row[i] for i in kept]) + "}")
+
+    return chunked(map(feature, rows), separator=",", first='{"type":"FeatureCollection","features":[', last="]}\n")
 
 
 GEOJSON = Exporter("geojson", MEDIA_TYPE, "geojson", export_geojson, supports=supports, reproducible=True,

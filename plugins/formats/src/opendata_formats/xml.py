@@ -19,10 +19,10 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from opendata.formats import Column, Exporter
+from opendata.formats.json_export import chunked
 
 MEDIA_TYPE = "application/xml"
 NAMESPACE = "urn:opendata:rows"
-CHUNK = 64 * 1024
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
@@ -60,19 +60,14 @@ def _rows(names: list[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
     opening = [f"<{n}>" for n in names]
     closing = [f"</{n}>" for n in names]
     empty = [f'<{n} xsi:nil="true"/>' for n in names]
-    buffer = ['<?xml version="1.0" encoding="UTF-8"?>\n'
-              f'<rows xmlns="{NAMESPACE}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n']
-    size = 0
-    for row in rows:
+
+    def line(row: Sequence[Any]) -> str:
         cells = [empty[i] if v is None else opening[i] + _text(v) + closing[i] for i, v in enumerate(row)]
-        line = "<row>" + "".join(cells) + "</row>\n"
-        buffer.append(line)
-        size += len(line)
-        if size >= CHUNK:
-            yield "".join(buffer).encode("utf-8")
-            buffer, size = [], 0
-    buffer.append("</rows>\n")
-    yield "".join(buffer).encode("utf-8")
+        return "<row>" + "".join(cells) + "</row>\n"
+
+    head = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<rows xmlns="{NAMESPACE}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n')
+    return chunked(map(line, rows), first=head, last="</rows>\n")
 
 
 XML = Exporter("xml", MEDIA_TYPE, "xml", export_xml, supports=supports, reproducible=True, label_zh="XML", label_en="XML",
