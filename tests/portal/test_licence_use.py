@@ -86,7 +86,8 @@ def test_a_licence_holder_is_shown_how_to_use_it_and_every_snippet_runs(
     assert written.startswith(b"\xef\xbb\xbf") and b"credit_code" not in written
 
     links = re.findall(r'<a class="button download" href="([^"]+)" download>', page.split('data-testid="licensed-downloads"')[1])
-    assert any("format=xlsx" in link for link in links)
+    # Every format the resource is offered in (the registry's; NDJSON was missing here).
+    assert [re.search(r"format=(\w+)", link)[1] for link in links] == ["csv", "csv", "xlsx", "json", "ndjson"]
     csv_link = html.unescape(next(link for link in links if "format=csv" in link and "bom" not in link))
     downloaded = live.get(csv_link, headers={"Sec-Fetch-Site": "same-origin"})
     assert downloaded.status_code == 200, downloaded.text

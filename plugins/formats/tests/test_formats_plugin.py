@@ -170,7 +170,7 @@ def test_xml_rows(portal: tuple[TestClient, str]) -> None:
 
 def test_a_licensed_resource_is_refused_without_its_token_in_every_new_format(portal: tuple[TestClient, str]) -> None:
     client, url = portal
-    for fmt in ("parquet", "xml"):
+    for fmt in ("parquet", "xml", "geojson"):  # geojson: the guard answers before the columns are looked at
         refused = client.get(HEADCOUNT, params={"format": fmt})
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "licence_required", fmt
         assert b"91440101" not in refused.content
@@ -182,6 +182,25 @@ def test_a_licensed_resource_is_refused_without_its_token_in_every_new_format(po
     assert pq.read_table(io.BytesIO(response.content)).column_names == ["month", "headcount"]  # licensed fields only
     outside = client.get(HEADCOUNT, params={"format": "xml", "fields": "credit_code"}, headers=bearer(token))
     assert outside.status_code == 403 and outside.json()["error"]["code"] == "field_not_licensed"
+    # An attacker holding a real token: a filter or sort on an unlicensed field (which would
+    # tell its values row by row), and a closed dataset, in the plugin's formats.
+    for params in ({"format": "parquet", "credit_code": "91440101"}, {"format": "xml", "sort": "credit_code"},
+                   {"format": "parquet", "row_group_rows": "1", "credit_code__contains": "9"}):
+        probed = client.get(HEADCOUNT, params=params, headers=bearer(token))
+        assert probed.status_code == 403 and probed.json()["error"]["code"] == "field_not_licensed", params
+    closed = client.get("/api/v1/datasets/personal-si-base/resources/bases/download", params={"format": "parquet"},
+                        headers=bearer(token))
+    assert closed.status_code == 403 and closed.json()["error"]["code"] == "closed_dataset"
+
+
+def test_masked_fields_stay_masked_in_every_new_format(portal: tuple[TestClient, str]) -> None:
+    client, _ = portal
+    path = "/api/v1/datasets/hidden-places/resources/points/download"
+    table = pq.read_table(io.BytesIO(client.get(path, params={"format": "parquet"}).content))
+    assert str(table.schema.field("lon").type) == "string"  # masked: served as text
+    assert table.column("lon").to_pylist()[0] != "113.3245" and "113.3245" not in str(table.to_pylist())
+    xml = client.get(path, params={"format": "xml"}).text
+    assert "<name>广州塔</name>" in xml and "113.3245" not in xml and "23.1064" not in xml
 
 
 def test_an_xls_resource_is_ingested_and_served(portal: tuple[TestClient, str]) -> None:

@@ -31,3 +31,11 @@ def offered(session: Any, resource: Resource) -> list[Any]:
 def plugin_formats(session: Any, resource: Resource) -> list[Any]:
     """The formats plugins add that can write this resource."""
     return [e for e in offered(session, resource) if e.name not in CORE_EXPORTERS]
+
+
+def button_label(exporter: Any) -> str | tuple[str, str]:
+    """A download button's label: the portal's message key of a core format
+    (``download.<name>``), a plugin format's own (中文, English) label."""
+    if exporter.name in CORE_EXPORTERS:
+        return f"download.{exporter.name}"
+    return (exporter.label_zh or exporter.name, exporter.label_en or exporter.name)

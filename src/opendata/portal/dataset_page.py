@@ -23,7 +23,7 @@ from opendata.catalogue.metadata import request_api_root
 from opendata.interop.schema_org import dataset_json_ld, script_text
 from opendata.catalogue.models import Dataset, Resource
 from opendata.catalogue.related import related_datasets
-from opendata.catalogue.offered_formats import plugin_formats
+from opendata.catalogue.offered_formats import button_label, offered
 from opendata.deps import AppDatabase, DbSession
 from opendata.portal import figures
 from opendata.portal.feedback_pages import feedback_section
@@ -55,21 +55,25 @@ def api_path(dataset: Dataset, resource: Resource, endpoint: str) -> str:
 
 
 def downloads(dataset: Dataset, resource: Resource, row_filter: RowFilter, session: Any = None) -> list[Download]:
-    """The core's formats, then those the application's plugins add (opendata.extensions)."""
+    """CSV (also for Excel), then every other format the resource is offered in: the
+    core's and those the application's plugins add (catalogue.offered_formats)."""
     path = api_path(dataset, resource, "download")
     extra = row_filter.api_params()
-    added = [Download(f"download.{e.name}", f"{path}?{urlencode([('format', e.name), *extra])}",
-                      (e.label_zh or e.name, e.label_en or e.name))
-             for e in plugin_formats(session, resource)]
-    return [
-        Download("download.csv", f"{path}?{urlencode([('format', 'csv'), *extra])}"),
+
+    def url(*params: tuple[str, str]) -> str:
+        return f"{path}?{urlencode([*params, *extra])}"
+
+    result = [
+        Download("download.csv", url(("format", "csv"))),
         # For Excel: a BOM (so that Excel reads UTF-8) and the dictionary's titles as headers.
-        Download("download.csv_excel", f"{path}?{urlencode([('format', 'csv'), ('bom', '1'), ('header', 'titles'), *extra])}"),
-        Download("download.xlsx", f"{path}?{urlencode([('format', 'xlsx'), *extra])}"),
-        Download("download.json", f"{path}?{urlencode([('format', 'json'), *extra])}"),
-        Download("download.ndjson", f"{path}?{urlencode([('format', 'ndjson'), *extra])}"),
-        *added,
+        Download("download.csv_excel", url(("format", "csv"), ("bom", "1"), ("header", "titles"))),
     ]
+    for exporter in offered(session, resource):
+        if exporter.name != "csv":
+            label = button_label(exporter)
+            result.append(Download(f"download.{exporter.name}", url(("format", exporter.name)),
+                                   None if isinstance(label, str) else label))
+    return result
 
 
 def curl_example(base_url: str, dataset: Dataset, resource: Resource, row_filter: RowFilter) -> str:

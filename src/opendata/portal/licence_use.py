@@ -26,7 +26,7 @@ from opendata.access.holdings import Holding, holdings
 from opendata.access.models import ApiClient, Licence, LicenceDataset
 from opendata.access.clients import list_clients
 from opendata.catalogue import service
-from opendata.catalogue.offered_formats import plugin_formats
+from opendata.catalogue.offered_formats import button_label, offered
 from opendata.catalogue.models import Dataset, Field, Resource
 from opendata.compute import psi_grants
 from opendata.deps import DbSession
@@ -36,8 +36,6 @@ from opendata.sdk_wheel import install_comment
 SECRET_VARIABLE = "OPENDATA_CLIENT_SECRET"
 CLIENT_VARIABLE = "OPENDATA_CLIENT_ID"
 SAMPLE_ROWS = 5
-DOWNLOAD_FORMATS = (("csv", False, "download.csv"), ("csv", True, "download.csv_excel"), ("xlsx", False, "download.xlsx"),
-                    ("json", False, "download.json"))
 
 
 @dataclass
@@ -107,8 +105,10 @@ def _downloads(session: Session, dataset: Dataset, resource: Resource,
     """(label key, url) per core format; (label (中文, English), url) per plugin format."""
     path = f"/api/v1/datasets/{dataset.id}/resources/{resource.id}/download"
     result: list[tuple[str | tuple[str, str], str]] = []
-    formats: list[tuple[str, bool, str | tuple[str, str]]] = [*DOWNLOAD_FORMATS]
-    formats += [(e.name, False, (e.label_zh or e.name, e.label_en or e.name)) for e in plugin_formats(session, resource)]
+    # CSV (also for Excel), then every other format the resource is offered in (core and plugins).
+    formats: list[tuple[str, bool, str | tuple[str, str]]] = [("csv", False, "download.csv"),
+                                                              ("csv", True, "download.csv_excel")]
+    formats += [(e.name, False, button_label(e)) for e in offered(session, resource) if e.name != "csv"]
     for fmt, bom, key in formats:
         excel = [("bom", "1"), ("header", "titles")] if bom else []  # Excel: BOM and titled headers
         params = [("format", fmt), *excel, ("fields", ",".join(names))]
