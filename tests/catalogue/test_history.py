@@ -88,16 +88,22 @@ def test_bad_history_entries_are_named(tmp_path: Path, files: list[str], message
     assert message in problem.message and problem.dataset == "bus-stops" and problem.resource == "stops"
 
 
-def test_a_refused_release_loads_nothing_and_names_the_file(database: Database, tmp_path: Path) -> None:
-    releases = {**RELEASES, "data/history/stops-1.csv": HEADER + "S001,天河客运站,天河区,many\n"}
+@pytest.mark.parametrize("bad", ["data/history/stops-1.csv", "data/history/stops-2.csv", "data/stops.csv"])
+def test_a_refused_release_loads_nothing_and_names_the_file(database: Database, tmp_path: Path, bad: str) -> None:
+    # Any file refused, the first release's or a later one's or the current one's: every
+    # file is checked before the first release commits, so nothing is left half-loaded.
+    files = {**DATA, **RELEASES, bad: HEADER + "S001,天河客运站,天河区,10\nS002,北京路,越秀区,many\n"}
     raw = manifest()
-    raw["datasets"][0]["resources"][0]["history"] = sorted(releases)
-    folder = write_catalogue(tmp_path / "c", raw, {**DATA, **releases})
+    raw["datasets"][0]["resources"][0]["history"] = sorted(RELEASES)
+    folder = write_catalogue(tmp_path / "c", raw, files)
     with pytest.raises(CatalogueError) as caught:
         load_into(database, read_catalogue(folder))
-    assert any("stops-1.csv" in str(p.file) and p.field == "lines" and p.line == 2 for p in caught.value.problems)
+    assert [(Path(str(p.file)).name, p.field, p.line) for p in caught.value.problems] == [
+        (Path(bad).name, "lines", 3)]
     with database.session() as session:
         assert session.query(Resource).count() == 0
+    validated = CliRunner().invoke(main, ["catalogue", "validate", str(folder)])
+    assert validated.exit_code != 0 and Path(bad).name in validated.output, validated.output
 
 
 def test_the_cli_load_and_history_show_the_replayed_versions(database_url: str, tmp_path: Path) -> None:

@@ -53,8 +53,10 @@ def load_into(
     write lock for the whole load).
 
     A resource loaded for the first time with a ``history`` has its earlier files loaded
-    first, each as one load (opendata.catalogue.history): should a later file be refused,
-    the portal keeps the last release that loaded, and the next load goes on from there."""
+    first, each as one load (opendata.catalogue.history). Every one of those files is
+    checked before the first loads, so a bad cell anywhere loads nothing; should a load
+    still fail midway (the database), the portal keeps the releases that loaded, and the
+    next load goes on from there."""
     kept = Settings().versions_kept if versions_kept is None else versions_kept
     if with_rows:
         from opendata.catalogue.history import releases_to_replay

@@ -26,7 +26,11 @@ from opendata.catalogue.models import Resource
 
 
 def releases_to_replay(engine: Engine, spec: CatalogueSpec) -> list[CatalogueSpec]:
-    """The catalogues to load, in order, before ``spec`` itself (none once loaded)."""
+    """The catalogues to load, in order, before ``spec`` itself (none once loaded).
+
+    Every file of the resources to replay (their history and their current file) is
+    checked first: a bad cell in any of them raises CatalogueError before any release is
+    loaded, so bad input leaves nothing written (each release commits on its own)."""
     listed = {(d.id, r.id): r.history for d in spec.datasets for r in d.resources
               if r.history and r.is_tabular and r.path}
     if not listed:
@@ -34,6 +38,10 @@ def releases_to_replay(engine: Engine, spec: CatalogueSpec) -> list[CatalogueSpe
     with Session(engine) as session:
         loaded = {tuple(row) for row in session.execute(select(Resource.dataset_id, Resource.id))}
     pending = {key: files for key, files in listed.items() if key not in loaded}
+    if pending:
+        from opendata.catalogue.ingest import check_data_files
+
+        check_data_files(spec, only=pending)
     depth = max((len(files) for files in pending.values()), default=0)
     releases = []
     for step in range(depth):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Collection, Iterator
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -33,21 +33,26 @@ def problems_from(exc: IngestError, dataset_id: str, resource_id: str) -> list[P
     return problems
 
 
-def check_data_files(spec: CatalogueSpec) -> dict[tuple[str, str], int]:
-    """Row counts per (dataset, resource), or CatalogueError listing every bad cell."""
+def check_data_files(spec: CatalogueSpec, *, history: bool = True,
+                     only: Collection[tuple[str, str]] | None = None) -> dict[tuple[str, str], int]:
+    """Row counts per (dataset, resource), or CatalogueError listing every bad cell.
+    ``history``: the earlier releases a first load replays are checked too; ``only``:
+    just these (dataset, resource)."""
     counts: dict[tuple[str, str], int] = {}
     problems: list[Problem] = []
     for dataset in spec.datasets:
         for resource in dataset.resources:
             if not (resource.is_tabular and resource.path and spec.folder):
                 continue
-            path = Path(spec.folder) / resource.path
-            try:
-                counts[(dataset.id, resource.id)] = check_file(
-                    path, resource.format, resource.fields,
-                    missing_values=resource.effective_missing_values, primary_key=resource.primary_key)
-            except IngestError as exc:
-                problems += problems_from(exc, dataset.id, resource.id)
+            if only is not None and (dataset.id, resource.id) not in only:
+                continue
+            for name in [*(resource.history or [] if history else []), resource.path]:
+                try:
+                    counts[(dataset.id, resource.id)] = check_file(
+                        Path(spec.folder) / name, resource.format, resource.fields,
+                        missing_values=resource.effective_missing_values, primary_key=resource.primary_key)
+                except IngestError as exc:
+                    problems += problems_from(exc, dataset.id, resource.id)
     if problems:
         raise CatalogueError(problems)
     return counts
