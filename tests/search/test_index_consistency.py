@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from rdflib import Graph, Literal
 from litestar.testing import TestClient
 from sqlalchemy import delete, select
 
@@ -14,6 +15,7 @@ from opendata.catalogue.loader import load_catalogue
 from opendata.catalogue.manifest import read_manifest
 from opendata.cli import main
 from opendata.db import Database
+from opendata.interop.dcat_vocab import DCT
 from opendata.search.models import SearchDocument
 from opendata.settings import Settings
 from tests.access.helpers import (
@@ -119,3 +121,51 @@ def test_cli_rebuilds_the_index_and_sets_synonyms(portal_settings: Settings, tmp
     assert result.exit_code != 0 and "synonyms.txt" in result.output and "group 1" in result.output
     with TestClient(create_app(portal_settings.replace(load_catalogues_on_startup=False))) as client:
         assert found(client, "站台") == ["bus-stops"]
+
+
+
+def open_levels(client: TestClient, **params: str) -> tuple[list[str], dict[str, int]]:
+    """The datasets an anonymous search lists, and its open-level facet."""
+    response = client.get("/api/v1/datasets", params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return [d["id"] for d in body["items"]], {f["value"]: f["count"] for f in body["facets"]["open_level"]}
+
+
+def dcat_open_level(client: TestClient, dataset_id: str) -> str:
+    graph = Graph().parse(data=client.get("/catalog.ttl").text, format="turtle")
+    (level,) = {str(o) for s, p, o in graph if str(p).endswith("/ns#openLevel")
+                and (s, DCT.identifier, Literal(dataset_id)) in graph}
+    return level
+
+
+def test_a_dataset_closed_by_a_reload_elsewhere_is_never_served_from_a_warm_cache(
+    client: TestClient, portal_settings: Settings, catalogue_dir: Path, tmp_path: Path,
+) -> None:
+    """An attacker's anonymous requests, before and after another process (here the CLI,
+    with its own engine: no write path touches a process cache) reloads the catalogue
+    with bus-stops closed, while this portal's caches are warm: the search's doc values
+    and facet counts, the rendered DCAT page, the rows path's shared Table definition."""
+    rows = "/api/v1/datasets/bus-stops/resources/stops/rows"
+    download = "/api/v1/datasets/bus-stops/resources/stops/download?format=csv"
+    assert client.get(rows).status_code == 200 and client.get(download).status_code == 200
+    assert open_levels(client, q="公交", open_level="unconditional") == (["bus-stops"], {"unconditional": 1})
+    assert open_levels(client, open_level="unconditional") == (["bus-stops"], {"unconditional": 1})
+    assert open_levels(client)[1] == {"unconditional": 1, "conditional": 1, "closed": 1}
+    assert dcat_open_level(client, "bus-stops") == "unconditional"
+
+    raw = manifest()
+    raw["datasets"][0].update(open_level="closed", licence="closed")
+    write_catalogue(catalogue_dir, raw)
+    loaded = CliRunner().invoke(main, ["--database-url", portal_settings.resolved_database_url,
+                                       "--data-dir", str(tmp_path / "cli"), "catalogue", "load", str(catalogue_dir)])
+    assert loaded.exit_code == 0, loaded.output
+
+    for path in (rows, rows + "?limit=1", download):
+        response = client.get(path)
+        assert (response.status_code, response.json()["error"]["code"]) == (403, "closed_dataset"), (path, response.text)
+    assert open_levels(client, q="公交", open_level="unconditional") == ([], {})
+    assert open_levels(client, open_level="unconditional") == ([], {})
+    assert open_levels(client, q="公交") == (["bus-stops"], {"closed": 1})
+    assert open_levels(client)[1] == {"conditional": 1, "closed": 2}
+    assert dcat_open_level(client, "bus-stops") == "closed"
