@@ -138,8 +138,8 @@ def test_the_budget_stops_the_differencing_attack(world: World, licensed):
     assert grants[0]["epsilon_left"] == 1.0
 
 
-def test_refusals_without_token_grant_or_field(world: World, licensed):
-    _, headers = licensed
+def test_refusals_without_token_grant_or_field(world: World, licensed, monkeypatch: pytest.MonkeyPatch):
+    licence, headers = licensed
     assert offer(world, {}).status_code == 401
     bare = world.licence()
     refused = offer(world, bare.headers(world.client))
@@ -151,6 +151,37 @@ def test_refusals_without_token_grant_or_field(world: World, licensed):
     opened = offer(world, headers)
     foreign = world.client.post(f"{OPEN}/{opened.json()['session']}", json={}, headers=rival.headers(world.client))
     assert foreign.status_code == 404
+    # The bank's other licence, with its own grant, cannot answer this licence's session either.
+    sibling = world.licence()
+    grant(world, sibling.id)
+    theirs = world.client.post(f"{OPEN}/{opened.json()['session']}", json={}, headers=sibling.headers(world.client))
+    assert theirs.status_code == 404 and theirs.json()["error"]["code"] == "not_found"
+    # Another organisation's registered key is reported missing (key ids cannot be probed).
+    borrowed = offer(world, headers, key_id=world.rival.kid)
+    assert borrowed.status_code == 404 and borrowed.json()["error"]["code"] == "key_not_found"
+    # A resource with more subjects than a reply can carry is refused before its values are
+    # read, and no session is opened.
+    monkeypatch.setattr(psi_service, "MAX_OFFER", 3)
+    before = _sessions_of(world, licence.id)
+    large = offer(world, headers)
+    assert large.status_code == 400 and large.json()["error"]["code"] == "resource_too_large", large.text
+    assert "more than 3 subjects" in large.json()["error"]["message"]
+    assert _sessions_of(world, licence.id) == before
+
+
+def _sessions_of(world: World, licence_id: int) -> int:
+    from sqlalchemy import func, select
+
+    from opendata.compute.models import IntersectionSession
+    from opendata.db import Database
+
+    database = Database(world.database_url)
+    try:
+        with database.session() as session:
+            return int(session.scalar(select(func.count()).select_from(IntersectionSession)
+                                      .where(IntersectionSession.licence_id == licence_id)))
+    finally:
+        database.dispose()
 
 
 def _point(data: bytes) -> str:
@@ -163,6 +194,11 @@ def test_malformed_replies_are_refused_and_spend_nothing(world: World, licensed)
     good = build_reply(opened, sorted(scores(world))[:4], world.bank.key.private_key).body()
     off_curve = _point(hashlib.sha256(b"x").digest()[:31] + b"\x7f")
     identity = _point(b"\x01" + bytes(31))
+    n_t, n_e = int(opened["transport_key"]["n"]), int(world.bank.key.public_key.n)
+
+    def first(name: str, text: str) -> dict[str, list[str]]:
+        return {name: [text] + good[name][1:]}
+
     cases = {
         "invalid_point": [{"ids": [off_curve] + good["ids"][1:]}, {"ids": [identity] + good["ids"][1:]},
                           {"points": [identity] + good["points"][1:]}, {"ids": ["not base64"]}],
@@ -170,12 +206,21 @@ def test_malformed_replies_are_refused_and_spend_nothing(world: World, licensed)
         "duplicate_points": [{"ids": good["ids"] + good["ids"][:1]}, {"points": good["points"][:-1] + good["points"][:1]}],
         "too_many_ids": [{"ids": good["ids"] * 13}],
         "reply_inconsistent": [{"values": good["values"][1:] + good["values"][:1], "mask_total": "1"}],
+        # The attacker's own ciphertexts: at or above n^2, zero, sharing a factor with n, not digits.
+        "ciphertext_out_of_range": [first("values", str(n_t * n_t)), first("masks", str(n_e * n_e)),
+                                    first("masks", "0")],
+        "ciphertext_not_unit": [first("values", str(n_t)), first("masks", str(2 * n_e))],
+        "not_decimal": [first("values", "-1"), first("masks", "1" * 5000), first("values", "\u0661")],
+        "reply_invalid": [{"mask_total": "\u00b2"}, {"mask_total": -1}, {"mask_total": "9" * 1000},
+                          {"mask_total": None}],
     }
     for code, changes in cases.items():
         for change in changes:
             response = world.client.post(f"{OPEN}/{opened['session']}", json={**good, **change}, headers=headers)
             assert response.status_code == 400, (code, response.text)
             assert response.json()["error"]["code"] == code, (code, response.text)
+            if code.startswith("ciphertext"):  # the refusal names the entry
+                assert "[0]: " in response.json()["error"]["message"], response.text
     answered = world.client.post(f"{OPEN}/{opened['session']}", json=good, headers=headers)
     assert answered.status_code == 200 and answered.json()["epsilon_left"] == 2.0
     reused = world.client.post(f"{OPEN}/{opened['session']}", json=good, headers=headers)

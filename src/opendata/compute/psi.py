@@ -41,7 +41,7 @@ from gmpy2 import mpz
 
 from opendata.compute import ComputeError
 from opendata.compute.multiexp import FixedBaseTable
-from opendata.compute.paillier import PrivateKey, PublicKey, random_unit
+from opendata.compute.paillier import PrivateKey, PublicKey, parse_decimal, random_unit
 from opendata.compute.psi_group import blind_ids, blind_points, decode_points, encode_points, random_scalar
 
 VALUE_BITS = 64        # |clamped value in fixed point| < 2^63
@@ -210,12 +210,25 @@ def parse_reply(body: Any, transport: PublicKey, enterprise: PublicKey, offered:
     for name, cts in (("values", values), ("masks", masks)):
         if not isinstance(cts, list) or len(cts) != offered or not all(isinstance(c, str) for c in cts):
             raise ReplyError(f"{name} is a list of {offered} ciphertexts (decimal strings)", code="wrong_count")
-    w = [transport.validate_ciphertext(c) for c in values]  # type: ignore[union-attr]
-    z = [enterprise.validate_ciphertext(c) for c in masks]  # type: ignore[union-attr]
-    total = body.get("mask_total")
-    if not isinstance(total, str) or not total.isdigit() or len(total) > len(str(transport.n)):
-        raise ReplyError("mask_total is the sum of the masks (a decimal string)")
+    w = _ciphertexts(transport, values, "values")  # type: ignore[arg-type]
+    z = _ciphertexts(enterprise, masks, "masks")  # type: ignore[arg-type]
+    try:
+        text = body.get("mask_total")
+        total = parse_decimal(text if isinstance(text, str) else None, max_digits=len(str(transport.n)))
+    except ComputeError:
+        raise ReplyError("mask_total is the sum of the masks (a decimal string)") from None
     return ids, points, w, z, int(total)
+
+
+def _ciphertexts(key: PublicKey, texts: Sequence[str], name: str) -> list[mpz]:
+    """Each a unit below n^2 (paillier.validate_ciphertext); the refusal names the entry."""
+    out = []
+    for i, text in enumerate(texts):
+        try:
+            out.append(key.validate_ciphertext(text))
+        except ComputeError as error:
+            raise ComputeError(f"{name}[{i}]: {error}", code=error.code) from None
+    return out
 
 
 def blind_chunk(scalar: bytes, points: Sequence[bytes]) -> list[bytes]:

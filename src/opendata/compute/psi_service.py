@@ -123,7 +123,11 @@ def read_values(session: Session, source: SubjectSource, field: str, where: dict
     column = source.table.c[field]
     lower, upper = grant.bounds(field)
     present = source.subject_column.is_not(None)
-    everyone = sorted({str(key) for key in session.scalars(select(source.subject_column).where(present))})
+    everyone = [str(key) for key in session.scalars(select(source.subject_column).where(present).distinct()
+                                                    .order_by(source.subject_column).limit(MAX_OFFER + 1))]
+    if len(everyone) > MAX_OFFER:  # refused before a value is read
+        raise bad_request("resource_too_large", f"{source.dataset_id}/{source.resource_id} has more than "
+                          f"{MAX_OFFER} subjects: too many for an intersection")
     found = {str(subject): psi.fixed_point(repr(value) if isinstance(value, float) else value, lower, upper,
                                            grant.scale)
              for subject, value in session.execute(select(source.subject_column, column).where(
@@ -157,9 +161,6 @@ def offer(database: Database, settings: Settings, runtime: Any, incoming: Incomi
                 refusals.deny(429, "quota_exceeded", f"at most {grant.per_day} intersection sessions a day on "
                               f"{grant.dataset}/{grant.resource}", per_day=grant.per_day)
             subjects, values = read_values(session, source, field, where, grant)
-            if len(subjects) > MAX_OFFER:
-                raise bad_request("resource_too_large", f"{source.dataset_id}/{source.resource_id} has more than "
-                                  f"{MAX_OFFER} subjects: too many for an intersection")
             private, h = transport_key(session)
         session_id = secrets.token_hex(16)
         now = utcnow()
