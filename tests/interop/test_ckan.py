@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import httpx
 import pytest
 from ckanapi import NotAuthorized, NotFound, RemoteCKAN, ValidationError
 from ckanapi.errors import CKANAPIError
@@ -55,6 +56,16 @@ def test_package_show_states_licence_contact_and_downloads(ckan: RemoteCKAN, por
     assert resource["size"] == len(body)
     assert resource["hash"] == "sha256:" + hashlib.sha256(body).hexdigest()
     assert ckan.action.resource_show(id="bus-stops.stops") == resource
+    # The same rows in every other format offered (the portal's download buttons): one CKAN
+    # resource each, downloadable with the mimetype stated, found by resource_show.
+    others = package["resources"][1:]
+    assert [(r["id"], r["format"]) for r in others] == [
+        ("bus-stops.stops.xlsx", "XLSX"), ("bus-stops.stops.json", "JSON"), ("bus-stops.stops.ndjson", "NDJSON")]
+    for other in others:
+        served = portal.http.head(other["url"])  # HEAD: not counted (a later test ranks by downloads)
+        assert served.status_code == 200 and served.headers["content-type"].split(";")[0] == other["mimetype"]
+        assert other["size"] is None and other["datastore_active"] is False
+    assert ckan.action.resource_show(id="bus-stops.stops.ndjson") == others[2]
     with pytest.raises(NotFound):
         ckan.action.package_show(id="no-such-dataset")
     with pytest.raises(NotFound):
@@ -69,6 +80,11 @@ def test_a_licensed_resource_has_no_single_size(ckan: RemoteCKAN) -> None:
     assert resource["url"].endswith("/api/v1/datasets/si-headcount/resources/monthly/download?format=csv")
     closed = ckan.action.resource_show(id="personal-si-base.bases")
     assert closed["datastore_active"] is False and "/download" not in closed["url"]
+    licensed = ckan.action.resource_show(id=f"{HEADCOUNT}.xlsx")  # listed, but its rows need a token
+    refused = httpx.get(licensed["url"])
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "licence_required"
+    package = ckan.action.package_show(id="personal-si-base")
+    assert [r["id"] for r in package["resources"]] == ["personal-si-base.bases"]  # closed: no other formats
 
 
 def test_package_search(ckan: RemoteCKAN) -> None:

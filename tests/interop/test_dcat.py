@@ -50,12 +50,21 @@ def test_the_demo_catalogue_has_no_shacl_results(demo: httpx.Client) -> None:
 def test_one_dataset_document_validates_and_describes_its_download(demo: httpx.Client) -> None:
     graph = _graph(demo, "/dataset/bus-stops.ttl", "turtle")
     assert _shacl_results(graph) == ""
-    distribution = next(graph.objects(None, DCAT.distribution))
+    distributions = {str(graph.value(d, DCT.identifier)): d for d in graph.objects(None, DCAT.distribution)}
+    distribution = distributions.pop("bus-stops.stops")  # the canonical CSV, with size and checksum
     download = str(next(graph.objects(distribution, DCAT.downloadURL)))
     body = httpx.get(download).content
     assert int(next(graph.objects(distribution, DCAT.byteSize))) == len(body)
     checksum = next(graph.objects(distribution, SPDX.checksum))
     assert str(next(graph.objects(checksum, SPDX.checksumValue))) == hashlib.sha256(body).hexdigest()
+    # Every other format the rows are offered in is a distribution too, as the portal's buttons
+    # and the dataset JSON list them; each download answers with the media type DCAT states.
+    assert sorted(distributions) == ["bus-stops.stops.json", "bus-stops.stops.ndjson", "bus-stops.stops.xlsx"]
+    for other in distributions.values():
+        media = str(graph.value(other, DCAT.mediaType)).removeprefix("http://www.iana.org/assignments/media-types/")
+        served = httpx.get(str(graph.value(other, DCAT.downloadURL)))
+        assert served.status_code == 200 and served.headers["content-type"].split(";")[0] == media
+        assert graph.value(other, DCAT.byteSize) is None  # only the canonical CSV has one size
     theme = next(graph.objects(None, DCAT.theme))
     assert theme == URIRef("http://publications.europa.eu/resource/authority/data-theme/TRAN")
 

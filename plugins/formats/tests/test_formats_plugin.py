@@ -241,7 +241,7 @@ def test_the_formats_are_listed_everywhere(portal: tuple[TestClient, str]) -> No
     downloads = client.get("/api/v1/datasets/places").json()["resources"][0]["downloads"]
     assert [d["format"] for d in downloads] == ["csv", "xlsx", "json", "ndjson", "parquet", "geojson", "xml"]
     package = client.get("/api/3/action/package_show", params={"id": "places"}).json()["result"]
-    assert [r["format"] for r in package["resources"]] == ["CSV", "PARQUET", "GEOJSON", "XML"]
+    assert [r["format"] for r in package["resources"]] == ["CSV", "XLSX", "JSON", "NDJSON", "PARQUET", "GEOJSON", "XML"]
     turtle = client.get("/catalog.ttl").text
     assert "file-type/PARQUET" in turtle and "application/geo+json" in turtle
     schema = client.get("/schema/openapi.json").json()

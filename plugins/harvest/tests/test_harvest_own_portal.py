@@ -68,6 +68,8 @@ def test_its_ckan_api_with_rows_of_open_data_only(remote: TestClient, local_db: 
     # The remote's conditional and closed datasets stay so here, and their rows are not copied.
     assert (datasets["si-headcount"].open_level, datasets["personal-si-base"].open_level) == ("conditional", "closed")
     resources = _resources(local_db)
+    # One local resource per remote table, not one per download format the remote lists.
+    assert sorted(r for r in resources if r.startswith("bus-stops/")) == ["bus-stops/stops"]
     assert resources["bus-stops/stops"].row_count == 3
     assert resources["si-headcount/monthly"].table_name is None and resources["si-headcount/monthly"].format == "link"
     assert bus.publisher_id == "second-gz-transport"
@@ -86,6 +88,7 @@ def test_its_dcat_documents_in_each_serialisation_page_by_page(remote: TestClien
         "广州市公交站点", "Guangzhou bus stops", "transport", "unconditional", "monthly", "gz-open-data-1.0")
     assert sorted(bus.tag_names) == ["bus", "公交"]
     assert datasets["d-personal-si-base"].open_level == "closed"
+    assert sorted(r for r in _resources(local_db) if r.startswith("d-bus-stops/")) == ["d-bus-stops/stops"]
     assert {d.publisher_id for d in datasets.values()} == {"city-b"}  # one local publisher for the source
     again = service.run_source(local_db, local_settings, "dcat", client=remote)
     assert (again.unchanged, again.updated, again.withdrawn) == (3, 0, 0)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from opendata.catalogue.masking import MASKING_SECRET, row_masker, served_fields
 from opendata.catalogue.models import Dataset, Resource
-from opendata.catalogue.offered_formats import plugin_formats
+from opendata.catalogue.offered_formats import offered
 from opendata.catalogue.rowstore import ROW_ID, fetch_rows_fast, resource_table
 from opendata.formats import Column, get_exporter
 from opendata.secrets import instance_secret
@@ -43,7 +43,7 @@ class FileDigest:
 
 @dataclass(frozen=True)
 class FormatDownload:
-    """The resource's rows in one more format (the formats a plugin adds)."""
+    """The resource's rows in one more format than the canonical CSV."""
 
     format: str
     media_type: str
@@ -61,8 +61,9 @@ class DistributionInfo:
     format: str
     byte_size: int | None
     sha256: str | None
-    # The same rows in every format an enabled plugin adds (CKAN resources and DCAT
-    # distributions of their own); empty when rows are never served.
+    # The same rows in every other format the resource is offered in, the core's (XLSX,
+    # JSON, NDJSON) and its plugins' (CKAN resources and DCAT distributions of their own);
+    # empty when rows are never served.
     alternatives: tuple[FormatDownload, ...] = ()
 
 
@@ -125,6 +126,6 @@ def distribution_info(session: Session, root: str, dataset: Dataset, resource: R
     alternatives = tuple(
         FormatDownload(e.name, e.media_type.split(";")[0],
                        f"{root}{resource_api_path(dataset.id, resource.id)}/download?format={e.name}", e.file_type)
-        for e in plugin_formats(session, resource)) if download else ()
+        for e in offered(session, resource) if e.name != DOWNLOAD_FORMAT) if download else ()
     return DistributionInfo(access_url, download, CSV_MEDIA_TYPE, DOWNLOAD_FORMAT,
                             digest.byte_size if digest else None, digest.sha256 if digest else None, alternatives)

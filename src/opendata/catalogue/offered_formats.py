@@ -28,11 +28,6 @@ def offered(session: Any, resource: Resource) -> list[Any]:
     return registry_of(session).exporters_for(served_columns(resource))
 
 
-def plugin_formats(session: Any, resource: Resource) -> list[Any]:
-    """The formats plugins add that can write this resource."""
-    return [e for e in offered(session, resource) if e.name not in CORE_EXPORTERS]
-
-
 def button_label(exporter: Any) -> str | tuple[str, str]:
     """A download button's label: the portal's message key of a core format
     (``download.<name>``), a plugin format's own (中文, English) label."""

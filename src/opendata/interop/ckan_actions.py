@@ -134,7 +134,7 @@ def resource_show(call: CkanCall) -> dict[str, Any]:
     if parts is None:
         raise not_found(f"resource {ident!r}")
     dataset = _dataset(call, parts[0])
-    # "<resource>.<format>": the resource in a format an enabled plugin adds (resource_dicts).
+    # "<resource>.<format>": the resource in another format it is offered in (resource_dicts).
     for resource in dataset.resources:
         for item in resource_dicts(call.session, call.links, dataset, resource):
             if item["id"] == ident:

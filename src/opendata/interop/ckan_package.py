@@ -99,7 +99,7 @@ def resource_dict(session: Session, links: Links, dataset: Dataset, resource: Re
 
 
 def resource_dicts(session: Session, links: Links, dataset: Dataset, resource: Resource) -> list[dict[str, Any]]:
-    """The resource, then one more CKAN resource per format an enabled plugin adds (the
+    """The resource, then one more CKAN resource per other format it is offered in (the
     same rows; id ``<resource id>.<format>``, no datastore of its own)."""
     first = resource_dict(session, links, dataset, resource)
     info = distribution_info(session, links.api, dataset, resource)

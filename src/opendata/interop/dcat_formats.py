@@ -1,8 +1,9 @@
-"""DCAT distributions of the formats that enabled plugins add (opendata.extensions).
+"""DCAT distributions of a resource's other download formats (catalogue.offered_formats).
 
-The canonical CSV is a resource's first distribution (opendata.interop.dcat); each plugin
-format that can write the resource is one more ``dcat:Distribution`` of the same rows,
-masks and licence, IRI ``<distribution>.<format>``, without size or checksum.
+The canonical CSV is a resource's first distribution (opendata.interop.dcat); each other
+format that can write the resource (the core's XLSX, JSON, NDJSON; enabled plugins') is
+one more ``dcat:Distribution`` of the same rows, masks and licence, IRI
+``<distribution>.<format>``, without size or checksum.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from opendata.interop.dcat_vocab import DCAT, DCT
 
 
 def add_alternatives(ctx: DcatContext, dataset: Dataset, resource: Resource, service: URIRef | None) -> list[URIRef]:
-    """One more distribution per format an enabled plugin adds (the same rows, masks and
+    """One more distribution per other format offered (the same rows, masks and
     licence; no size or checksum: only the canonical CSV has them)."""
     info = distribution_info(ctx.session, ctx.links.api, dataset, resource)
     made = []

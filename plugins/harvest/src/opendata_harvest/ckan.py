@@ -15,7 +15,8 @@ from opendata.catalogue import vocabulary as vocab
 
 from opendata_harvest.fetch import Fetcher, FetchError
 from opendata_harvest.remote import (
-    ListedDataset, Listing, RemoteDataset, RemoteProblem, RemoteResource, as_dict, as_list, text, to_date,
+    ListedDataset, Listing, RemoteDataset, RemoteProblem, RemoteResource, as_dict, as_list, one_per_table, text,
+    to_date,
 )
 
 PAGE_SIZE = 100
@@ -176,5 +177,5 @@ def package_record(package: dict[str, Any], site: str) -> RemoteDataset:
         contact=text(package.get("maintainer_email") or package.get("maintainer") or package.get("author_email"), 255),
         spatial=None if spatial and spatial.startswith("{") else spatial,  # GeoJSON is not a place name
         temporal_start=to_date(extras.get("temporal_start")), temporal_end=to_date(extras.get("temporal_end")),
-        landing_page=landing, usage_notes=text(extras.get("usage_notes")), resources=resources,
+        landing_page=landing, usage_notes=text(extras.get("usage_notes")), resources=one_per_table(resources),
     )

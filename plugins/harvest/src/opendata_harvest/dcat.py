@@ -23,7 +23,7 @@ from opendata.interop import dcat_vocab as v
 
 from opendata_harvest.fetch import Fetched, Fetcher, FetchError
 from opendata_harvest.remote import (
-    ListedDataset, Listing, RemoteDataset, RemoteProblem, RemoteResource, text, to_date,
+    ListedDataset, Listing, RemoteDataset, RemoteProblem, RemoteResource, one_per_table, text, to_date,
 )
 
 ACCEPT = "text/turtle, application/ld+json;q=0.9, application/rdf+xml;q=0.8"
@@ -176,7 +176,7 @@ def dataset_record(graph: Graph, subject: Node) -> RemoteDataset:
         temporal_start=to_date(str(_one(graph, temporal, v.DCAT.startDate) or "")) if temporal is not None else None,
         temporal_end=to_date(str(_one(graph, temporal, v.DCAT.endDate) or "")) if temporal is not None else None,
         landing_page=str(landing) if isinstance(landing, URIRef) else (str(subject) if isinstance(subject, URIRef) else None),
-        usage_notes=_own_term(graph, subject, "usageNotes"), resources=resources,
+        usage_notes=_own_term(graph, subject, "usageNotes"), resources=one_per_table(resources),
     )
     digest = hashlib.sha256(repr(record).encode()).hexdigest()[:16]
     record.version = f"{modified or ''}#{digest}"

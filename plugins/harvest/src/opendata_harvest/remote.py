@@ -18,6 +18,15 @@ class RemoteResource:
     url: str | None = None
 
 
+def one_per_table(resources: list[RemoteResource]) -> list[RemoteResource]:
+    """``resources`` without those that are another one's rows in one more format: an
+    opendata portal lists each table once per download format, CKAN id / DCAT identifier
+    ``<dataset>.<resource>.<format>`` next to the canonical CSV's ``<dataset>.<resource>``
+    (docs/plugins.md). Harvesting them all would make a local resource per format."""
+    ids = {r.remote_id for r in resources}
+    return [r for r in resources if "." not in r.remote_id or r.remote_id.rsplit(".", 1)[0] not in ids]
+
+
 @dataclass
 class RemoteDataset:
     remote_id: str
