@@ -1,10 +1,18 @@
 """DCAT catalogue pages are kept rendered (interop/dcat_api.py), but never past a change of
-the catalogue's metadata: an edit shows in the very next page, in every serialisation."""
+the catalogue's metadata or rows: an edit or new rows show in the very next page."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from litestar.testing import TestClient
+from rdflib import Graph, Literal
+
+from opendata.catalogue.commands import load_into, read_catalogue
+from opendata.db import Database
+from opendata.interop.dcat_vocab import DCT, SPDX
+from opendata.settings import Settings
 
 from tests.access.helpers import make_staff, sign_in
 
@@ -21,3 +29,27 @@ def test_an_edit_shows_in_the_next_catalogue_page(client: TestClient, database_u
     assert "广州市电车站点" in client.get(f"/catalog.{extension}").text
     page = client.get(f"/catalog.{extension}", params={"page_size": 1})
     assert page.headers["link"].endswith('rel="next"') and page.content != first.content
+
+
+
+def stops_distribution(client: TestClient) -> tuple[int, str]:
+    """The row count and the checksum value the catalogue page gives bus-stops' table."""
+    graph = Graph().parse(data=client.get("/catalog.ttl").text, format="turtle")
+    (distribution,) = graph.subjects(DCT.identifier, Literal("bus-stops.stops"))
+    values = {str(p).rsplit("#", 1)[-1]: o for p, o in graph.predicate_objects(distribution)}
+    return int(values["rowCount"]), str(graph.value(values["checksum"], SPDX.checksumValue))
+
+
+def test_new_rows_show_in_the_next_catalogue_page(client: TestClient, portal_settings: Settings,
+                                                  catalogue_dir: Path) -> None:
+    """A reload that changes only a data file (no metadata edit: the search index is not
+    touched) changes the distribution's row count and checksum: a harvester that checks
+    the download against spdx:checksum must not be given the old one."""
+    rows, checksum = stops_distribution(client)
+    stops = catalogue_dir / "data" / "stops.csv"
+    stops.write_text(stops.read_text(encoding="utf-8") + "S004,体育中心,天河区,9\n", encoding="utf-8")
+    database = Database(portal_settings.resolved_database_url)  # another engine: as another process
+    load_into(database, read_catalogue(catalogue_dir))
+    database.dispose()
+    after_rows, after_checksum = stops_distribution(client)
+    assert (after_rows, after_rows - rows) == (4, 1) and after_checksum != checksum
