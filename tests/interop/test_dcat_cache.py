@@ -11,6 +11,7 @@ from rdflib import Graph, Literal
 
 from opendata.catalogue.commands import load_into, read_catalogue
 from opendata.db import Database
+from opendata.interop.dcat_api import _PageCache
 from opendata.interop.dcat_vocab import DCT, SPDX
 from opendata.settings import Settings
 
@@ -53,3 +54,17 @@ def test_new_rows_show_in_the_next_catalogue_page(client: TestClient, portal_set
     database.dispose()
     after_rows, after_checksum = stops_distribution(client)
     assert (after_rows, after_rows - rows) == (4, 1) and after_checksum != checksum
+
+
+def test_the_page_cache_is_bounded_by_bytes() -> None:
+    """Pages of any size under any key (page numbers, page sizes, Host names) never make
+    the process keep more than its byte budget."""
+    cache = _PageCache(size=100, max_bytes=1000)
+    for page in range(50):
+        cache.put(("page", page), b"x" * 200, None)
+        assert cache._bytes <= 1000 and len(cache) <= 5
+    cache.put(("page", 0), b"x" * 200, None)
+    cache.put(("page", 0), b"y" * 100, None)  # the same key again counts once
+    assert cache.get(("page", 0)) == (b"y" * 100, None)
+    cache.put(("huge",), b"z" * 300, "next")  # over a quarter of the budget: served, not kept
+    assert cache.get(("huge",)) is None and cache.get(("page", 0)) is not None

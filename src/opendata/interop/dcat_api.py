@@ -150,14 +150,19 @@ class _PageCache:
     """Rendered catalogue pages, per process, for at most PAGE_CACHE_SECONDS (the time the
     response already tells clients and proxies to keep it) and only while the catalogue's
     metadata and rows are unchanged (the key holds the search index generation, which every
-    dataset write moves, and the newest dataset version). rdflib costs ~0.2 ms per triple: a page of 50 datasets (~2,900 triples)
-    took 430–540 ms to build and serialize, so harvesters paging through the catalogue
-    and their retries no longer rebuild it each time."""
+    dataset write moves, and the newest dataset version). rdflib costs ~0.2 ms per triple:
+    a page of 50 datasets (~2,900 triples) took 430–540 ms to build and serialize, so
+    harvesters paging through the catalogue and their retries no longer rebuild it each time.
 
-    def __init__(self, size: int = 256) -> None:
+    Bounded by count and by bytes: anyone can ask for pages of 500 datasets (megabytes of
+    Turtle at a national catalogue's size) under many page numbers and Host names."""
+
+    def __init__(self, size: int = 256, max_bytes: int = 64 << 20) -> None:
         self._lock = threading.Lock()
         self._entries: dict[tuple, tuple[float, tuple[bytes, str | None]]] = {}
         self._size = size
+        self._max_bytes = max_bytes
+        self._bytes = 0
 
     def get(self, key: tuple) -> tuple[bytes, str | None] | None:
         with self._lock:
@@ -165,11 +170,19 @@ class _PageCache:
         return found[1] if found is not None and found[0] > time.monotonic() else None
 
     def put(self, key: tuple, body: bytes, following: str | None) -> tuple[bytes, str | None]:
+        if len(body) > self._max_bytes // 4:
+            return body, following  # served, not kept: it would crowd out every other page
         with self._lock:
-            if len(self._entries) >= self._size:
+            if len(self._entries) >= self._size or self._bytes + len(body) > self._max_bytes:
                 self._entries.clear()
+                self._bytes = 0
+            previous = self._entries.get(key)
+            self._bytes += len(body) - (len(previous[1][0]) if previous is not None else 0)
             self._entries[key] = (time.monotonic() + PAGE_CACHE_SECONDS, (body, following))
         return body, following
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 PAGE_CACHE_SECONDS = 60
