@@ -115,15 +115,14 @@ def test_an_xlsx_resource_and_resources_that_go_away(local_db: Database, local_s
     assert (stations.format, stations.row_count) == ("xlsx", 2)
     assert [(f.name, f.title_zh, f.type) for f in stations.fields] == [
         ("station_code", "station_code", "string"), ("name", "名称", "string"), ("opened", "opened", "integer")]
-    folder = local_settings.data_dir / "harvest" / "demo" / "air-quality-sensors"
-    assert sorted(p.name for p in folder.iterdir()) == ["e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9.csv", "stations.xlsx"]
+    # The rows are in the row store; the run's downloads are gone with the run.
+    assert list((local_settings.data_dir / "harvest" / "demo").iterdir()) == []
 
     air["resources"] = [r for r in air["resources"] if r["id"] != "stations"]
     air["metadata_modified"] = "2024-06-02T00:00:00.000001"
     service.run_source(local_db, local_settings, "demo")
     assert [r.id for r in _dataset(local_db, "air-quality-sensors").resources] == [
         "e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9", "f0e1d2c3-b4a5-4968-8778-695a4b3c2d1e"]
-    assert sorted(p.name for p in folder.iterdir()) == ["e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9.csv"]
 
 
 def test_incremental_runs_read_only_what_changed_and_withdraw_what_went(local_db: Database, local_settings: Settings,
@@ -167,3 +166,86 @@ def test_a_remote_name_taken_by_another_catalogue_is_an_error_for_that_dataset(
     errors = [e for e in _log(local_db, run.id) if e["kind"] == "error" and e["remote_id"] == GOLD]
     assert "already belongs to catalogue 'mini'" in errors[0]["message"] and run.created == 2
     assert _dataset(local_db, "bus-stops").catalogue_id == "mini"
+
+
+def test_a_run_that_stops_midway_leaves_no_half_written_state(local_db: Database, local_settings: Settings,
+                                                              ckan_server: RecordedCkan, monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from opendata.catalogue.manifest import CatalogueError, Problem
+
+    real_load, calls = service.load_into, []
+
+    def failing(database, spec, **options):  # noqa: ANN001, ANN202
+        calls.append([d.id for d in spec.datasets])
+        if len(calls) == 1:  # the batch is refused: loaded one at a time
+            raise CatalogueError([Problem("harvest:demo", "refused")])
+        if len(calls) == 3:  # the second of those: the database goes away
+            raise OperationalError("INSERT INTO datasets …", {}, Exception("disk I/O error"))
+        return real_load(database, spec, **options)
+
+    monkeypatch.setattr(service, "load_into", failing)
+    _add(local_db, ckan_server)
+    run = service.run_source(local_db, local_settings, "demo")
+    assert calls[1:] == [["air-quality-sensors"], ["gold-prices"]]
+    assert (run.status, run.created) == ("failed", 1) and run.message.startswith("OperationalError"), run.message
+    with local_db.session() as session:
+        loaded = set(session.scalars(select(Dataset.id).where(Dataset.catalogue_id == "harvest-demo")))
+        remembered = set(session.scalars(select(HarvestObject.dataset_id)))
+        stored = session.get(sources.HarvestSource, "demo")
+    # What was loaded is remembered; nothing else was loaded; the source is free; no files stay.
+    assert loaded == remembered == {"air-quality-sensors"}
+    assert stored.running_since is None and stored.last_run_at is not None
+    assert list((local_settings.data_dir / "harvest" / "demo").iterdir()) == []
+    assert [e["kind"] for e in _log(local_db, run.id)] == ["error", "created"]  # the refused host, air
+
+    monkeypatch.setattr(service, "load_into", real_load)
+    ckan_server.requests.clear()
+    again = service.run_source(local_db, local_settings, "demo")
+    assert (again.status, again.created, again.unchanged) == ("ok", 2, 1), again.summary()
+    assert sorted(r for r in ckan_server.requests if "package_show" in r) == [
+        f"/api/3/action/package_show?id={BUDGET}", f"/api/3/action/package_show?id={GOLD}"]
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_failed(local_db: Database, local_settings: Settings,
+                                                               ckan_server: RecordedCkan) -> None:
+    from datetime import timedelta
+
+    from opendata.db import utcnow
+    from opendata_harvest.models import HarvestRun
+
+    _add(local_db, ckan_server)
+    dead = utcnow() - timedelta(hours=7)
+    with local_db.transaction() as session:
+        assert sources.claim(session, "demo")
+        session.get(sources.HarvestSource, "demo").running_since = dead
+        session.add(HarvestRun(source_name="demo", started_at=dead))
+    left = local_settings.data_dir / "harvest" / "demo" / "run-1" / "gold-prices"
+    left.mkdir(parents=True)
+    (left / "half.csv").write_bytes(b"month,pri")
+    run = service.run_source(local_db, local_settings, "demo")
+    assert run.status == "errors" and run.id == 2  # (the readings on another host)
+    with local_db.session() as session:
+        first = session.get(HarvestRun, 1)
+    assert (first.status, first.message) == ("failed", "interrupted: the process running it stopped before it "
+                                                       "finished")
+    assert first.finished_at is not None
+    assert list((local_settings.data_dir / "harvest" / "demo").iterdir()) == []
+
+
+def test_a_table_whose_download_fails_keeps_its_rows(local_db: Database, local_settings: Settings,
+                                                     ckan_server: RecordedCkan) -> None:
+    _add(local_db, ckan_server)
+    service.run_source(local_db, local_settings, "demo")
+    gold = next(p for p in ckan_server.packages if p["id"] == GOLD)
+    gold["metadata_modified"] = "2024-06-01T10:00:00.000001"
+    gold["notes"] = "Monthly gold prices, revised."
+    ckan_server.prefix_routes["/dataset/"] = lambda path, q: (503, {}, b"down for maintenance")
+    run = service.run_source(local_db, local_settings, "demo")
+    assert run.updated == 1
+    error, = [e for e in _log(local_db, run.id) if e["kind"] == "error"]
+    assert error["remote_id"] == GOLD and error["message"].endswith("answered HTTP 503; the rows of the last "
+                                                                    "harvest are kept")
+    table = _dataset(local_db, "gold-prices").resources[0]
+    assert (table.format, table.row_count, len(table.fields)) == ("csv", 5, 3)
+    assert _dataset(local_db, "gold-prices").description_zh == "Monthly gold prices, revised."

@@ -1,10 +1,12 @@
 """Copying the data of a remote table: the file is downloaded (bounded, allowed hosts
-only) into ``<data dir>/harvest/<source>/<dataset>/<resource>.<csv|xlsx>`` and its data
-dictionary proposed by the core's ``catalogue infer``; the core's staged ingest then
-loads it into the row store like any catalogue file."""
+only) into the run's folder ``<data dir>/harvest/<source>/run-<id>/<dataset>/<resource>.<csv|xlsx>``
+and its data dictionary proposed by the core's ``catalogue infer``; the core's staged
+ingest then loads it into the row store like any catalogue file. The row store holds the
+rows afterwards: the run's folder is deleted when the run ends, however it ends."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,14 @@ from opendata_harvest.models import HarvestSource
 from opendata_harvest.remote import RemoteResource
 
 
-def source_folder(data_dir: Path, source_name: str) -> Path:
-    return Path(data_dir) / "harvest" / source_name
+def run_folder(data_dir: Path, source_name: str, run_id: int) -> Path:
+    """The folder of one run's downloads. Only one run of a source is live at a time (its
+    claim), so the folders of its other runs were left by a process that died: removed."""
+    parent = Path(data_dir) / "harvest" / source_name
+    if parent.is_dir():
+        for left in parent.glob("run-*"):
+            shutil.rmtree(left, ignore_errors=True)
+    return parent / f"run-{run_id}"
 
 
 @dataclass
@@ -47,39 +55,14 @@ def _dictionary(path: Path, relative: str, resource_id: str, fmt: str) -> dict[s
 
 def fetch_table(fetcher: Fetcher, source: HarvestSource, folder: Path, dataset_id: str, resource_id: str,
                 resource: RemoteResource, fmt: str) -> TableFile:
-    """Download and describe one table; FetchError or FormatError when it cannot be used,
-    in which case a copy from an earlier harvest is left as it was."""
+    """Download and describe one table; FetchError or FormatError when it cannot be used."""
     if not resource.url:
         raise FetchError("no_url", "the resource has no URL")
     relative = f"{dataset_id}/{resource_id}.{fmt}"
     target = folder / relative
-    fresh = target.with_name(target.name + ".new")
     try:
-        fetcher.download(resource.url, fresh, hosts=data_hosts(source), max_bytes=source.max_data_bytes)
-        table = _dictionary(fresh, relative, resource_id, fmt)
-        fresh.replace(target)
-    finally:
-        fresh.unlink(missing_ok=True)
-    return TableFile(relative, table)
-
-
-def previous_table(folder: Path, dataset_id: str, resource_id: str, fmt: str) -> TableFile | None:
-    """The copy an earlier harvest left, described again (None if there is none or it is unreadable)."""
-    relative = f"{dataset_id}/{resource_id}.{fmt}"
-    if not (folder / relative).is_file():
-        return None
-    try:
-        return TableFile(relative, _dictionary(folder / relative, relative, resource_id, fmt))
-    except FormatError:
-        return None
-
-
-def prune_files(folder: Path, dataset_id: str, kept: set[str]) -> None:
-    """Remove the copies of a dataset's tables that its loaded resources no longer name
-    (a resource the remote dropped, or one now recorded as a link)."""
-    directory = folder / dataset_id
-    if not directory.is_dir():
-        return
-    for path in directory.iterdir():
-        if path.is_file() and f"{dataset_id}/{path.name}" not in kept:
-            path.unlink(missing_ok=True)
+        fetcher.download(resource.url, target, hosts=data_hosts(source), max_bytes=source.max_data_bytes)
+        return TableFile(relative, _dictionary(target, relative, resource_id, fmt))
+    except (FetchError, FormatError):
+        target.unlink(missing_ok=True)
+        raise

@@ -6,20 +6,26 @@ is one logged error with its remote id, not a failed run. The valid ones load to
 through ``load_into`` (staged row ingest, versions, search index: all the core's); if that
 load is refused, they are loaded one at a time so the refusal is logged against the
 dataset that caused it. A source that cannot be read at all fails the run, which says why.
+
+A run that stops midway (the database goes away, a bug, the process is stopped) leaves
+what it loaded remembered (each load is followed by its harvest records), the rest not
+loaded, its downloads deleted, and its log row failed with the reason; a run left
+``running`` by a process that died is marked failed by the next run of its source.
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from opendata.catalogue.commands import load_into
-from opendata.catalogue.loader import LoadReport
 from opendata.catalogue.manifest import CatalogueError, CatalogueSpec, parse_raw
 from opendata.catalogue.models import Dataset, Resource
 from opendata.db import Database, utcnow
@@ -28,13 +34,15 @@ from opendata.settings import Settings
 
 from opendata_harvest import mapping, sources
 from opendata_harvest.ckan import CkanReader
-from opendata_harvest.data_files import fetch_table, previous_table, prune_files, source_folder
+from opendata_harvest.data_files import fetch_table, run_folder
 from opendata_harvest.dcat import DcatReader
 from opendata_harvest.edits import ROWS_EDITED, kept_table, merge_local_edits, rows_edited, table_values
 from opendata_harvest.fetch import Fetcher, FetchError, host_of
 from opendata_harvest.provenance import provenance, withdrawn
 from opendata_harvest.models import HarvestLogEntry, HarvestObject, HarvestRun, HarvestSource, ensure_tables
 from opendata_harvest.remote import ListedDataset, Listing, RemoteDataset, SourceReader
+
+logger = logging.getLogger("opendata.harvest")
 
 
 class HarvestBusy(Exception):
@@ -86,23 +94,33 @@ def run_source(database: Database, settings: Settings, name: str, *, full: bool 
         source = sources.get_source(session, name)
         if not sources.claim(session, name):
             raise HarvestBusy(f"source {name!r} is being harvested by another run (since {source.running_since})")
-        run = HarvestRun(source_name=name, full=full, started_at=utcnow())
+        now = utcnow()
+        # The claim is ours, so a run of this source still "running" belongs to a dead process.
+        session.execute(update(HarvestRun).where(HarvestRun.source_name == name, HarvestRun.status == "running")
+                        .values(status="failed", finished_at=now,
+                                message="interrupted: the process running it stopped before it finished"))
+        run = HarvestRun(source_name=name, full=full, started_at=now)
         session.add(run)
         session.flush()
         session.expunge(source)
     log = RunLog(run)
     fetcher = Fetcher({host_of(source.url)}, client)
+    folder = run_folder(settings.data_dir, source.name, run.id)
     try:
-        _harvest(database, settings, source, fetcher, make_reader(source, fetcher), log, full=full,
+        _harvest(database, settings, source, fetcher, make_reader(source, fetcher), log, folder, full=full,
                  overwrite=overwrite_local)
         run.status = "errors" if run.errors else "ok"
     except FetchError as exc:
         run.status, run.message = "failed", f"{exc.code}: {exc.message}"[:2000]
-    except Exception as exc:  # never leave the source claimed; the run says what broke
+    except Exception as exc:  # the run says what broke; the next source (of --all, a scheduler) goes on
+        logger.exception("harvest run %s of %s failed", run.id, name)
         run.status, run.message = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+    except BaseException:  # stopped (Ctrl-C, SIGTERM): said, the source released, then stop
+        run.status, run.message = "failed", "interrupted"
         raise
     finally:
         fetcher.close()
+        shutil.rmtree(folder, ignore_errors=True)
         run.finished_at = utcnow()
         with database.transaction() as session:
             session.merge(run)
@@ -112,7 +130,7 @@ def run_source(database: Database, settings: Settings, name: str, *, full: bool 
 
 
 def _harvest(database: Database, settings: Settings, source: HarvestSource, fetcher: Fetcher, reader: SourceReader,
-             log: RunLog, *, full: bool, overwrite: bool) -> None:
+             log: RunLog, folder: Path, *, full: bool, overwrite: bool) -> None:
     listing = reader.listing()
     run = log.run
     run.listed = len(listing.items)
@@ -125,14 +143,9 @@ def _harvest(database: Database, settings: Settings, source: HarvestSource, fetc
                if full or (obj := objects.get(item.remote_id)) is None or obj.remote_modified != item.version
                or obj.state != "active"]
     run.unchanged = run.listed - len(changed)
-    folder = source_folder(settings.data_dir, source.name)
     prepared = _prepare_all(database, source, fetcher, reader, changed, objects, listing, folder, log, overwrite)
-    loaded = _load(database, settings, source, listing, prepared, folder, log)
-    for item in loaded:
-        prune_files(folder, item.dataset_id, {r["path"] for r in item.table["resources"] if r.get("path")})
+    _load(database, settings, source, listing, prepared, folder, log, objects)
     with database.transaction() as session:
-        for item in loaded:
-            _remember(session, source, item, objects.get(item.item.remote_id))
         if listing.complete:
             listed = {item.remote_id for item in listing.items}
             for obj in objects.values():
@@ -228,14 +241,15 @@ def _prepare(session, source: HarvestSource, fetcher: Fetcher, item: ListedDatas
                     dataset_id, resource=resource_id)
         if fmt and copy_rows:
             try:
-                copied = fetch_table(fetcher, source, folder, dataset_id, resource_id, remote_res, fmt)
+                res_table.update(fetch_table(fetcher, source, folder, dataset_id, resource_id, remote_res,
+                                             fmt).table, format=fmt)
             except (FetchError, FormatError) as exc:
-                copied = previous_table(folder, dataset_id, resource_id, fmt)
-                kept = "; the copy of the last harvest is kept" if copied else "; recorded as a link"
+                had_rows = local is not None and local.table_name is not None
+                if had_rows:  # no path: the load ingests nothing, the rows stay
+                    res_table.update(kept_table(local))
+                kept = "; the rows of the last harvest are kept" if had_rows else "; recorded as a link"
                 log.add("error", f"resource {resource_id}: {getattr(exc, 'message', str(exc))}{kept}",
                         item.remote_id, dataset_id, resource=resource_id, url=remote_res.url)
-            if copied is not None:
-                res_table.update(copied.table, format=fmt)
         resources.append(res_table)
     table["resources"] = resources
     extensions = provenance(source.name, source.type, item.remote_id, record.landing_page)
@@ -255,26 +269,17 @@ def _spec(source: HarvestSource, listing: Listing, batch: list[Prepared], folder
 
 
 def _load(database: Database, settings: Settings, source: HarvestSource, listing: Listing, prepared: list[Prepared],
-          folder: Path, log: RunLog) -> list[Prepared]:
-    if not prepared:
-        return []
+          folder: Path, log: RunLog, objects: dict[str, HarvestObject]) -> None:
+    """Load ``prepared`` (all at once, else one at a time); each load that commits is
+    followed at once by its harvest records, so a run that stops midway forgets nothing it
+    loaded."""
 
-    def load(batch: list[Prepared]) -> LoadReport:
-        return load_into(database, _spec(source, listing, batch, folder), staged=settings.ingest_staged,
-                         versions_kept=settings.versions_kept)
-
-    try:
-        reports = [(prepared, load(prepared))]
-    except CatalogueError:
-        reports = []
-        for one in prepared:  # find the dataset the load refused; load the others
-            try:
-                reports.append(([one], load([one])))
-            except CatalogueError as exc:
-                log.add("error", "not loaded: " + "; ".join(p.message for p in exc.problems)[:1500],
-                        one.item.remote_id, one.dataset_id, problems=[str(p) for p in exc.problems][:20])
-    loaded = []
-    for batch, report in reports:
+    def load(batch: list[Prepared]) -> None:
+        report = load_into(database, _spec(source, listing, batch, folder), staged=settings.ingest_staged,
+                           versions_kept=settings.versions_kept)
+        with database.transaction() as session:
+            for one in batch:
+                _remember(session, source, one, objects.get(one.item.remote_id))
         for one in batch:
             if one.dataset_id in report.created:
                 log.run.created += 1
@@ -284,8 +289,18 @@ def _load(database: Database, settings: Settings, source: HarvestSource, listing
                 log.add("updated", f"updated {one.dataset_id}", one.item.remote_id, one.dataset_id)
             else:
                 log.run.unchanged += 1
-            loaded.append(one)
-    return loaded
+
+    if not prepared:
+        return
+    try:
+        load(prepared)
+    except CatalogueError:
+        for one in prepared:  # find the dataset the load refused; load the others
+            try:
+                load([one])
+            except CatalogueError as exc:
+                log.add("error", "not loaded: " + "; ".join(p.message for p in exc.problems)[:1500],
+                        one.item.remote_id, one.dataset_id, problems=[str(p) for p in exc.problems][:20])
 
 
 def _remember(session, source: HarvestSource, item: Prepared, known: HarvestObject | None) -> None:  # noqa: ANN001
