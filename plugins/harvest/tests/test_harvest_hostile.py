@@ -28,6 +28,17 @@ def server() -> Iterator[FixtureServer]:
         yield running
 
 
+@pytest.fixture
+def internal() -> Iterator[FixtureServer]:
+    """A service inside our own network (another host:port), answering whatever it is asked:
+    a harvester that fetched from it would get a usable answer, so only its refusal keeps
+    the requests list empty."""
+    with FixtureServer() as running:
+        csv = (200, {"Content-Type": "text/csv"}, b"secret,value\ntoken,s3cr3t\n")
+        running.prefix_routes["/"] = lambda path, q: csv
+        yield running
+
+
 def _run(local_db: Database, settings: Settings, server: FixtureServer, type_: str = "ckan", path: str = "",
          **options):  # noqa: ANN202
     ensure_tables(local_db.engine)
@@ -62,7 +73,7 @@ def test_a_source_that_cannot_be_read_fails_the_run_and_says_why(local_db: Datab
 
 
 def test_hostile_records_are_errors_of_their_own_remote_id(local_db: Database, local_settings: Settings,
-                                                           server: FixtureServer) -> None:
+                                                           server: FixtureServer, internal: FixtureServer) -> None:
     _, recorded = load_recorded(server.url)
     gold = recorded[0]
     wrong_types = {"id": "wrong-types", "name": "wrong-types", "metadata_modified": "2024-01-01T00:00:00",
@@ -80,8 +91,8 @@ def test_hostile_records_are_errors_of_their_own_remote_id(local_db: Database, l
     shows = {p["id"]: json_answer(ckan_envelope("package_show", p)) for p in packages}
     shows["bad-show"] = (200, {"Content-Type": "application/json"}, b"<html>Internal error</html>")
     server.routes["/api/3/action/package_show"] = lambda q: shows[q["id"][0]]
-    # A redirect into the cloud metadata service: refused on the hop, before any request.
-    server.routes["/redirect"] = lambda q: (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b"")
+    # A redirect into our own network (as to the cloud metadata service): refused on the hop.
+    server.routes["/redirect"] = lambda q: (302, {"Location": f"{internal.url}/latest/meta-data/"}, b"")
     server.routes["/big.csv"] = lambda q: (200, {"Content-Type": "text/csv"},
                                            (b"a,b\n" + b"1,2\n" * 4096 for _ in range(8)))
     server.routes["/binary.csv"] = lambda q: (200, {"Content-Type": "text/csv"}, bytes(range(256)) * 64)
@@ -92,20 +103,20 @@ def test_hostile_records_are_errors_of_their_own_remote_id(local_db: Database, l
               for e in log if e["kind"] == "error"}
     assert errors.pop(("bad-show", None)).startswith("bad_json")
     assert "is not an http(s) URL" in errors.pop(("inside", "passwd"))
-    assert "169.254.169.254" in errors.pop(("inside", "metadata"))
+    assert f"{internal.url}/latest/meta-data/ is not on an allowed host" in errors.pop(("inside", "metadata"))
     assert "more than 65,536 bytes" in errors.pop(("inside", "big"))
     assert errors.pop(("inside", "binary"))
     assert errors == {}
     assert (run.created, run.status) == (3, "errors")  # gold, wrong-types and inside (its files as links)
-    assert not any("169.254" in r for r in server.requests)
+    assert internal.requests == []
     created = {e["dataset"] for e in log if e["kind"] == "created"}
     assert created == {"gold-prices", "wrong-types", "inside"}
 
 
 @pytest.mark.parametrize(("path", "body", "media", "expected"), [
-    ("/catalog.jsonld", json.dumps({"@context": "http://169.254.169.254/context.jsonld", "@id": "x"}),
+    ("/catalog.jsonld", json.dumps({"@context": "{internal}/context.jsonld", "@id": "x"}),
      "application/ld+json", "refused_context"),
-    ("/catalog.jsonld", json.dumps({"@context": [{"dcat": "http://www.w3.org/ns/dcat#"}, "http://10.0.0.1/c"]}),
+    ("/catalog.jsonld", json.dumps({"@context": [{"dcat": "http://www.w3.org/ns/dcat#"}, "{internal}/c"]}),
      "application/ld+json", "refused_context"),
     ("/catalog.ttl", "@prefix dcat: <http://www.w3.org/ns/dcat#> . <a> a dcat:Dataset", "text/turtle", "bad_rdf"),
     ("/catalog.rdf", BILLION_LAUGHS, "application/rdf+xml", "bad_rdf"),
@@ -116,9 +127,11 @@ def test_hostile_records_are_errors_of_their_own_remote_id(local_db: Database, l
      "application/rdf+xml", None),
 ])
 def test_hostile_dcat_documents(local_db: Database, local_settings: Settings, server: FixtureServer,
-                                path: str, body: str, media: str, expected: str | None) -> None:
-    server.routes[path] = lambda q: (200, {"Content-Type": media}, body.encode())
+                                internal: FixtureServer, path: str, body: str, media: str, expected: str | None) -> None:
+    answer = body.replace("{internal}", internal.url).encode()
+    server.routes[path] = lambda q: (200, {"Content-Type": media}, answer)
     run, log = _run(local_db, local_settings, server, "dcat", path)
+    assert internal.requests == []
     if expected is not None:
         assert run.status == "failed" and run.message.startswith(expected), run.message
         return
@@ -132,14 +145,17 @@ def test_hostile_dcat_documents(local_db: Database, local_settings: Settings, se
 
 
 def test_a_hydra_page_on_another_host_ends_the_listing_without_withdrawing(
-        local_db: Database, local_settings: Settings, server: FixtureServer) -> None:
+        local_db: Database, local_settings: Settings, server: FixtureServer, internal: FixtureServer) -> None:
     page = """@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
 @prefix hydra: <http://www.w3.org/ns/hydra/core#> .
-<http://x/catalog> a dcat:Catalog ; dcat:dataset <http://x/d1> ; hydra:view <http://x/v> .
-<http://x/v> hydra:next <http://10.1.2.3/catalog.ttl?page=2> .
-<http://x/d1> a dcat:Dataset ; dct:identifier "d1" ; dct:title "One"@en ; dct:description "The first."@en ."""
-    server.routes["/catalog.ttl"] = lambda q: (200, {"Content-Type": "text/turtle"}, page.encode())
+<http://x/catalog> a dcat:Catalog ; dcat:dataset <http://x/d{n}> ; hydra:view <http://x/v> .
+<http://x/v> hydra:next <{next}> .
+<http://x/d{n}> a dcat:Dataset ; dct:identifier "d{n}" ; dct:title "One"@en ; dct:description "The first."@en ."""
+    first = page.format(n=1, next=f"{internal.url}/catalog.ttl?page=2")
+    server.routes["/catalog.ttl"] = lambda q: (200, {"Content-Type": "text/turtle"}, first.encode())
+    second = page.format(n=2, next=f"{internal.url}/catalog.ttl?page=3")  # what the inside host would answer
+    internal.prefix_routes["/"] = lambda path, q: (200, {"Content-Type": "text/turtle"}, second.encode())
     run, log = _run(local_db, local_settings, server, "dcat", "/catalog.ttl")
-    assert (run.status, run.created) == ("errors", 1)
-    assert any("10.1.2.3" in e["message"] and "not on an allowed host" in e["message"] for e in log)
+    assert (run.status, run.created) == ("errors", 1) and internal.requests == []
+    assert any(internal.url in e["message"] and "not on an allowed host" in e["message"] for e in log)
     assert any(e["kind"] == "note" for e in log) is False  # nothing harvested before: nothing to withdraw
