@@ -159,3 +159,41 @@ def test_a_hydra_page_on_another_host_ends_the_listing_without_withdrawing(
     assert (run.status, run.created) == ("errors", 1) and internal.requests == []
     assert any(internal.url in e["message"] and "not on an allowed host" in e["message"] for e in log)
     assert any(e["kind"] == "note" for e in log) is False  # nothing harvested before: nothing to withdraw
+
+
+ACCESS = "http://publications.europa.eu/resource/authority/access-right/"
+
+
+def test_a_remote_stating_several_open_levels_gets_the_strictest(local_db: Database, local_settings: Settings,
+                                                                 server: FixtureServer) -> None:
+    """No way of stating a level (twice, in two vocabularies, or with a word we do not know
+    beside a known one) makes a remote's conditional or closed dataset more open here."""
+    page = f"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+@prefix od: <http://portal.example/api/v1/ns#> .
+<http://x/c> a dcat:Catalog .
+<http://x/d1> a dcat:Dataset ; dct:identifier "d1" ; dct:title "One"@en ; od:openLevel "public" ;
+  dct:accessRights <{ACCESS}NON_PUBLIC> .
+<http://x/d2> a dcat:Dataset ; dct:identifier "d2" ; dct:title "Two"@en ;
+  dct:accessRights <{ACCESS}PUBLIC>, <{ACCESS}RESTRICTED> .
+<http://x/d3> a dcat:Dataset ; dct:identifier "d3" ; dct:title "Three"@en ; od:openLevel "unconditional" ;
+  dct:accessRights <{ACCESS}RESTRICTED> ."""
+    server.routes["/catalog.ttl"] = lambda q: (200, {"Content-Type": "text/turtle"}, page.encode())
+    run, _ = _run(local_db, local_settings, server, "dcat", "/catalog.ttl")
+    assert (run.status, run.created) == ("ok", 3), run.summary()
+
+    _, recorded = load_recorded(server.url)
+    twice = dict(recorded[0], extras=[{"key": "open_level", "value": "closed"},
+                                      {"key": "open_level", "value": "unconditional"}])
+    server.routes["/api/3/action/package_search"] = _search([twice])
+    server.routes["/api/3/action/package_show"] = lambda q: json_answer(ckan_envelope("package_show", twice))
+    with local_db.transaction() as session:
+        sources.add_source(session, "twice", "ckan", server.url, domain="economy", with_data=True)
+    assert service.run_source(local_db, local_settings, "twice").created == 1
+    assert not any("/download/" in r for r in server.requests)  # a closed dataset's rows are never fetched
+
+    from sqlalchemy import select
+    from opendata.catalogue.models import Dataset
+
+    with local_db.session() as session:
+        levels = dict(session.execute(select(Dataset.id, Dataset.open_level)).all())
+    assert levels == {"d1": "closed", "d2": "conditional", "d3": "conditional", "gold-prices": "closed"}

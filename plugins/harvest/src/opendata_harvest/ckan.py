@@ -15,8 +15,8 @@ from opendata.catalogue import vocabulary as vocab
 
 from opendata_harvest.fetch import Fetcher, FetchError
 from opendata_harvest.remote import (
-    ListedDataset, Listing, RemoteDataset, RemoteProblem, RemoteResource, as_dict, as_list, one_per_table, text,
-    to_date,
+    ListedDataset, Listing, RemoteDataset, RemoteProblem, RemoteResource, as_dict, as_list, one_per_table,
+    strictest, text, to_date,
 )
 
 PAGE_SIZE = 100
@@ -118,6 +118,13 @@ def _extras(package: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def _open_level(package: dict[str, Any]) -> str | None:
+    """The strictest ``open_level`` extra (a list of extras may name the key twice)."""
+    raw = package.get("extras")
+    items = [{"key": k, "value": v} for k, v in raw.items()] if isinstance(raw, dict) else as_list(raw)
+    return strictest(text(as_dict(i).get("value"), 16) for i in items if as_dict(i).get("key") == "open_level")
+
+
 def _translated(package: dict[str, Any], key: str, lang: str) -> str | None:
     """ckanext-fluent's ``title_translated`` / ``notes_translated``."""
     values = as_dict(package.get(f"{key}_translated"))
@@ -169,7 +176,7 @@ def package_record(package: dict[str, Any], site: str) -> RemoteDataset:
         description=text(package.get("notes")) or _translated(package, "notes", "zh"),
         description_en=text(package.get("notes_en")) or _translated(package, "notes", "en"),
         tags=tags, organisation=org, licence=text(package.get("license_id"), 63),
-        open_level=text(extras.get("open_level"), 16), domain=_domain(package, extras),
+        open_level=_open_level(package), domain=_domain(package, extras),
         update_frequency=text(extras.get("update_frequency") or extras.get("frequency"), 16),
         version_label=text(package.get("version"), 32),
         issued=to_date(extras.get("issued") or package.get("metadata_created")),

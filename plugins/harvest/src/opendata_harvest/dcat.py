@@ -23,7 +23,8 @@ from opendata.interop import dcat_vocab as v
 
 from opendata_harvest.fetch import Fetched, Fetcher, FetchError
 from opendata_harvest.remote import (
-    ListedDataset, Listing, RemoteDataset, RemoteProblem, RemoteResource, one_per_table, text, to_date,
+    ListedDataset, Listing, RemoteDataset, RemoteProblem, RemoteResource, one_per_table, strictest, text,
+    to_date,
 )
 
 ACCEPT = "text/turtle, application/ld+json;q=0.9, application/rdf+xml;q=0.8"
@@ -118,6 +119,15 @@ def _own_term(graph: Graph, subject: Node, name: str) -> str | None:
     return None
 
 
+def _open_level(graph: Graph, subject: Node) -> str | None:
+    """The strictest level the record states, by an opendata portal's ``openLevel`` or by
+    ``dct:accessRights`` (PUBLIC, RESTRICTED, NON_PUBLIC), each as often as it says it."""
+    stated = [str(value) for predicate, value in graph.predicate_objects(subject)
+              if str(predicate).endswith("/ns#openLevel") and isinstance(value, Literal)]
+    stated += [_ACCESS.get(_code(node) or "") for node in graph.objects(subject, v.DCT.accessRights)]
+    return strictest(stated)
+
+
 def _format(graph: Graph, distribution: Node) -> str | None:
     media = _code(_one(graph, distribution, v.DCAT.mediaType))
     full_media = str(_one(graph, distribution, v.DCAT.mediaType) or "")
@@ -166,7 +176,7 @@ def dataset_record(graph: Graph, subject: Node) -> RemoteDataset:
         description_en=_lang(graph, subject, v.DCT.description, "en"),
         tags=list(dict.fromkeys(t for t in (text(str(k), 63) for k in _literals(graph, subject, v.DCAT.keyword)) if t)),
         organisation=organisation, licence=_licence_code(licence),
-        open_level=_own_term(graph, subject, "openLevel") or _ACCESS.get(_code(_one(graph, subject, v.DCT.accessRights)) or ""),
+        open_level=_open_level(graph, subject),
         domain=_own_term(graph, subject, "domain") or _THEME_DOMAINS.get(theme or ""),
         update_frequency=_FREQUENCIES.get(_code(_one(graph, subject, v.DCT.accrualPeriodicity)) or ""),
         version_label=text(str(_one(graph, subject, v.DCAT.version) or ""), 32),

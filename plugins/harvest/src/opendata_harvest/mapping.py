@@ -10,9 +10,8 @@ from typing import Any
 from opendata.catalogue import vocabulary as vocab
 
 from opendata_harvest.models import HarvestSource
-from opendata_harvest.remote import RemoteDataset, RemoteResource
+from opendata_harvest.remote import RemoteDataset, RemoteResource, strictest
 
-OPEN_ORDER = ("unconditional", "conditional", "closed")
 # CKAN's licence ids (ckan/model/license.py) -> the codes of catalogue/licences.py.
 CKAN_LICENCES = {"cc-by": "CC-BY-4.0", "cc-by-4.0": "CC-BY-4.0", "cc-zero": "CC0-1.0", "cc0-1.0": "CC0-1.0",
                  "odc-odbl": "ODbL-1.0", "odbl-1.0": "ODbL-1.0"}
@@ -52,10 +51,7 @@ def publisher_table(source: HarvestSource, remote: RemoteDataset, site_title: st
 
 
 def _open_level(source: HarvestSource, remote: RemoteDataset) -> str:
-    levels = [source.open_level]
-    if remote.open_level in OPEN_ORDER:
-        levels.append(remote.open_level)
-    return max(levels, key=OPEN_ORDER.index)
+    return strictest([source.open_level, remote.open_level]) or "closed"
 
 
 def _licence(source: HarvestSource, remote: RemoteDataset) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Iterable, Protocol
+
+from opendata.catalogue import vocabulary as vocab
 
 
 @dataclass
@@ -86,6 +88,17 @@ class SourceReader(Protocol):
     def listing(self) -> Listing: ...
 
     def detail(self, item: ListedDataset) -> RemoteDataset: ...
+
+
+OPEN_ORDER = tuple(vocab.OPEN_LEVEL_BY_CODE)  # unconditional, conditional, closed: the least open last
+
+
+def strictest(levels: Iterable[str | None]) -> str | None:
+    """The most restrictive of the open levels a remote states (several, or in several
+    ways: DCAT's accessRights and an opendata portal's own openLevel); unknown words are
+    ignored, so they cannot hide a stricter level stated beside them."""
+    known = [level for level in levels if level in OPEN_ORDER]
+    return max(known, key=OPEN_ORDER.index) if known else None
 
 
 def text(value: Any, limit: int | None = None) -> str | None:
