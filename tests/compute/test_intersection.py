@@ -205,7 +205,6 @@ def test_malformed_replies_are_refused_and_spend_nothing(world: World, licensed)
         "wrong_count": [{"points": good["points"][:-1]}, {"values": good["values"][:-1]}],
         "duplicate_points": [{"ids": good["ids"] + good["ids"][:1]}, {"points": good["points"][:-1] + good["points"][:1]}],
         "too_many_ids": [{"ids": good["ids"] * 13}],
-        "reply_inconsistent": [{"values": good["values"][1:] + good["values"][:1], "mask_total": "1"}],
         # The attacker's own ciphertexts: at or above n^2, zero, sharing a factor with n, not digits.
         "ciphertext_out_of_range": [first("values", str(n_t * n_t)), first("masks", str(n_e * n_e)),
                                     first("masks", "0")],
@@ -225,6 +224,26 @@ def test_malformed_replies_are_refused_and_spend_nothing(world: World, licensed)
     assert answered.status_code == 200 and answered.json()["epsilon_left"] == 2.0
     reused = world.client.post(f"{OPEN}/{opened['session']}", json=good, headers=headers)
     assert reused.status_code == 409 and reused.json()["error"]["code"] == "session_used"
+
+
+def test_a_reply_that_does_not_add_up_closes_the_session_and_spends_its_epsilon(world: World, licensed):
+    """The total check is an exact answer about the table (does a linear function of the
+    offered values, chosen by the replier, equal a guess?): each guess costs a session and
+    the query's epsilon, so the budget bounds the guesses."""
+    _, headers = licensed
+    opened = offer(world, headers).json()
+    good = build_reply(opened, sorted(scores(world))[:4], world.bank.key.private_key).body()
+    guess = {**good, "mask_total": str(int(good["mask_total"]) + 1)}
+    refused = world.client.post(f"{OPEN}/{opened['session']}", json=guess, headers=headers)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "reply_inconsistent", refused.text
+    assert "epsilon spent" in refused.json()["error"]["message"]
+    grants = world.client.get("/api/v1/compute/intersection/grants", headers=headers).json()["grants"]
+    assert grants[0]["epsilon_left"] == 2.0
+    again = world.client.post(f"{OPEN}/{opened['session']}", json=good, headers=headers)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "session_used"
+    record = next(r for r in audit_records(world.database_url, psi_service.ACTION, limit=2)
+                  if r.code == "reply_inconsistent")
+    assert record.outcome == "refused" and details(record)["epsilon"] == 1.0 and details(record)["ids"] == 4
 
 
 def test_the_audit_counts_ids_and_epsilon_never_the_ids(world: World, licensed):

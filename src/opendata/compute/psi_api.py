@@ -66,6 +66,7 @@ class IntersectionController(Controller):
                                                      incoming, session_id))
         started = time.perf_counter()
         executor = runtime.executor
+        await anyio.to_thread.run_sync(partial(psi_service.check_reply, database, job))
 
         async def work() -> dict[str, Any]:
             parts = _slices(len(job.ids), _workers(executor))

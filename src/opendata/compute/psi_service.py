@@ -7,9 +7,10 @@ Two requests per statistic (compute/psi.py has the protocol):
   portal's scalar is HMAC(instance secret, session id)) and hands the subjects and values
   to the workers, which blind and encrypt them. Nothing is spent.
 * **answer** -- checks the session (this licence's, open, not expired), the reply's shape
-  (counts, valid distinct points, ciphertexts, the total), computes the intersection, the
-  noised count and the noised encrypted sum, then in one transaction closes the session
-  and spends the grant's epsilon; no epsilon left: 429 and nothing is released.
+  (counts, valid distinct points, ciphertexts), the total (a reply that fails it closes the
+  session and spends the epsilon: check_reply), computes the intersection, the noised count
+  and the noised encrypted sum, then in one transaction closes the session and spends the
+  grant's epsilon; no epsilon left: 429 and nothing is released.
 
 Every refusal depends on the request, the licence, the grant and the table as a whole,
 never on which ids matched. The audit records the number of ids, epsilon, digests and the
@@ -239,9 +240,39 @@ def prepare_answer(database: Database, settings: Settings, runtime: Any, incomin
                          points, w, z, mask_total, details)
 
 
+def check_reply(database: Database, job: AnswerJob) -> None:
+    """The reply's total (psi.check_total; a thread: one multiplication per offered subject
+    and a decryption). Only a reply the SDK did not build fails it, and the refusal is itself
+    an exact, un-noised answer about the table (whether a linear function of the offered
+    values, of the replier's choosing, takes a guessed value). So it is not retried for free:
+    the session is closed and the query's epsilon spent, as an answer's would be."""
+    try:
+        psi.check_total(job.transport, job.w, job.mask_total, job.value_total)
+        return
+    except psi.ReplyError as failed:
+        error = AppError(400, failed.code, f"{failed}; this session is closed and its epsilon spent")
+    epsilon = job.grant.epsilon_per_query
+    with database.session() as session:
+        spent = spend(session, job.grant.id, epsilon)
+        closed = session.execute(update(IntersectionSession).where(
+            IntersectionSession.id == job.row_id, IntersectionSession.state == "open").values(
+            state="refused", epsilon=epsilon if spent else None, answered_at=utcnow()))
+        if closed.rowcount != 1:  # type: ignore[attr-defined]  # answered meanwhile: spend nothing more
+            session.rollback()
+            error = AppError(409, "session_used", "this session was answered already: start a new one")
+        append(session, actor=job.caller.actor, action=ACTION, target=f"dataset:{job.grant.dataset}",
+               outcome="refused", code=error.code, details={**job.details, "status": error.status,
+                                                            "message": error.message,
+                                                            "epsilon": epsilon if spent and closed.rowcount else 0.0},
+               request=job.caller.request)
+        session.commit()
+    error.audited = True  # type: ignore[attr-defined]
+    raise error
+
+
 def compute(job: AnswerJob, double_ids: list[bytes]) -> dict[str, Any]:
-    """The noised statistics (thread: a few thousand multiplications and two decryptions)."""
-    psi.check_total(job.transport, job.w, job.mask_total, job.value_total)
+    """The noised statistics (thread: a few thousand multiplications and two decryptions);
+    check_reply has passed."""
     positions = psi.matches(double_ids, job.points)
     release = Release(job.grant.epsilon_per_query, job.grant.sensitivity(job.field))
     count = release.noisy_count(len(positions))
