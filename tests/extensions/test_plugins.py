@@ -33,6 +33,7 @@ ENTRY_POINTS = {
     "example": "opendata_example:register",
     "broken-import": "opendata_example.broken_import:register",
     "broken-register": "opendata_example.broken_register",
+    "broken-routes": "opendata_example.broken_routes",
 }
 STOPS = "/api/v1/datasets/bus-stops/resources/stops/download"
 HEADCOUNT = "/api/v1/datasets/si-headcount/resources/monthly/download"
@@ -88,6 +89,10 @@ def test_unknown_broken_and_conflicting_plugins_are_one_line_naming_them(plugin_
     with pytest.raises(PluginError, match=r"^plugin 'broken-register': failed to register: RegistrationError: "
                                           r"format 'csv' is already registered by core$"):
         load_plugins(["broken-register"])
+    # Refused when it registers, with its name, not by Litestar when the application is built.
+    with pytest.raises(PluginError, match=r"^plugin 'broken-routes': failed to register: RegistrationError: "
+                                          r"rows_by_district is not a Litestar route handler \(decorated with @get"):
+        load_plugins(["broken-routes"])
     with pytest.raises(PluginError, match="named twice"):
         load_plugins(["example", "example"])
     # Settings: a comma-separated environment variable.

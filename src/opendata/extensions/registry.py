@@ -105,10 +105,10 @@ class Registry:
         self.crypto_suites[name] = suite
 
     def add_api_routes(self, *handlers: Any) -> None:
-        self.api_handlers.extend(handlers)
+        self.api_handlers.extend(_route_handlers(handlers))
 
     def add_portal_pages(self, *handlers: Any, templates: Path | str | None = None) -> None:
-        self.portal_handlers.extend(handlers)
+        self.portal_handlers.extend(_route_handlers(handlers))
         if templates is not None:
             folder = Path(templates)
             if not folder.is_dir():
@@ -151,6 +151,21 @@ class Registry:
     def exporters_for(self, columns: Any) -> list[Exporter]:
         """The formats a table with these columns can be downloaded in, core ones first."""
         return [e for e in self.exporters.values() if e.supports(columns)]
+
+
+def _route_handlers(handlers: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Refused here, named with its plugin, rather than by Litestar once the application
+    is built (a message naming no plugin, and one traceback per server worker)."""
+    from litestar import Controller, Router
+    from litestar.handlers import BaseRouteHandler
+
+    for handler in handlers:
+        if not (isinstance(handler, (BaseRouteHandler, Router))
+                or (isinstance(handler, type) and issubclass(handler, Controller))):
+            name = getattr(handler, "__qualname__", None) or repr(handler)
+            raise RegistrationError(f"{name} is not a Litestar route handler (decorated with @get, @post…), "
+                                    "Controller or Router")
+    return handlers
 
 
 def core_registry() -> Registry:
