@@ -6,13 +6,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from opendata.catalogue.commands import load_into, read_catalogue
 from opendata.catalogue.manifest import CatalogueError
 from opendata.catalogue.models import Resource
 from opendata.catalogue.rowstore import iter_rows
+from opendata.catalogue.search import SearchQuery, search_datasets
 from opendata.cli import main
 from opendata.db import Database
+from opendata.search.models import SearchDocument
 from opendata.versions.service import versions_of
 from tests.factories import DATA, manifest, write_catalogue
 
@@ -51,6 +54,10 @@ def test_first_load_replays_the_releases_as_versions_with_diffs(database: Databa
         assert (newest.added, newest.removed, newest.changed, newest.file_name) == (1, 1, 2, "data/stops.csv")
         # the other datasets have no history: one version each
         assert [v.number for v in versions_of(session, "si-headcount")] == [1]
+        # one search document per dataset after the replay's loads, and it finds the dataset
+        documents = session.scalars(select(SearchDocument.dataset_id)).all()
+        assert sorted(documents) == sorted(report.created)
+        assert [d.id for d in search_datasets(session, SearchQuery(q="公交")).items] == ["bus-stops"]
     assert [r[0] for r in stops_rows(database)] == ["S001", "S002", "S003"]
 
 
