@@ -140,9 +140,10 @@ def test_a_failed_send_is_retried_later_and_never_blocks_the_upload(
         make_staff(database_url, "clerk", "publisher", "gz-transport")
         sign_in(client, "clerk")
         assert upload(client, CHANGED_STOPS.encode()).status_code == 303  # no SMTP server listens
+        # Wait while the portal runs: closing it stops the mailer, which may not have woken yet.
+        wait_for(lambda: outbox(database_url)[0].attempts == 1)
     database = Database(database_url)
     try:
-        wait_for(lambda: outbox(database_url)[0].attempts == 1)
         failed = outbox(database_url)[0]
         assert failed.status == "pending" and failed.last_error and failed.next_attempt_at > utcnow()
         assert deliver_pending(database, mail_settings).sent == 0  # not due yet
