@@ -248,7 +248,7 @@ def serve_download(request: Request, db_session: Session, database: Any, setting
         request, db_session, dataset_id, resource_id, "download", settings, paginated=False, probe=head,
         version=version, options=exporter.parameters,
     )
-    if not exporter.supports(_columns(served, query.fields)):
+    if not extensions.supports(exporter, _columns(served, query.fields)):
         # Checked after the guard (a licensed resource's columns are not told to strangers)
         # and before any row is read or charged: the transaction has not been committed.
         db_session.rollback()

@@ -113,7 +113,7 @@ PUBLISHER_KEYS: dict[str, tuple[bool, Checker]] = {
 def _extensions(value: Any) -> dict[str, Any]:
     """Each table under [datasets.extensions] cleaned by the enabled extension of its name
     (opendata.extensions.metadata); an unknown name or a bad value is a problem."""
-    from opendata.extensions.registry import metadata_extension  # enabled in this process
+    from opendata.extensions.registry import metadata_extension, one_line  # enabled in this process
 
     if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
         raise ValueError("extensions must be tables: [datasets.extensions.<name>]")
@@ -127,6 +127,8 @@ def _extensions(value: Any) -> dict[str, Any]:
             clean[name] = extension.clean(values)
         except ValueError as exc:
             problems.append(f"{name}: {exc}")
+        except Exception as exc:  # a plugin's bug: a problem of this dataset, not a traceback
+            problems.append(f"{name}: the metadata extension failed: {one_line(exc)}")
     if problems:
         raise ValueError("; ".join(problems))
     return clean

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from opendata.extensions.registry import Registry, core_registry, enable_importers
+from opendata.extensions.registry import Registry, core_registry, enable_importers, one_line
 
 GROUP = "opendata.plugins"
 
@@ -52,16 +52,11 @@ def installed() -> dict[str, EntryPoint]:
     return found
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _register_function(name: str, entry: EntryPoint) -> Any:
     try:
         target = entry.load()
     except Exception as exc:  # an ImportError, or anything its import raised
-        raise PluginError(name, f"cannot be imported ({entry.value}): {_one_line(exc)}") from exc
+        raise PluginError(name, f"cannot be imported ({entry.value}): {one_line(exc)}") from exc
     register = getattr(target, "register", target)
     if not callable(register):
         raise PluginError(name, f"{entry.value} is neither register(registry) nor has a register method")
@@ -86,7 +81,7 @@ def load_plugins(names: Sequence[str]) -> Registry:
             with registry.registering(name):
                 register(registry)
         except Exception as exc:
-            raise PluginError(name, f"failed to register: {_one_line(exc)}") from exc
+            raise PluginError(name, f"failed to register: {one_line(exc)}") from exc
         registry.plugins.append(name)
     enable_importers(registry)
     return registry

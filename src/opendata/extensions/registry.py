@@ -29,6 +29,12 @@ CORE = "core"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 
 
+def one_line(exc: BaseException) -> str:
+    """What a plugin raised, as one line: ``KeyError: 'level'``."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class RegistrationError(ValueError):
     """A plugin registered something the registry refuses (the message says what)."""
 
@@ -150,7 +156,18 @@ class Registry:
 
     def exporters_for(self, columns: Any) -> list[Exporter]:
         """The formats a table with these columns can be downloaded in, core ones first."""
-        return [e for e in self.exporters.values() if e.supports(columns)]
+        return [e for e in self.exporters.values() if self.supports(e, columns)]
+
+    def supports(self, exporter: Exporter, columns: Any) -> bool:
+        """``exporter.supports(columns)``; a plugin's that raises is logged and taken as a
+        no, so one buggy format cannot fail every page, dataset JSON, CKAN and DCAT answer
+        that lists the formats."""
+        try:
+            return bool(exporter.supports(columns))
+        except Exception:
+            owner = self.owners.get(f"format:{exporter.name}", "?")
+            logger.exception("plugin %s: its format %s failed to say which tables it writes", owner, exporter.name)
+            return False
 
 
 def _route_handlers(handlers: tuple[Any, ...]) -> tuple[Any, ...]:
