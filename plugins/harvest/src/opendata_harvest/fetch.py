@@ -4,7 +4,8 @@ hand (at most a few) and every hop must stay on an allowed host.
 A source decides which URLs we fetch (paging links, resource URLs), so a hostile or
 broken one could point the harvester at a service inside our own network and have its
 answer published as a dataset. Only the source's own host (and hosts an administrator
-names) are fetched from, over http or https.
+names) are fetched from, over http or https, and only at addresses addresses.py allows
+(a name resolving into a private network is refused when the connection is made).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, BinaryIO
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+
+from opendata_harvest.addresses import AddressRefused, checked_client
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # one metadata page
 MAX_REDIRECTS = 5
@@ -45,13 +48,19 @@ class Fetched:
     body: bytes
 
 
+def new_client(**checks: Any) -> httpx.Client:
+    """The harvester's HTTP client (``checks``: addresses.checked_client's resolve, vouched)."""
+    return checked_client(TIMEOUT, {"User-Agent": USER_AGENT}, **checks)
+
+
 class Fetcher:
-    """GETs through one ``httpx.Client`` (a test passes a portal's TestClient)."""
+    """GETs through one ``httpx.Client``: by default one whose connections check their
+    address (addresses.checked_client); a test passes a portal's TestClient."""
 
     def __init__(self, allowed_hosts: set[str], client: httpx.Client | None = None) -> None:
         self.allowed_hosts = {h.lower() for h in allowed_hosts}
         self._own = client is None
-        self.client = client or httpx.Client(timeout=TIMEOUT, headers={"User-Agent": USER_AGENT})
+        self.client = client or new_client()
 
     def close(self) -> None:
         if self._own:
@@ -96,6 +105,8 @@ class Fetcher:
                     return Fetched(str(response.url), response.headers.get("content-type", ""), b"".join(chunks))
             except httpx.HTTPError as exc:
                 raise FetchError("unreachable", f"cannot fetch {url}: {exc}") from None
+            except AddressRefused as exc:
+                raise FetchError("refused_address", f"{url} is not fetched: {exc}") from None
         raise FetchError("bad_redirect", f"more than {MAX_REDIRECTS} redirects from {url}")
 
     def get(self, url: str, params: dict[str, Any] | None = None, *, accept: str | None = None,
