@@ -14,6 +14,7 @@ from opendata.db import Database, utcnow
 from opendata.settings import Settings
 
 from opendata_harvest import service, sources
+from opendata_harvest.data_files import DEFAULT_RUN_DATA_BYTES
 from opendata_harvest.models import LOG_KINDS, SOURCE_TYPES, HarvestRun, ensure_tables
 from opendata_harvest.sources import SourceError
 
@@ -157,8 +158,12 @@ def source_remove(ctx: click.Context, name: str) -> None:
 @click.option("--full", is_flag=True, help="Read every dataset again, not only those modified since the last run.")
 @click.option("--overwrite-local", is_flag=True, help="Replace fields edited on this portal by the remote's values "
                                                       "(the log lists what was replaced).")
+@click.option("--max-run-data-mb", type=click.IntRange(1), default=DEFAULT_RUN_DATA_BYTES // 2**20, show_default=True,
+              help="What the data files of one source's run may take together (MB); datasets beyond it wait for "
+                   "the next run.")
 @click.pass_context
-def run(ctx: click.Context, names: tuple[str, ...], all_: bool, due: bool, full: bool, overwrite_local: bool) -> None:
+def run(ctx: click.Context, names: tuple[str, ...], all_: bool, due: bool, full: bool, overwrite_local: bool,
+        max_run_data_mb: int) -> None:
     """Harvest NAMES now (or --all, or --due). Exit 1 when a run failed or logged errors."""
     if sum(map(bool, (names, all_, due))) != 1:
         raise click.UsageError("name one or more sources, or give --all or --due")
@@ -172,7 +177,8 @@ def run(ctx: click.Context, names: tuple[str, ...], all_: bool, due: bool, full:
         for name in chosen:
             try:
                 finished.append(service.run_source(database, settings, name, full=full,
-                                                   overwrite_local=overwrite_local))
+                                                   overwrite_local=overwrite_local,
+                                                   max_run_data_bytes=max_run_data_mb * 2**20))
             except service.HarvestBusy as exc:
                 busy.append(str(exc))
     if busy and not finished and len(chosen) == 1:

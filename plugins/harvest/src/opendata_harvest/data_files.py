@@ -2,7 +2,13 @@
 only) into the run's folder ``<data dir>/harvest/<source>/run-<id>/<dataset>/<resource>.<csv|xlsx>``
 and its data dictionary proposed by the core's ``catalogue infer``; the core's staged
 ingest then loads it into the row store like any catalogue file. The row store holds the
-rows afterwards: the run's folder is deleted when the run ends, however it ends."""
+rows afterwards: the run's folder is deleted when the run ends, however it ends.
+
+A run downloads every changed dataset's tables before it loads them, so besides each
+file's limit (``--max-data-mb``) a run has a budget of bytes for all its files together
+(``opendata harvest run --max-run-data-mb``): a remote listing thousands of datasets, each
+with many tables at the file limit, cannot fill the disk. A dataset whose files do not
+fit is not harvested in this run (logged), and the next run takes it up."""
 
 from __future__ import annotations
 
@@ -27,6 +33,24 @@ def run_folder(data_dir: Path, source_name: str, run_id: int) -> Path:
         for left in parent.glob("run-*"):
             shutil.rmtree(left, ignore_errors=True)
     return parent / f"run-{run_id}"
+
+
+DEFAULT_RUN_DATA_BYTES = 2 * 1024 ** 3
+MAX_RESOURCES = 100  # per remote dataset; the rest are logged, not harvested
+
+
+class BudgetSpent(Exception):
+    """The run has downloaded all the data it may: this dataset waits for the next run."""
+
+
+@dataclass
+class DataBudget:
+    limit: int
+    used: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.limit - self.used
 
 
 @dataclass
@@ -54,15 +78,24 @@ def _dictionary(path: Path, relative: str, resource_id: str, fmt: str) -> dict[s
 
 
 def fetch_table(fetcher: Fetcher, source: HarvestSource, folder: Path, dataset_id: str, resource_id: str,
-                resource: RemoteResource, fmt: str) -> TableFile:
-    """Download and describe one table; FetchError or FormatError when it cannot be used."""
+                resource: RemoteResource, fmt: str, budget: DataBudget) -> TableFile:
+    """Download and describe one table; FetchError or FormatError when it cannot be used,
+    BudgetSpent when the run's budget cannot hold it."""
     if not resource.url:
         raise FetchError("no_url", "the resource has no URL")
+    if budget.remaining <= 0:
+        raise BudgetSpent()
     relative = f"{dataset_id}/{resource_id}.{fmt}"
     target = folder / relative
+    limit = min(source.max_data_bytes, budget.remaining)
     try:
-        fetcher.download(resource.url, target, hosts=data_hosts(source), max_bytes=source.max_data_bytes)
+        budget.used += fetcher.download(resource.url, target, hosts=data_hosts(source), max_bytes=limit)
         return TableFile(relative, _dictionary(target, relative, resource_id, fmt))
-    except (FetchError, FormatError):
+    except FetchError as exc:
+        target.unlink(missing_ok=True)
+        if exc.code == "too_large" and limit < source.max_data_bytes:
+            raise BudgetSpent() from None  # within the file limit: the budget is what it passed
+        raise
+    except FormatError:
         target.unlink(missing_ok=True)
         raise

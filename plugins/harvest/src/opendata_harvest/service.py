@@ -34,7 +34,9 @@ from opendata.settings import Settings
 
 from opendata_harvest import mapping, sources
 from opendata_harvest.ckan import CkanReader
-from opendata_harvest.data_files import fetch_table, run_folder
+from opendata_harvest.data_files import (
+    DEFAULT_RUN_DATA_BYTES, MAX_RESOURCES, BudgetSpent, DataBudget, fetch_table, run_folder,
+)
 from opendata_harvest.dcat import DcatReader
 from opendata_harvest.edits import ROWS_EDITED, kept_table, merge_local_edits, rows_edited, table_values
 from opendata_harvest.fetch import Fetcher, FetchError, host_of
@@ -87,8 +89,10 @@ def make_reader(source: HarvestSource, fetcher: Fetcher) -> SourceReader:
 
 
 def run_source(database: Database, settings: Settings, name: str, *, full: bool = False,
-               overwrite_local: bool = False, client: httpx.Client | None = None) -> HarvestRun:
-    """Harvest ``name`` now; returns the finished run (its log is in the database)."""
+               overwrite_local: bool = False, client: httpx.Client | None = None,
+               max_run_data_bytes: int = DEFAULT_RUN_DATA_BYTES) -> HarvestRun:
+    """Harvest ``name`` now; returns the finished run (its log is in the database).
+    ``max_run_data_bytes``: what all the run's data files may take together."""
     ensure_tables(database.engine)
     with database.transaction() as session:
         source = sources.get_source(session, name)
@@ -108,7 +112,7 @@ def run_source(database: Database, settings: Settings, name: str, *, full: bool 
     folder = run_folder(settings.data_dir, source.name, run.id)
     try:
         _harvest(database, settings, source, fetcher, make_reader(source, fetcher), log, folder, full=full,
-                 overwrite=overwrite_local)
+                 overwrite=overwrite_local, budget=DataBudget(max_run_data_bytes))
         run.status = "errors" if run.errors else "ok"
     except FetchError as exc:
         run.status, run.message = "failed", f"{exc.code}: {exc.message}"[:2000]
@@ -130,7 +134,7 @@ def run_source(database: Database, settings: Settings, name: str, *, full: bool 
 
 
 def _harvest(database: Database, settings: Settings, source: HarvestSource, fetcher: Fetcher, reader: SourceReader,
-             log: RunLog, folder: Path, *, full: bool, overwrite: bool) -> None:
+             log: RunLog, folder: Path, *, full: bool, overwrite: bool, budget: DataBudget) -> None:
     listing = reader.listing()
     run = log.run
     run.listed = len(listing.items)
@@ -143,7 +147,8 @@ def _harvest(database: Database, settings: Settings, source: HarvestSource, fetc
                if full or (obj := objects.get(item.remote_id)) is None or obj.remote_modified != item.version
                or obj.state != "active"]
     run.unchanged = run.listed - len(changed)
-    prepared = _prepare_all(database, source, fetcher, reader, changed, objects, listing, folder, log, overwrite)
+    prepared = _prepare_all(database, source, fetcher, reader, changed, objects, listing, folder, log, overwrite,
+                            budget)
     _load(database, settings, source, listing, prepared, folder, log, objects)
     with database.transaction() as session:
         if listing.complete:
@@ -166,7 +171,7 @@ def _harvest(database: Database, settings: Settings, source: HarvestSource, fetc
 def _prepare_all(database: Database, source: HarvestSource, fetcher: Fetcher, reader: SourceReader,
                  changed: list[ListedDataset],
                  objects: dict[str, HarvestObject], listing: Listing, folder: Path, log: RunLog,
-                 overwrite: bool) -> list[Prepared]:
+                 overwrite: bool, budget: DataBudget) -> list[Prepared]:
     out: list[Prepared] = []
     taken: dict[str, str] = {}
     with database.session() as session:
@@ -190,7 +195,11 @@ def _prepare_all(database: Database, source: HarvestSource, fetcher: Fetcher, re
             taken[dataset_id] = item.remote_id
             try:
                 out.append(_prepare(session, source, fetcher, item, record, dataset_id, obj, listing, folder,
-                                    log, overwrite))
+                                    log, overwrite, budget))
+            except BudgetSpent:  # neither loaded nor remembered: the next run reads it as changed
+                log.add("error", f"not harvested in this run: its data files do not fit in what is left of the "
+                                 f"run's {budget.limit:,} bytes (--max-run-data-mb); the next run takes it up",
+                        item.remote_id, dataset_id)
             except CatalogueError as exc:
                 log.add("error", "; ".join(p.message if not p.key else f"{p.key}: {p.message}" for p in exc.problems),
                         item.remote_id, dataset_id, problems=[str(p) for p in exc.problems][:20])
@@ -204,7 +213,7 @@ def _catalogue_head(source: HarvestSource, listing: Listing) -> dict[str, Any]:
 
 def _prepare(session, source: HarvestSource, fetcher: Fetcher, item: ListedDataset, record: RemoteDataset,  # noqa: ANN001
              dataset_id: str, obj: HarvestObject | None, listing: Listing, folder: Path, log: RunLog,
-             overwrite: bool) -> Prepared:
+             overwrite: bool, budget: DataBudget) -> Prepared:
     publisher = mapping.publisher_table(source, record, listing.site_title)
     table = mapping.dataset_table(source, record, dataset_id, publisher["id"])
     harvested = table_values(table)
@@ -222,7 +231,10 @@ def _prepare(session, source: HarvestSource, fetcher: Fetcher, item: ListedDatas
                 item.remote_id, dataset_id, fields=edits.overwritten)
     resources, urls, used, kept_rows = [], {}, set(), []
     copy_rows = source.with_data and table["open_level"] == "unconditional"
-    for remote_res in record.resources:
+    if len(record.resources) > MAX_RESOURCES:
+        log.add("error", f"lists {len(record.resources):,} resources: the first {MAX_RESOURCES} are harvested",
+                item.remote_id, dataset_id)
+    for remote_res in record.resources[:MAX_RESOURCES]:
         resource_id = mapping.resource_id_of(remote_res, used)
         if remote_res.url:
             urls[resource_id] = remote_res.url
@@ -242,7 +254,7 @@ def _prepare(session, source: HarvestSource, fetcher: Fetcher, item: ListedDatas
         if fmt and copy_rows:
             try:
                 res_table.update(fetch_table(fetcher, source, folder, dataset_id, resource_id, remote_res,
-                                             fmt).table, format=fmt)
+                                             fmt, budget).table, format=fmt)
             except (FetchError, FormatError) as exc:
                 had_rows = local is not None and local.table_name is not None
                 if had_rows:  # no path: the load ingests nothing, the rows stay
