@@ -193,6 +193,13 @@ def test_a_licensed_resource_is_refused_without_its_token_in_every_new_format(po
     assert closed.status_code == 403 and closed.json()["error"]["code"] == "closed_dataset"
 
 
+@pytest.mark.parametrize("raw", ["²", "٣", "9" * 5000, "-1", "0", "100001", "1e3", " 5", "５"])
+def test_a_hostile_row_group_size_is_a_400(portal: tuple[TestClient, str], raw: str) -> None:
+    client, _ = portal
+    answer = client.get(f"{PLACES}/download", params={"format": "parquet", "row_group_rows": raw})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_parameter", answer.text
+
+
 def test_masked_fields_stay_masked_in_every_new_format(portal: tuple[TestClient, str]) -> None:
     client, _ = portal
     path = "/api/v1/datasets/hidden-places/resources/points/download"

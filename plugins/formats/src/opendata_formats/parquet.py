@@ -100,7 +100,9 @@ def parquet_options(params: Mapping[str, str], settings: Any) -> dict[str, Any]:
     raw = params.get("row_group_rows")
     if raw is None:
         return {}
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ROW_GROUP_ROWS:
+    # ASCII digits only, and few of them: str.isdigit() takes "²" and "٣", which int()
+    # refuses or reads, and int() refuses over 4,300 digits (both were a 500).
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= MAX_ROW_GROUP_ROWS:
         raise FormatError("invalid_parameter", f"row_group_rows takes an integer from 1 to {MAX_ROW_GROUP_ROWS}")
     return {"row_group_rows": int(raw)}
 
