@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -274,12 +274,17 @@ def get_user(session: Session, username: str) -> User:
 
 
 def list_users(session: Session, role: str | None = None) -> list[User]:
+    return list(session.scalars(users_query(role)))
+
+
+def users_query(role: str | None = None) -> Select[tuple[User]]:
+    """Accounts in the order they were made, optionally of one role (400 for an unknown one)."""
     query = select(User).order_by(User.id)
     if role is not None:
         if role not in ROLES:
             raise bad_request("unknown_role", f"role is one of {', '.join(ROLES)}")
         query = query.where(User.role == role)
-    return list(session.scalars(query))
+    return query
 
 
 def disable_user(session: Session, username: str, actor: Actor, request: RequestInfo,

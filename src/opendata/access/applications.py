@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from opendata.access import licences
@@ -91,6 +91,11 @@ def get_visible(
 
 
 def list_visible(session: Session, principal: Principal, state: str | None = None) -> list[Application]:
+    return list(session.scalars(visible_query(principal, state)))
+
+
+def visible_query(principal: Principal, state: str | None = None) -> Select[tuple[Application]]:
+    """The applications ``principal`` may see (all for an administrator), newest first."""
     query = select(Application).options(*LOAD_OPTIONS)
     if principal.user.role != "admin":
         query = query.where(Application.organisation_id == principal.user.organisation_id)
@@ -99,7 +104,7 @@ def list_visible(session: Session, principal: Principal, state: str | None = Non
         if state not in states:
             raise bad_request("unknown_state", f"state is one of {', '.join(sorted(states))}")
         query = query.where(Application.state == state)
-    return list(session.scalars(query.order_by(Application.id.desc())))
+    return query.order_by(Application.id.desc())
 
 
 def _apply(application: Application, checked: CheckedApplication) -> None:

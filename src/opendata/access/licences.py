@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from opendata import localtime
@@ -113,10 +113,15 @@ def get_licence(session: Session, licence_id: int, organisation_id: int | None =
 
 
 def list_licences(session: Session, organisation_id: int | None = None) -> list[Licence]:
+    return list(session.scalars(licences_query(organisation_id)))
+
+
+def licences_query(organisation_id: int | None = None) -> Select[tuple[Licence]]:
+    """Licences, newest first: one organisation's, or every one (``None``)."""
     query = select(Licence).options(selectinload(Licence.datasets)).order_by(Licence.id.desc())
     if organisation_id is not None:
         query = query.where(Licence.organisation_id == organisation_id)
-    return list(session.scalars(query))
+    return query
 
 
 def usage_today(session: Session, licence_id: int) -> dict[str, int]:

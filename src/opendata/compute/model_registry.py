@@ -15,7 +15,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from opendata.audit.service import Actor, RequestInfo, append
@@ -133,6 +133,12 @@ def get_model(session: Session, model_id: int, organisation_id: int | None = Non
 
 def list_models(session: Session, *, organisation_id: int | None = None, licence_id: int | None = None,
                 state: str | None = None) -> list[ComputeModel]:
+    return list(session.scalars(models_query(organisation_id=organisation_id, licence_id=licence_id, state=state)))
+
+
+def models_query(*, organisation_id: int | None = None, licence_id: int | None = None,
+                 state: str | None = None) -> Select[tuple[ComputeModel]]:
+    """Registered models, newest first, narrowed by organisation, licence or state."""
     query = select(ComputeModel).order_by(ComputeModel.id.desc())
     if organisation_id is not None:
         query = query.where(ComputeModel.organisation_id == organisation_id)
@@ -140,7 +146,7 @@ def list_models(session: Session, *, organisation_id: int | None = None, licence
         query = query.where(ComputeModel.licence_id == licence_id)
     if state is not None:
         query = query.where(ComputeModel.state == state)
-    return list(session.scalars(query))
+    return query
 
 
 def decide(session: Session, row: ComputeModel, decision: str, reason: str, *, actor: Actor,

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from litestar import Response, get, post
 from litestar.params import FromPath
+from sqlalchemy.orm import Session
 
 from opendata.access import applications, licences
 from opendata.access.applications import Approval
@@ -19,9 +20,10 @@ from opendata.audit.context import request_info
 from opendata.deps import DbSession
 from opendata.errors import AppError
 from opendata.portal import admin_queue, forms
-from opendata.portal.enterprise import licence_rows
+from opendata.portal.enterprise import licence_rows_of
 from opendata.portal.forms import FormData, FormError
-from opendata.portal.page import Page, PortalPage
+from opendata.portal.page import Page, PortalPage, url_with
+from opendata.portal.paging import paged, requested_page
 
 ADMINS = ("admin",)
 DECISIONS = ("approve", "return", "reject")
@@ -35,9 +37,10 @@ def review_queue(page: Page, db_session: DbSession) -> Response:
     state = page.request.query_params.get("state", "submitted")
     if state not in QUEUE_STATES and state != "all":
         state = "submitted"
-    listed = applications.list_visible(db_session, principal, None if state == "all" else state)
-    return page.render("admin/queue.html", nav="admin", state=state, states=QUEUE_STATES, applications=listed,
-                       counts=admin_queue.state_counts(db_session), ages=admin_queue.waiting(db_session, listed),
+    listed = paged(page, db_session, applications.visible_query(principal, None if state == "all" else state))
+    return page.render("admin/queue.html", nav="admin", state=state, states=QUEUE_STATES, listed=listed,
+                       applications=listed.items, counts=admin_queue.state_counts(db_session),
+                       ages=admin_queue.waiting(db_session, listed.items), summary=admin_queue.queue_summary(db_session),
                        target_days=admin_queue.TARGET_WORKING_DAYS)
 
 
@@ -120,8 +123,14 @@ def decide(page: Page, db_session: DbSession, application_id: FromPath[int], dat
 @get("/admin/licences", name="portal-admin-licences", sync_to_thread=True)
 def licences_page(page: Page, db_session: DbSession) -> Response:
     page.require(*ADMINS, action="portal.admin.licences")
-    return page.render("admin/licences.html", nav="admin", licences=licence_rows(db_session, None), error=None,
-                       failed_id=None)
+    return _licences_page(page, db_session)
+
+
+def _licences_page(page: PortalPage, session: Session, *, error: str | None = None, failed_id: int | None = None,
+                   status: int = 200) -> Response:
+    listed = paged(page, session, licences.licences_query(None), path="/admin/licences")
+    return page.render("admin/licences.html", status=status, nav="admin", listed=listed,
+                       licences=licence_rows_of(session, listed.items), error=error, failed_id=failed_id)
 
 
 @post("/admin/licences/{licence_id:int}/revoke", name="portal-admin-revoke", sync_to_thread=True)
@@ -136,10 +145,11 @@ def revoke_licence(page: Page, db_session: DbSession, licence_id: FromPath[int],
         db_session.commit()
     except AppError as error:
         db_session.rollback()
-        return page.render("admin/licences.html", status=error.status if error.status != 404 else 400,
-                           nav="admin", licences=licence_rows(db_session, None), error=page.t.error(error),
-                           failed_id=licence_id)
-    return page.redirect("/admin/licences", notice="licence_revoked")
+        return _licences_page(page, db_session, error=page.t.error(error), failed_id=licence_id,
+                              status=error.status if error.status != 404 else 400)
+    # Back to the page the licence was revoked from (the form's action carries its number).
+    number = requested_page(page)
+    return page.redirect(url_with("/admin/licences", [], page=number if number > 1 else None), notice="licence_revoked")
 
 
 HANDLERS = [review_queue, review_page, decide, licences_page, revoke_licence]

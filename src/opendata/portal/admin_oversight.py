@@ -27,6 +27,7 @@ from opendata.errors import AppError
 from opendata.portal import forms
 from opendata.portal.forms import FormData
 from opendata.portal.page import Page, PortalPage, url_with
+from opendata.portal.paging import PAGE_DIGITS, paged
 from opendata import localtime
 
 ADMINS = ("admin",)
@@ -91,14 +92,31 @@ def audit_page(page: Page, db_session: DbSession) -> Response:
     )
 
 
+USERS_PAGE_KEPT = ("role", "page", "clients_page")  # what the users page's forms carry back
+
+
 def _users_page(page: PortalPage, session: Session, *, error: str | None = None, failed: str | None = None,
                 status: int = 200) -> Response:
     role = page.request.query_params.get("role") or None
     role = role if role in ROLES else None
-    api_clients = list(session.scalars(select(ApiClient).order_by(ApiClient.created_at.desc())))
+    users = paged(page, session, accounts.users_query(role), path="/admin/users")
+    api_clients = paged(page, session, select(ApiClient).order_by(ApiClient.created_at.desc(), ApiClient.client_id),
+                        name="clients_page", path="/admin/users")
+    shown = {u.organisation_id for u in users.items} | {c.organisation_id for c in api_clients.items}
+    kept = url_with("", _kept(page, role))
     return page.render("admin/users.html", status=status, nav="admin", role=role, roles=ROLES,
-                       users=accounts.list_users(session, role), api_clients=api_clients, error=error, failed=failed,
-                       organisations=_organisation_names(session), locks=throttle.list_throttled(session))
+                       users=users.items, users_paged=users, api_clients=api_clients.items, clients_paged=api_clients,
+                       error=error, failed=failed, organisations=_organisation_names(session, shown),
+                       locks=throttle.list_throttled(session), kept=kept)
+
+
+def _kept(page: PortalPage, role: str | None = None) -> list[tuple[str, str]]:
+    """The role filter and page numbers, so that an action returns to the list it came from."""
+    params = page.request.query_params
+    values = {"role": role if role is not None else params.get("role") if params.get("role") in ROLES else None,
+              "page": params.get("page"), "clients_page": params.get("clients_page")}
+    return [(name, value) for name, value in values.items()
+            if value and (name == "role" or (value.isdigit() and 1 < int(value) and len(value) <= PAGE_DIGITS))]
 
 
 @get("/admin/users", name="portal-admin-users", sync_to_thread=True)
@@ -117,11 +135,14 @@ def _account_action(page: PortalPage, session: Session, failed: str, action: Cal
         session.rollback()
         return _users_page(page, session, error=page.t.error(error), failed=failed,
                            status=error.status if error.status != 404 else 400)
-    return page.redirect("/admin/users", notice=notice)
+    return page.redirect(url_with("/admin/users", _kept(page)), notice=notice)
 
 
-def _organisation_names(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Organisation.id, Organisation.name)).all())
+def _organisation_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return dict(session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))).all())
 
 
 @post("/admin/users/{username:str}/disable", name="portal-admin-disable-user", sync_to_thread=True)
@@ -166,7 +187,7 @@ def unlock_sign_in(page: Page, db_session: DbSession, data: FormData) -> Respons
     principal = page.require(*ADMINS, action="portal.admin.unlock")
     accounts.unlock_sign_in(db_session, forms.text(data, "subject", 300), principal.actor, request_info(page.request))
     db_session.commit()
-    return page.redirect("/admin/users", notice="sign_in_unlocked")
+    return page.redirect(url_with("/admin/users", _kept(page)), notice="sign_in_unlocked")
 
 
 HANDLERS = [audit_page, users_page, disable_user, enable_user, revoke_client, unlock_sign_in]

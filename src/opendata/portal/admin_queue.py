@@ -60,6 +60,23 @@ def waiting(session: Session, applications: list[Application]) -> dict[int, Wait
     return result
 
 
+@dataclass(frozen=True)
+class QueueSummary:
+    waiting: int
+    overdue: int
+
+
+def queue_summary(session: Session) -> QueueSummary:
+    """How many applications wait for a decision and how many are past the target: over
+    the whole queue, not only the page shown (one column of the submitted rows)."""
+    tz = localtime.zone_of(session)
+    today = localtime.local_day(tz)
+    submitted = session.scalars(select(Application.submitted_at)
+                                .where(Application.state == "submitted", Application.submitted_at.is_not(None)))
+    days = [working_days_between(localtime.local_day(tz, at), today) for at in submitted]
+    return QueueSummary(len(days), sum(1 for d in days if d > TARGET_WORKING_DAYS))
+
+
 def fields_by_dataset(session: Session, dataset_ids: list[str]) -> dict[str, dict[str, Field]]:
     """Each dataset's data dictionary by field name (titles, grades), for the review."""
     datasets = session.scalars(

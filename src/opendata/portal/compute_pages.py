@@ -31,6 +31,7 @@ from opendata.errors import AppError, bad_request
 from opendata.portal import forms
 from opendata.portal.forms import FormData, FormError
 from opendata.portal.page import Page, PortalPage
+from opendata.portal.paging import paged
 
 # A 2048-bit key with its proof is ~110 KB of JSON (80 rounds of Pi^mod); 4096 bits, twice that.
 MAX_KEY_TEXT = 400_000
@@ -96,8 +97,9 @@ def revoke_key(page: Page, db_session: DbSession, kid: FromPath[str]) -> Respons
 
 def _models_page(page: PortalPage, state: str | None, *, error: str | None = None, failed: int | None = None,
                  status: int = 200) -> Response:
+    listed = paged(page, page.session, model_registry.models_query(state=state), path="/admin/models")
     return page.render("admin/models.html", status=status, nav="admin", state=state, states=MODEL_STATES,
-                       models=model_registry.list_models(page.session, state=state), error=error, failed=failed,
+                       models=listed.items, listed=listed, error=error, failed=failed,
                        leakage=model_registry.leakage_of)
 
 

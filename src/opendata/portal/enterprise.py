@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from sqlalchemy.orm import Session
 
 from opendata.access import applications, clients, licences
-from opendata.access.models import Application
+from opendata.access.models import Application, Licence
 from opendata.access.principals import Principal
 from opendata.audit.context import request_info
 from opendata.compute.usage import VisibleRecord, organisation_records
@@ -36,8 +36,12 @@ def _visible(page: PortalPage, principal: Principal, application_id: int, action
 
 def licence_rows(session: Session, organisation_id: int | None) -> list[dict[str, object]]:
     """Each licence with its status and today's remaining quota per kind."""
+    return licence_rows_of(session, licences.list_licences(session, organisation_id))
+
+
+def licence_rows_of(session: Session, listed: list[Licence]) -> list[dict[str, object]]:
     rows = []
-    for licence in licences.list_licences(session, organisation_id):
+    for licence in listed:
         used = licences.usage_today(session, licence.id)
         rows.append({
             "licence": licence,

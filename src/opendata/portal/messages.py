@@ -44,6 +44,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pager.next": ("下一页", "Next"),
     "pager.newest": ("最新记录", "Newest"),
     "pager.older": ("更早记录", "Older"),
+    "pager.page_of": ("第 {page} / {last} 页", "Page {page} of {last}"),
     # errors
     "error.400": ("请求有误", "Bad request"),
     "error.401": ("请先登录", "Please sign in"),

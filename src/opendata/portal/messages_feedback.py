@@ -52,7 +52,6 @@ FEEDBACK_MESSAGES: dict[str, tuple[str, str]] = {
     "feedback.already_hidden": ("该评论已被隐藏。", "This comment is hidden already."),
     "feedback.cancel": ("取消", "Cancel"),
     "feedback.back": ("返回数据集", "Back to the dataset"),
-    "feedback.page_of": ("第 {page} / {last} 页", "Page {page} of {last}"),
     "feedback.awaiting_heading": ("待答复的评论与问题", "Comments and problems awaiting your reply"),
     "feedback.awaiting_lead": ("本部门数据集上尚未答复的评论和未解决的问题反馈，共 {n} 条。",
                                "Comments without a reply and open problem reports on your department's datasets: {n}."),
