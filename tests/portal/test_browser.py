@@ -1,6 +1,7 @@
 """The portal in a real browser (Playwright driving Debian's chromium) against a real server
 with the Guangzhou demo catalogue: the journeys of visitors, enterprises, administrators
-and publishers, the language switch, and a phone-sized screen.
+and publishers (the enterprise runs the snippets it copies from the pages), the language
+switch, and a phone-sized screen.
 
 One server and one browser serve the whole module; each journey has its own browser
 contexts (its own cookies), so the journeys do not lean on one another.
@@ -10,7 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -156,12 +161,30 @@ def _decide(admin: Any, base_url: str, application_id: str, decision: str, reaso
     expect(admin.get_by_test_id("application-state")).to_contain_text(expected)
 
 
+def _copied(page: Any, code: Any) -> str:
+    """What the copy button beside a code block puts on the clipboard."""
+    from playwright.sync_api import expect
+
+    button = code.locator("xpath=ancestor::div[contains(@class, 'code-block')]").locator("button.copy-button")
+    button.click()
+    expect(button).to_have_text("✓")  # the clipboard was written
+    return page.evaluate("navigator.clipboard.readText()")
+
+
+def _run(command: list[str], secret: str, cwd: Path) -> str:
+    """A pasted snippet in a fresh shell whose only credential is the secret in the environment."""
+    env = {**os.environ, "OPENDATA_CLIENT_SECRET": secret}
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def test_enterprise_applies_is_returned_resubmits_is_approved_reads_and_is_revoked(
-        portal: Portal, new_page: Any) -> None:
+        portal: Portal, new_page: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     base = portal.base_url
-    page = new_page()
+    page = new_page(permissions=["clipboard-read", "clipboard-write"])
     _register_enterprise(page, base)
     application_url = _apply(page, base)
     application_id = application_url.rstrip("/").split("/")[-1]
@@ -193,6 +216,8 @@ def test_enterprise_applies_is_returned_resubmits_is_approved_reads_and_is_revok
     page.get_by_test_id("create-client").click()
     client_id = page.get_by_test_id("client-id").inner_text()
     secret = page.get_by_test_id("client-secret").inner_text()
+    token = json.loads(_run(["bash", "-c", _copied(page, page.get_by_test_id("token-curl"))], "", tmp_path))
+    assert token["access_token"] and token["token_type"].lower() == "bearer"
 
     with OpenDataClient(base, client_id=client_id, client_secret=secret) as sdk:  # client credentials
         first = sdk.rows_page(HEADCOUNTS, "headcounts", limit=40)
@@ -209,6 +234,15 @@ def test_enterprise_applies_is_returned_resubmits_is_approved_reads_and_is_revok
             use.get_by_test_id("licensed-downloads").locator("a").first.click()
         header = Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
         assert header.split(",") == ["month", "headcount"]
+        # The curl and SDK snippets, copied with their buttons and run as pasted (5 rows each).
+        rows = json.loads(_run(["bash", "-c", _copied(page, use.get_by_test_id("use-curl"))], secret, tmp_path))
+        assert [sorted(item) for item in rows["items"]] == [["headcount", "month"]] * 5
+        printed = _run([sys.executable, "-c", _copied(page, use.get_by_test_id("use-sdk"))], secret, tmp_path)
+        assert printed.count("'headcount'") == 5
+        written = (tmp_path / f"{HEADCOUNTS}.csv").read_bytes()
+        assert written.startswith(BOM) and b"credit_code" not in written
+        page.reload()
+        expect(page.get_by_test_id("licence-use").get_by_test_id("use-remaining-rows")).to_have_text("450")
 
         admin.goto(f"{base}/admin/licences")
         licence_id = admin.locator("[data-testid^=revoke-]").first.get_attribute("data-testid").split("-")[1]
