@@ -113,8 +113,14 @@ def test_a_licence_holder_is_shown_how_to_use_it_and_every_snippet_runs(
     assert f'href="/workspace/licences/{licensed.licence_id}"' in live.get("/workspace").text
     workspace = live.get(f"/workspace/licences/{licensed.licence_id}").text
     assert _snippets(workspace, "use-curl") == [curl] and _snippets(workspace, "use-sdk") == [sdk]
-    english = text_of(live.get(f"{DATASET}?lang=en").text)
+    english_page = live.get(f"{DATASET}?lang=en").text
+    english = text_of(english_page)
     assert "Use your licence" in english and "Left today" in english and "使用授权" not in english
+    # The curl's comment is in the page's language, and only the comment differs.
+    assert curl.splitlines()[0] == "# OPENDATA_CLIENT_SECRET：创建（或轮换）接入应用时只显示一次的密钥"
+    [english_curl] = _snippets(english_page, "use-curl")
+    assert english_curl.splitlines()[0].startswith("# OPENDATA_CLIENT_SECRET: the secret shown once")
+    assert not re.search(r"[\u4e00-\u9fff]", english_curl) and english_curl.splitlines()[1:] == curl.splitlines()[1:]
 
 
 def test_a_download_quota_holds_in_the_browser(live: httpx.Client, database_url: str) -> None:

@@ -31,6 +31,7 @@ from opendata.catalogue.models import Dataset, Field, Resource
 from opendata.compute import psi_grants
 from opendata.deps import DbSession
 from opendata.portal.page import Page
+from opendata.portal.i18n import Translator
 from opendata.sdk_wheel import install_comment
 
 SECRET_VARIABLE = "OPENDATA_CLIENT_SECRET"
@@ -65,12 +66,12 @@ def _rows_url(base_url: str, dataset: Dataset, resource: Resource, names: list[s
 
 
 def curl_snippet(base_url: str, client_id: str | None, licence_id: int, dataset: Dataset, resource: Resource,
-                 names: list[str]) -> str:
+                 names: list[str], secret_comment: str) -> str:
     """A token by client credentials, then the first rows with it; the secret (and, with
     no client yet, the client id) come from the environment, never from the page."""
     user = f"{client_id}:${SECRET_VARIABLE}" if client_id else f"${CLIENT_VARIABLE}:${SECRET_VARIABLE}"
     return (
-        f"# {SECRET_VARIABLE}: the secret shown once when the API client was created (或轮换密钥后)\n"
+        f"# {secret_comment}\n"
         f'TOKEN=$(curl -s -u "{user}" -d grant_type=client_credentials -d scope=licence:{licence_id} \\\n'
         f"  {shlex.quote(base_url + '/api/v1/token')} \\\n"
         "  | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
@@ -116,7 +117,9 @@ def _downloads(session: Session, dataset: Dataset, resource: Resource,
     return result
 
 
-def licence_use(session: Session, holding: Holding, dataset: Dataset, base_url: str) -> LicenceUse:
+def licence_use(session: Session, holding: Holding, dataset: Dataset, base_url: str, t: Translator) -> LicenceUse:
+    """What a holder needs to use ``holding`` on ``dataset``; ``t`` the page's language (the
+    curl's comment is in it)."""
     licence, entry = holding.licence, holding.entry
     used = licences.usage_today(session, licence.id)
     quota = [(kind, licences.limit_for(licence, kind), used[kind], max(0, licences.limit_for(licence, kind) - used[kind]))
@@ -132,7 +135,8 @@ def licence_use(session: Session, holding: Holding, dataset: Dataset, base_url: 
         use = ResourceUse(resource, [f for f in resource.fields if f.name in granted])
         if "query" in entry.operations:
             client_id = client.client_id if client else None
-            use.curl = curl_snippet(base_url, client_id, licence.id, dataset, resource, names)
+            use.curl = curl_snippet(base_url, client_id, licence.id, dataset, resource, names,
+                                    t("use.curl_secret_comment"))
             use.sdk = sdk_snippet(base_url, client_id, licence.id, dataset, resource, names,
                                   "download" in entry.operations)
         if "download" in entry.operations:
@@ -148,7 +152,7 @@ def uses_for_visitor(page: "Page", dataset: Dataset) -> list[LicenceUse]:
     if user is None or user.role != "enterprise":
         return []
     base_url = str(page.request.base_url).rstrip("/")
-    return [licence_use(page.session, h, dataset, base_url)
+    return [licence_use(page.session, h, dataset, base_url, page.t)
             for h in holdings(page.session, user.organisation_id, dataset.id)]
 
 
@@ -161,7 +165,7 @@ def licence_page(page: Page, db_session: DbSession, licence_id: FromPath[int]) -
     uses = []
     for entry in licence.datasets:
         dataset = service.get_dataset(db_session, entry.dataset_id)
-        uses.append(licence_use(db_session, Holding(licence, entry), dataset, base_url))
+        uses.append(licence_use(db_session, Holding(licence, entry), dataset, base_url, page.t))
     return page.render("workspace/licence.html", nav="workspace", licence=licence,
                        licence_state=licences.licence_status(licence), uses=uses,
                        intersection=psi_grants.grants_of(db_session, licence.id))

@@ -120,6 +120,9 @@ WORKSPACE_MESSAGES: dict[str, tuple[str, str]] = {
                       "Your organisation has no API client yet: create one; $OPENDATA_CLIENT_ID in the examples is its client id."),
     "use.secret_env": ("密钥不会显示在此页：运行示例前，将创建（或轮换）接入应用时显示的密钥放入环境变量 OPENDATA_CLIENT_SECRET。",
                        "The secret is never shown here: before running the examples, put the secret shown when the client was created (or rotated) in the environment variable OPENDATA_CLIENT_SECRET."),
+    # The first line of the curl snippet (a shell comment, so the snippet runs as copied).
+    "use.curl_secret_comment": ("OPENDATA_CLIENT_SECRET：创建（或轮换）接入应用时只显示一次的密钥",
+                                "OPENDATA_CLIENT_SECRET: the secret shown once when the API client was created (or rotated)"),
     "use.download": ("在浏览器中下载（计入每日下载配额）", "Download in the browser (counts against the daily download quota)"),
     "clients.lead": ("接入应用以客户端编号和密钥换取访问令牌（OAuth 2.0 客户端凭证模式）。密钥只显示一次。", "A client exchanges its id and secret for access tokens (OAuth 2.0 client credentials). The secret is shown once."),
     "clients.create": ("创建接入应用", "Create a client"),
