@@ -22,11 +22,13 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
+
+from opendata import localtime
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -52,6 +54,7 @@ SHOTS = (
     Shot("dataset", "/datasets/bus-stops"),
     Shot("open-index", "/open-index"),
     Shot("enterprise-workspace", "/workspace", "enterprise"),
+    Shot("licence-use", "/workspace/licences/{licence_id}", "enterprise"),
     Shot("admin-review", "/admin/applications/{review_id}", "admin"),
     Shot("phone-dataset", "/datasets/air-quality-daily", phone=True),
     Shot("phone-search", "/datasets?q=企业", phone=True),
@@ -145,7 +148,7 @@ def seed(base_url: str, database_url: str) -> dict[str, Any]:
     admin = {"Authorization": "Bearer " + _ok(http.post("/api/v1/auth/login", json={
         "username": ADMIN, "password": DEMO_PASSWORD}))["session_token"]}
     http.cookies.clear()
-    today = date.today()
+    today = localtime.local_day(localtime.zone())  # licence dates are the portal's local days
     period = {"start_date": today.isoformat(), "end_date": (today + timedelta(days=364)).isoformat(),
               "terms_accepted": True}
     licensed = _ok(http.post("/api/v1/applications", headers=enterprise, json={
@@ -154,8 +157,8 @@ def seed(base_url: str, database_url: str) -> dict[str, Any]:
         "purpose": "评估小微企业用工稳定性，用于普惠金融授信前审查。", "scenario": "合作银行小微企业信用贷款的贷前核查。",
         **period}))["id"]
     _ok(http.post(f"/api/v1/applications/{licensed}/submit", headers=enterprise))
-    _ok(http.post(f"/api/v1/applications/{licensed}/approve", headers=admin, json={
-        "reason": "用途明确、字段最小必要，同意。", "quotas": {"rows_per_day": 20000, "downloads_per_day": 10}}))
+    licence_id = _ok(http.post(f"/api/v1/applications/{licensed}/approve", headers=admin, json={
+        "reason": "用途明确、字段最小必要，同意。", "quotas": {"rows_per_day": 20000, "downloads_per_day": 10}}))["licence_id"]
     review = _ok(http.post("/api/v1/applications", headers=enterprise, json={
         "items": [{"dataset": "tax-credit-ratings", "operations": ["query"], "fields": ["credit_code", "year", "rating"]},
                   {"dataset": "enterprise-tax-payments", "operations": ["compute"],
@@ -177,7 +180,7 @@ def seed(base_url: str, database_url: str) -> dict[str, Any]:
             http.get(f"/api/v1/datasets/{dataset}/resources/{resource}/rows", params={"limit": 5})
     http.close()
     backfill_usage(database_url)
-    return {"review_id": review, "licensed_id": licensed}
+    return {"review_id": review, "licensed_id": licensed, "licence_id": licence_id}
 
 
 def backfill_usage(database_url: str, days: int = 75) -> None:
@@ -189,7 +192,7 @@ def backfill_usage(database_url: str, days: int = 75) -> None:
     from sqlalchemy import select
 
     from opendata.catalogue.models import Dataset
-    from opendata.db import Database, utcnow
+    from opendata.db import Database
     from opendata.stats.models import UsageCounter
 
     draw = random.Random("opendata-screenshots")
@@ -197,7 +200,7 @@ def backfill_usage(database_url: str, days: int = 75) -> None:
     with database.transaction() as session:
         open_ids = list(session.scalars(select(Dataset.id).where(Dataset.open_level == "unconditional")))
         for offset in range(1, days + 1):
-            day = utcnow().date() - timedelta(days=offset)
+            day = localtime.local_day(localtime.zone()) - timedelta(days=offset)  # counters count local days
             busy = 1.0 if day.weekday() < 5 else 0.4
             for dataset_id in open_ids:
                 for metric, fmt, mean in (("download", "csv", 3), ("rows_query", "", 6), ("view", "", 9)):
