@@ -50,7 +50,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "admin": (
         "/admin", "/admin/applications/{review_id}", "/admin/licences", "/admin/users", "/admin/audit",
         "/admin/models", "/admin/compute/alerts", "/admin/compute/policies/{licence_id}", "/admin/feedback",
-        "/admin/comments/{comment_id}/hide", "/admin/showcases", "/admin/compute/jobs",
+        "/admin/comments/{comment_id}/hide", "/admin/showcases", "/admin/compute/jobs", "/admin/assets",
     ),
 }
 

@@ -19,14 +19,15 @@ from tests.portal.helpers import (
 ENTERPRISE_PAGES = ["/workspace", "/workspace/applications/new", "/workspace/clients", "/workspace/usage", "/workspace/compute",
                     "/workspace/applications/1", "/workspace/applications/1/edit"]
 ADMIN_PAGES = ["/admin", "/admin/applications/1", "/admin/licences", "/admin/audit", "/admin/users", "/admin/models",
-               "/admin/showcases"]
+               "/admin/showcases", "/admin/assets"]
 PUBLISHER_PAGES = ["/publisher", "/publisher/datasets/bus-stops"]
 SIGNED_IN_PAGES = ["/account", "/requests/new", "/showcase/new", "/showcase/mine"]
 ENTERPRISE_WRITES = ["/workspace/applications", "/workspace/applications/1", "/workspace/applications/1/submit",
                      "/workspace/applications/1/close", "/workspace/clients", "/workspace/clients/odc_x/rotate",
                      "/workspace/clients/odc_x/revoke", "/workspace/compute/keys", "/workspace/compute/keys/k1/revoke"]
 ADMIN_WRITES = ["/admin/showcases/1/decide", "/admin/applications/1/decide", "/admin/licences/1/revoke", "/admin/users/acme/disable",
-                "/admin/clients/odc_x/revoke", "/requests/1/answer", "/admin/models/1/decide"]
+                "/admin/clients/odc_x/revoke", "/requests/1/answer", "/admin/models/1/decide", "/admin/assets",
+                "/admin/assets/PDA-2026-000001-5/amend", "/admin/assets/PDA-2026-000001-5/revoke"]
 PUBLISHER_WRITES = ["/publisher/datasets/bus-stops", "/publisher/datasets/bus-stops/resources/stops/upload"]
 PUBLIC_PAGES = ["/", "/datasets", "/showcase", "/datasets?q=公交", "/datasets/bus-stops", "/datasets/si-headcount",
                 "/datasets/personal-si-base", "/datasets/people", "/open-index", "/requests", "/login", "/register",

@@ -41,6 +41,8 @@ ERROR_MESSAGES: dict[str, str] = {
     "own_application": "不能审核自己提交的申请。",
     "missing_reason": "请填写理由：每个审核决定都须说明理由，停用、撤销也是如此。",
     "confirmation_required": "请勾选确认框：此操作不可撤回。",
+    "already_registered": "该数据集已登记为数据资产，请修改其登记。",
+    "revoked": "该资产登记已撤销。",
     "account_enabled": "该账号未被停用。",
     "organisation_disabled": "该账号所属企业已被停用，其成员随之停用。",
     "missing_decision": "请选择审核决定：批准、退回或驳回。",

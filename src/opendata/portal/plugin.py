@@ -34,7 +34,7 @@ from opendata.db import Database
 from opendata.localtime import zone
 from opendata.plugin import OpenDataPlugin
 from opendata.portal import (
-    account, admin, admin_oversight, asset_pages, auth, compute_admin_pages, compute_pages, job_pages, dataset_page, demand_pages, enterprise, enterprise_clients,
+    account, admin, admin_assets, admin_oversight, asset_pages, auth, compute_admin_pages, compute_pages, job_pages, dataset_page, demand_pages, enterprise, enterprise_clients,
     intersection_pages,
     feedback_pages, follow_pages, history_pages, index_page, licence_use, public, publisher, publisher_infer,
     publisher_quality, showcase_pages,
@@ -54,7 +54,7 @@ PAGE_HANDLERS = [
     *admin.HANDLERS, *admin_oversight.HANDLERS, *publisher.HANDLERS, *publisher_infer.HANDLERS,
     *publisher_quality.HANDLERS, *index_page.HANDLERS,
     *demand_pages.HANDLERS, *history_pages.HANDLERS, *follow_pages.HANDLERS, *compute_pages.HANDLERS, *compute_admin_pages.HANDLERS, *intersection_pages.HANDLERS, *job_pages.HANDLERS,
-    *licence_use.HANDLERS, *feedback_pages.HANDLERS, *asset_pages.HANDLERS, *showcase_pages.HANDLERS,
+    *licence_use.HANDLERS, *feedback_pages.HANDLERS, *asset_pages.HANDLERS, *admin_assets.HANDLERS, *showcase_pages.HANDLERS,
 ]
 
 
