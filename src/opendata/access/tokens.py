@@ -28,6 +28,7 @@ from opendata.access import keys
 from opendata.access.licences import status_of
 from opendata.access.models import ApiClient, Licence, LicenceUsage, Organisation, RevokedToken, User
 from opendata.db import utcnow
+from opendata.numbers import ascii_digits
 from opendata.settings import Settings
 
 TOKEN_TYPES = ("at+jwt", "application/at+jwt")  # RFC 9068 §2.1 allows both spellings
@@ -87,11 +88,12 @@ def _parse_scope(scope: str | None) -> tuple[int | None, set[tuple[str, str]]]:
     for word in (scope or "").split():
         kind, _, value = word.partition(":")
         if kind == "licence":
-            if not value.isdigit():
+            number = ascii_digits(value, 12)
+            if number is None:
                 raise OAuthError("invalid_scope", f"cannot read scope {word!r}: a licence is licence:<number>")
-            if licence_id is not None and int(value) != licence_id:
+            if licence_id is not None and number != licence_id:
                 raise OAuthError("invalid_scope", "a token serves one licence: name one licence:<id>")
-            licence_id = int(value)
+            licence_id = number
         elif kind and value and ":" not in value:
             pairs.add((kind, value))
         else:

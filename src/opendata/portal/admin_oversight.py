@@ -24,6 +24,7 @@ from opendata.audit.search import AuditQuery, search
 from opendata.audit.service import OUTCOMES
 from opendata.deps import DbSession
 from opendata.errors import AppError
+from opendata.numbers import ascii_digits
 from opendata.portal import forms
 from opendata.portal.forms import FormData
 from opendata.portal.page import Page, PortalPage, url_with
@@ -116,7 +117,7 @@ def _kept(page: PortalPage, role: str | None = None) -> list[tuple[str, str]]:
     values = {"role": role if role is not None else params.get("role") if params.get("role") in ROLES else None,
               "page": params.get("page"), "clients_page": params.get("clients_page")}
     return [(name, value) for name, value in values.items()
-            if value and (name == "role" or (value.isdigit() and 1 < int(value) and len(value) <= PAGE_DIGITS))]
+            if value and (name == "role" or (ascii_digits(value, PAGE_DIGITS) or 0) > 1)]
 
 
 @get("/admin/users", name="portal-admin-users", sync_to_thread=True)

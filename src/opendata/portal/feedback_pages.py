@@ -22,6 +22,7 @@ from opendata.errors import AppError
 from opendata.feedback import ratings
 from opendata.feedback import service as feedback
 from opendata.feedback.models import CATEGORIES, KINDS, DatasetComment
+from opendata.numbers import ascii_digits
 from opendata.portal import forms
 from opendata.portal.forms import FormData
 from opendata.portal.page import Page, PortalPage, url_with
@@ -34,7 +35,7 @@ STAFF = ("publisher", "admin")
 
 def page_number(page: PortalPage, name: str = "page") -> int:
     raw = page.request.query_params.get(name, "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) <= 6 and int(raw) > 0 else 1
+    return ascii_digits(raw, 6) or 1
 
 
 def last_page_of(total: int, size: int) -> int:
@@ -87,7 +88,8 @@ def rate(page: Page, db_session: DbSession, dataset_id: FromPath[str], data: For
             notice = "rating_removed"
         else:
             raw = forms.text(data, "stars", 8)
-            stars: Any = int(raw) if raw.isdigit() else raw
+            number = ascii_digits(raw, 2)
+            stars: Any = raw if number is None else number
             ratings.rate(db_session, principal, dataset, stars, request_info(page.request))
             notice = "rating_saved"
         db_session.commit()

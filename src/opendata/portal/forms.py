@@ -14,6 +14,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from opendata.errors import AppError
+from opendata.numbers import ascii_digits
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 UploadForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -74,9 +75,10 @@ def whole_number(form: Mapping[str, Any], key: str) -> int | None:
     raw = text(form, key, 32).replace(",", "")
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    number = ascii_digits(raw, 9)
+    if number is None:
         raise FormError("invalid_quota", f"{key}: {raw!r} is not a whole number below 1,000,000,000")
-    return int(raw)
+    return number
 
 
 CONFIRM_FIELD = "confirm"

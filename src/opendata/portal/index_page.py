@@ -6,6 +6,7 @@ from litestar import Response, get
 
 from opendata.catalogue import vocabulary as vocab
 from opendata.deps import DbSession
+from opendata.numbers import ascii_digits
 from opendata.portal import charts
 from opendata.portal.index_data import DEFAULT_PERIOD, OPEN_LEVELS, PERIODS, Group, OpenIndex, build_index
 from opendata.portal.page import Page, PortalPage, url_with
@@ -55,7 +56,8 @@ def _charts(page: PortalPage, index: OpenIndex) -> dict[str, object]:
 @get("/open-index", name="portal-open-index", sync_to_thread=True)
 def open_index(page: Page, db_session: DbSession) -> Response:
     raw = page.request.query_params.get("days", str(DEFAULT_PERIOD))
-    days = int(raw) if raw.isdigit() and int(raw) in PERIODS else DEFAULT_PERIOD
+    days = ascii_digits(raw, 4)
+    days = days if days in PERIODS else DEFAULT_PERIOD
     names = {term.code: (term.zh, term.en) for term in vocab.DOMAINS}
     index = build_index(db_session, days, names)
     return page.render(

@@ -15,6 +15,7 @@ from typing import Any, Callable, Generic, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from opendata.numbers import ascii_digits
 from opendata.portal.page import PortalPage, url_with
 
 T = TypeVar("T")
@@ -36,7 +37,7 @@ class Paged(Generic[T]):
 def requested_page(page: PortalPage, name: str = "page") -> int:
     """The page number asked for in the query string; anything but a positive number is 1."""
     raw = page.request.query_params.get(name, "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) <= PAGE_DIGITS and int(raw) > 0 else 1
+    return ascii_digits(raw, PAGE_DIGITS) or 1
 
 
 def paged(page: PortalPage, session: Session, statement: Select[Any], *, name: str = "page",

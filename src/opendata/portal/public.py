@@ -11,6 +11,7 @@ from opendata.catalogue import vocabulary as vocab
 from opendata.catalogue.schemas import FacetValue, SearchResponse
 from opendata.deps import AppSettings, DbSession
 from opendata.errors import AppError
+from opendata.numbers import ascii_digits
 from opendata.portal import figures
 from opendata.portal.page import Page, PortalPage, url_with
 
@@ -95,7 +96,7 @@ def query_from(request: Request) -> search.SearchQuery:
     lists = {name: [v for v in request.query_params.getall(name, []) if v] for name in LIST_PARAMETERS}
     return search.SearchQuery(q=request.query_params.get("q", "").strip(),
                               sort=request.query_params.get("sort", "relevance"),
-                              page=int(raw_page) if raw_page.isdigit() and len(raw_page) <= 9 else 0, page_size=PAGE_SIZE, **lists)
+                              page=ascii_digits(raw_page, 9) or 0, page_size=PAGE_SIZE, **lists)
 
 
 @get("/datasets", name="portal-search", sync_to_thread=True)
