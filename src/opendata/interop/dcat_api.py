@@ -19,7 +19,7 @@ from opendata.catalogue import service
 from opendata.catalogue.models import Catalogue, Dataset, Resource
 from opendata.deps import AppSettings, DbSession
 from opendata.errors import bad_request
-from opendata.interop import dcat_vocab as v
+from opendata.interop import dcat_vocab as v, rdf_writer
 from opendata.interop.dcat import DcatContext, add_catalogue, add_concept, add_data_service, add_dataset
 from opendata.interop.dcat_ns import vocabulary_graph
 from opendata.interop.links import Links, request_links
@@ -42,16 +42,13 @@ def serialize(ctx: DcatContext, extension: str) -> Response[bytes]:
 
 
 def serialized(ctx: DcatContext, extension: str) -> bytes:
-    fmt = FORMATS[extension][0]
-    if fmt == "json-ld":
-        context = {prefix: str(ns) for prefix, ns in ctx.graph.namespaces() if prefix in _JSONLD_PREFIXES}
-        body = ctx.graph.serialize(format=fmt, context=context, auto_compact=True, ensure_ascii=False)
-    else:
-        body = ctx.graph.serialize(format=fmt)
-    return body.encode("utf-8")
-
-
-_JSONLD_PREFIXES = {"dcat", "dct", "dcatap", "foaf", "vcard", "spdx", "skos", "hydra", "locn", "od", "xsd", "rdf"}
+    """Turtle and JSON-LD by our one-pass writers (rdflib's cost a page more than its
+    build, opendata.interop.rdf_writer); RDF/XML by rdflib's."""
+    if extension == "jsonld":
+        return rdf_writer.jsonld(ctx.graph)
+    if extension == "ttl":
+        return rdf_writer.turtle(ctx.graph)
+    return ctx.graph.serialize(format=FORMATS[extension][0]).encode("utf-8")
 
 
 def data_services(ctx: DcatContext, datasets: list[URIRef], themes: list[URIRef]) -> list[URIRef]:
