@@ -14,8 +14,11 @@ from typing import Iterator
 
 import pytest
 import uvicorn
+from sqlalchemy import select
 
 from opendata import create_app
+from opendata.audit.models import AuditRecord
+from opendata.db import Database
 from opendata.http_limits import _header_timeout, uvicorn_options
 from opendata.settings import Settings
 from tests.serving import free_port
@@ -68,3 +71,32 @@ def test_a_body_that_does_not_arrive_in_time_is_408(slow_limits: tuple[str, int]
                      b"Content-Length: 100\r\nConnection: close\r\n\r\n{\"user")
         answer = read_all(sock)
     assert answer.startswith(b"HTTP/1.1 408") and b"body_timeout" in answer
+
+
+def test_an_upload_that_stops_arriving_is_408_audited(slow_limits: tuple[str, int], settings: Settings) -> None:
+    # Uploads are passed on as they arrive (not read whole first): the deadline still holds
+    # while the form parser is reading, and the stall is an audited 408, not a 500.
+    head = (b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"stops.csv\"\r\n"
+            b"Content-Type: text/csv\r\n\r\nstop_id,name\r\nS1,")
+    with socket.create_connection(slow_limits, timeout=10) as sock:
+        sock.sendall(b"POST /publisher/datasets/bus-stops/resources/stops/upload HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: multipart/form-data; boundary=b0undary\r\nContent-Length: 100000\r\n"
+                     b"Connection: close\r\n\r\n" + head)
+        answer = read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
+    assert _refusals(settings, "body_timeout") == 1
+
+
+def _refusals(settings: Settings, code: str) -> int:
+    """The audited refusals with ``code``, once written: the portal audits after answering."""
+    database = Database(settings.database_url)  # type: ignore[arg-type]
+    try:
+        for _ in range(100):
+            with database.session() as session:
+                found = session.scalars(select(AuditRecord.code).where(AuditRecord.code == code)).all()
+            if found:
+                return len(found)
+            time.sleep(0.1)
+        return 0
+    finally:
+        database.dispose()

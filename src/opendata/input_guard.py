@@ -4,8 +4,8 @@ Handlers validate what they mean (a field name, a licence state); this layer ref
 no handler should have to think about, for the API and the portal alike:
 
 - a body larger than the limit (``413 body_too_large``; uploads have their own, larger
-  limit), or one that arrives too slowly (``408 body_timeout``: a slow client cannot hold
-  a worker);
+  limit, and are passed on as they arrive instead of held in memory), or one that arrives
+  too slowly (``408 body_timeout``: a slow client cannot hold a worker);
 - JSON nested deeper than ``json_max_depth`` (``400 json_too_deep``), before any parser
   recurses into it: 1,000 levels made Python's json raise RecursionError (a 500);
 - a NUL character in the path, the query string, a form or a JSON string
@@ -104,8 +104,14 @@ class InputGuardMiddleware:
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise _too_large(limit)
-        body = await _read_body(receive, limit, settings.serve_body_timeout_seconds)
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if upload and content_type == b"multipart/form-data":
+            # Passed on as it arrives, counted: the form parser writes the file to disk as it
+            # comes. Held here, every upload in flight cost its size in memory (twice while
+            # joined) before anyone knew who sent it: an anonymous body reaches the CSRF check
+            # only through the parser, so N clients sending 64 MiB each took N x 128 MiB.
+            return _counted(receive, limit, settings.serve_body_timeout_seconds)
+        body = await _read_body(receive, limit, settings.serve_body_timeout_seconds)
         if content_type == b"multipart/form-data":
             pass  # file contents are the importers' business (they refuse NUL in cells)
         elif content_type == b"application/x-www-form-urlencoded":
@@ -124,17 +130,45 @@ def _too_large(limit: int) -> AppError:
     return _refusal(413, "body_too_large", f"the request body is larger than {limit:,} bytes")
 
 
+async def _next_part(receive: Any, timeout: float) -> dict[str, Any]:
+    """The next message of a body still arriving: 408 if it takes longer than ``timeout``
+    (each part, so a slow but steady upload is not cut off), 400 if the client left."""
+    try:
+        with anyio.fail_after(timeout):
+            message = await receive()
+    except TimeoutError:
+        raise _refusal(408, "body_timeout", f"the request body did not arrive within {timeout:g} s") from None
+    if message["type"] == "http.disconnect":
+        raise _refusal(400, "body_incomplete", "the client went away before sending the whole body")
+    return message
+
+
+def _counted(receive: Any, limit: int, timeout: float) -> Any:
+    """``receive`` passing the body on part by part, refusing it (413, 408, 400) as soon as
+    it is too large, too slow or broken off; the handler's exception handlers answer and
+    audit the refusal. After the body, messages (a disconnect) pass through untouched."""
+    size = 0
+    done = False
+
+    async def counted() -> dict[str, Any]:
+        nonlocal size, done
+        if done:
+            return await receive()
+        message = await _next_part(receive, timeout)
+        size += len(message.get("body", b""))
+        if size > limit:
+            raise _too_large(limit)
+        done = not message.get("more_body", False)
+        return message
+
+    return counted
+
+
 async def _read_body(receive: Any, limit: int, timeout: float) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
-        try:
-            with anyio.fail_after(timeout):
-                message = await receive()
-        except TimeoutError:
-            raise _refusal(408, "body_timeout", f"the request body did not arrive within {timeout:g} s") from None
-        if message["type"] == "http.disconnect":
-            raise _refusal(400, "body_incomplete", "the client went away before sending the whole body")
+        message = await _next_part(receive, timeout)
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
