@@ -106,8 +106,10 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = DEFAULT_POOL_SIZE,
                  pool_timeout: float = DEFAULT_POOL_TIMEOUT, timezone: str | None = None,
-                 extensions: Any = None) -> None:
+                 extensions: Any = None, usage_flush_seconds: float = 0.0) -> None:
         self.url = url
+        # > 0: API row query counts are written in batches (opendata.stats.batch).
+        self.usage_flush_seconds = usage_flush_seconds
         # The application's plugin registry (opendata.extensions), carried by every session.
         self.extensions = extensions
         # The deployment's time zone travels with every session (opendata.localtime.zone_of).
@@ -130,6 +132,10 @@ class Database:
             self._engine = make_engine(self.url, echo=self._echo, **self._pool)
             if self.timezone:
                 ENGINE_TIMEZONES[self._engine] = self.timezone
+            if self.usage_flush_seconds > 0:
+                from opendata.stats.batch import batch_usage  # stats imports db's models
+
+                batch_usage(self._engine, self.usage_flush_seconds)
         return self._engine
 
     @property
@@ -192,6 +198,9 @@ class Database:
 
     def dispose(self) -> None:
         if self._engine is not None:
+            from opendata.stats.batch import close_usage
+
+            close_usage(self._engine)  # the counts not yet written, before the pool goes
             self._engine.dispose()
             self._engine = None
             self._sessions = None

@@ -77,7 +77,8 @@ class OpenDataPlugin(InitPluginProtocol):
         self.database = Database(self.settings.resolved_database_url, echo=False,
                                  pool_size=self.settings.db_pool_size,
                                  pool_timeout=self.settings.db_pool_timeout_seconds,
-                                 timezone=self.settings.timezone, extensions=self.extensions)
+                                 timezone=self.settings.timezone, extensions=self.extensions,
+                                 usage_flush_seconds=self.settings.usage_flush_seconds)
         # The audit key, checkpoint key and KEK of this deployment (files read on first use).
         # With them, the crypto suites: the selected one signs, hashes and wraps; all verify.
         crypto = suites_for(self.settings, self.extensions.crypto_suites)  # UnknownSuite: one line

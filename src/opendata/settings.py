@@ -59,6 +59,14 @@ def _parse_timezone(text: str) -> str:
     return check_timezone(text)
 
 
+def _parse_flush_seconds(text: str) -> float:
+    """Seconds from 0 (write each count at once) to 3600; not NaN or infinite."""
+    value = float(text)
+    if not 0 <= value <= 3600:  # False for NaN too
+        raise ValueError(f"{text!r} is not a number of seconds from 0 to 3600")
+    return value
+
+
 def _parse_names(text: str) -> tuple[str, ...]:
     """Comma-separated names (plugins): blanks dropped."""
     return tuple(part.strip() for part in text.split(",") if part.strip())
@@ -125,6 +133,9 @@ class Settings:
     # cannot get one within db_pool_timeout_seconds is answered 503 with Retry-After.
     db_pool_size: int = 20
     db_pool_timeout_seconds: float = 5.0
+    # API row query counts are written in batches at most this long after they are taken
+    # (and before a report, and at shutdown); 0 writes each at once (opendata.stats.batch).
+    usage_flush_seconds: float = 1.0
     # The plugin sizes the event loop's default executor and anyio's thread limiter (both
     # process-wide) to db_pool_size // 2 at start-up. A host application that runs other
     # work in those threads sets this False and sizes them itself (docs/embedding.md).
@@ -233,11 +244,13 @@ class Settings:
         "serve_graceful_shutdown_seconds": float,
         "db_pool_size": int,
         "db_pool_timeout_seconds": float,
+        "usage_flush_seconds": _parse_flush_seconds,
         "manage_handler_threads": _parse_bool,
         "plugins": _parse_names,
     }
 
     def __post_init__(self) -> None:
+        _parse_flush_seconds(str(self.usage_flush_seconds))  # a keyword value is checked too
         if isinstance(self.plugins, str):
             object.__setattr__(self, "plugins", _parse_names(self.plugins))
         elif not isinstance(self.plugins, tuple):

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from opendata.catalogue.models import Dataset
+from opendata.stats.batch import flush_usage
 from opendata.stats.models import UsageCounter
 
 OPEN_LEVEL_ORDER = ("unconditional", "conditional", "closed")
@@ -23,6 +24,7 @@ class Headline:
 
 
 def _use_totals(session: Session, dataset_id: str | None = None) -> dict[str, int]:
+    flush_usage(session.get_bind())  # API row queries this process has not written yet
     statement = select(UsageCounter.metric, func.sum(UsageCounter.count)).group_by(UsageCounter.metric)
     if dataset_id is not None:
         statement = statement.where(UsageCounter.dataset_id == dataset_id)

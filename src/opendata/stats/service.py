@@ -2,55 +2,41 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from opendata.catalogue.models import Dataset, Publisher
 from opendata import localtime
+from opendata.stats import batch
 from opendata.stats.models import UsageCounter
 
 METRICS = ("view", "download", "rows_query")
-SQLITE_RETRIES = 8
 
 
 def count_use(engine: Engine, dataset_id: str, metric: str, fmt: str = "") -> None:
-    """Add one to today's counter, in a short transaction of its own, after the request's
-    work has committed: counting never holds up (or rolls back with) the request counted.
+    """Add one to today's counter after the request's work has committed: counting never
+    holds up (or rolls back with) the request counted.
+
+    API row queries are counted in memory and written in batches when the engine batches
+    them (opendata.stats.batch: within ``usage_flush_seconds``, before a report, at
+    shutdown); views and downloads, and every count of an engine that does not batch, are
+    written at once in a short transaction of their own (stats.batch.write_counts).
 
     Never inside a request's session: on SQLite a transaction that has read cannot upgrade
     to a write once another writer has committed (SQLITE_BUSY_SNAPSHOT, "database is
     locked" at once, no busy wait), which under concurrent requests was a 500; and a count
-    in the request's transaction held the write lock for the rest of the request. A fresh
-    transaction whose first statement is the write waits for the lock instead; the rare
-    stale-snapshot failure left is retried.
+    in the request's transaction held the write lock for the rest of the request.
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}")
     today = localtime.local_day(localtime.zone_of_engine(engine))  # a day where the portal runs
-    values = {"dataset_id": dataset_id, "day": today, "metric": metric, "format": fmt, "count": 1}
-    dialect = engine.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(UsageCounter).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["dataset_id", "day", "metric", "format"],
-        set_={"count": UsageCounter.count + 1},
-    )
-    for attempt in range(SQLITE_RETRIES):
-        try:
-            with engine.begin() as connection:
-                connection.execute(stmt)
-            return
-        except OperationalError as error:
-            if dialect != "sqlite" or "locked" not in str(error) or attempt == SQLITE_RETRIES - 1:
-                raise
-            time.sleep(0.005 * (attempt + 1))
+    key = (dataset_id, today, metric, fmt)
+    if not batch.add(engine, key):
+        batch.write_counts(engine, {key: 1})
 
 
 @dataclass
@@ -101,6 +87,7 @@ class StatsReport:
 
 
 def usage_report(session: Session, since: date | None = None, until: date | None = None) -> StatsReport:
+    batch.flush_usage(session.get_bind())  # this process's counts not yet written
     where = []
     if since:
         where.append(UsageCounter.day >= since)
