@@ -100,3 +100,31 @@ def test_bad_options_fail_at_call_time():
         export_csv(COLUMNS, [], header="labels")
     with pytest.raises(TypeError):
         export_csv(COLUMNS, [], sheet_title="x")
+
+
+class _Text(str):
+    """A str subclass (as markup libraries return): never trusted as plain text."""
+
+
+EDGE_VALUES = [
+    None, "", "plain", "中文，带逗号", "=1+1", "+86", "-5", "@sum", "\tx", "\rx", "'quoted", _Text("=cmd"), _Text("ok"),
+    0, 1, -1, 10**30, True, False, 0.1, -0.0, 1e-7, 1e300, float("inf"), float("nan"),
+    Decimal("1E+3"), Decimal("-0.10"), Decimal("12345678901234567890.123456789"),
+    date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), datetime(2024, 1, 2, 3, 4, 5, 6), b"bytes", [1, 2],
+]
+
+
+@pytest.mark.parametrize("column_type", ["string", "integer", "decimal", "number", "boolean", "date", "datetime"])
+def test_each_cell_is_written_as_its_types_formatter_writes_it(column_type):
+    """The exporter formats a whole row with one generated function; every value of every
+    type, matching or not, must come out as the per-type formatter (the rule) writes it."""
+    from opendata.formats.csv_export import _FORMATTERS
+
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\r\n")
+    writer.writerow(["a", "b"])
+    for value in EDGE_VALUES:
+        writer.writerow([_FORMATTERS[column_type](value), _FORMATTERS["string"]("next")])
+    columns = [Column("a", "甲", None, column_type), Column("b", "乙", None, "string")]
+    written = b"".join(export_csv(columns, [(value, "next") for value in EDGE_VALUES]))
+    assert written.decode("utf-8") == expected.getvalue()

@@ -364,6 +364,17 @@ def _sqlite_converters(fields: list[Field]) -> list[tuple[int, Callable[[Any], A
     return [(i, by_type[f.type]) for i, f in enumerate(fields) if f.type in by_type]
 
 
+def _row_converter(fields: list[Field]) -> Callable[[Sequence[Any]], tuple[Any, ...]] | None:
+    """One generated function converting a whole SQLite row (``_sqlite_converters`` applied
+    in place), None when no column needs converting. One call per row instead of a list
+    copy and a loop step per converted cell; the source holds column positions only."""
+    converters = dict(_sqlite_converters(fields))
+    if not converters:
+        return None
+    cells = ", ".join(f"convert[{i}](r[{i}])" if i in converters else f"r[{i}]" for i in range(len(fields)))
+    return eval(f"lambda r: ({cells},)", {"convert": converters})  # noqa: S307 - the source is ours alone
+
+
 def _compiled_for_driver(connection: Connection, stmt: Select) -> tuple[str, Any]:
     """SQL text and driver-ready parameters, with SQLAlchemy's own bind processing."""
     dialect = connection.dialect
@@ -390,23 +401,19 @@ def fetch_rows_fast(
     dbapi_connection = connection.connection.dbapi_connection
     if connection.dialect.name == "postgresql":
         cursor = dbapi_connection.cursor(name=f"download_{id(stmt):x}")  # type: ignore[union-attr]
-        converters: list[tuple[int, Callable[[Any], Any]]] = []
+        convert = None
     else:
         cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
-        converters = _sqlite_converters(fields)
+        convert = _row_converter(fields)
     try:
         cursor.execute(sql, params)
         while True:
             rows = cursor.fetchmany(batch)
             if not rows:
                 return
-            if not converters:
+            if convert is None:
                 yield from rows
-                continue
-            for row in rows:
-                values = list(row)
-                for index, convert in converters:
-                    values[index] = convert(values[index])
-                yield values
+            else:
+                yield from map(convert, rows)
     finally:
         cursor.close()
