@@ -240,6 +240,79 @@ def test_a_publisher_uploads_an_xls_file(portal: tuple[TestClient, str], tmp_pat
     assert rows == [{"stop_id": "X1", "name": "新站", "district": "海珠区", "lines": 3}]
 
 
+def _damaged_workbooks(count: int) -> Iterator[bytes]:
+    """A valid .xls cut short or with bytes overwritten, the same ones on every run."""
+    import random
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("s")
+    for r in range(200):
+        for c in range(5):
+            sheet.write(r, c, f"v{r}-{c}" if c else r)
+    out = io.BytesIO()
+    book.save(out)
+    whole = out.getvalue()
+    rng = random.Random(1)
+    for n in range(count):
+        damaged = bytearray(whole)
+        if n % 3 == 0:
+            damaged = damaged[:rng.randrange(len(damaged))]
+        else:
+            for _ in range(rng.randrange(1, 20)):
+                damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        yield bytes(damaged)
+
+
+def test_a_damaged_xls_is_a_format_error_never_a_crash(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    from opendata.formats import FormatError
+    from opendata.formats.limits import ReadLimits
+    from opendata_formats.xls import XlsTable
+
+    outcomes: dict[str, int] = {}
+    for n, data in enumerate(_damaged_workbooks(300)):
+        path = tmp_path / f"{n}.xls"
+        path.write_bytes(data)
+        try:
+            for _ in XlsTable(path, None, ReadLimits()):
+                pass
+            outcome = "read"
+        except FormatError as error:
+            outcome = "damaged" if "damaged:" in error.message else error.code
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    assert set(outcomes) <= {"read", "damaged", "invalid_xls", "too_many_rows", "too_many_columns", "ragged_row",
+                             "invalid_value", "empty_file", "cell_too_long", "too_many_sheets"}, outcomes
+    assert outcomes.get("damaged", 0) >= 10, outcomes  # xlrd's own exceptions, which were 500s
+    assert "OLE2" not in capfd.readouterr().out  # xlrd's warnings are not printed to stdout
+
+
+def test_a_publisher_uploading_a_damaged_xls_gets_a_400(portal: tuple[TestClient, str], tmp_path: Path) -> None:
+    from opendata.formats import FormatError
+    from opendata.formats.limits import ReadLimits
+    from opendata_formats.xls import XlsTable
+
+    client, url = portal
+    chosen = []
+    for n, data in enumerate(_damaged_workbooks(300)):
+        path = tmp_path / f"{n}.xls"
+        path.write_bytes(data)
+        try:
+            list(XlsTable(path, None, ReadLimits()))
+        except FormatError as error:
+            if "damaged:" in error.message:
+                chosen.append(data)
+        if len(chosen) == 3:
+            break
+    make_staff(url, "clerk-damaged", "publisher", "gz-transport")
+    sign_in(client, "clerk-damaged")
+    try:
+        for data in chosen:
+            answer = post_form(client, "/publisher/datasets/bus-stops/resources/stops/upload",
+                               files={"file": ("stops.xls", data, "application/vnd.ms-excel")})
+            assert answer.status_code == 400 and "Excel 97-2003" in answer.text, answer.status_code
+    finally:
+        sign_out(client)
+
+
 def test_the_formats_are_listed_everywhere(portal: tuple[TestClient, str]) -> None:
     client, _ = portal
     page = client.get("/datasets/places").text

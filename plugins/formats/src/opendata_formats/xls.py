@@ -7,7 +7,11 @@ deployment's ReadLimits hold: sheets, rows, columns and characters per cell. Dat
 as datetime (from the workbook's date system), booleans as bool, numbers as float (the
 core's converter takes 12.0 for an integer), error cells as a FormatError naming the cell.
 xlrd reads the whole workbook into memory; an .xls file holds at most 65,536 rows and
-is bounded by the upload size limit.
+is bounded by the upload size limit. A damaged workbook makes xlrd raise whatever its
+parser meets (AssertionError, IndexError, KeyError, struct.error...) when a sheet or cell is
+read, not only when the file is opened: each is the file's FormatError ``invalid_xls``
+(an upload's 400, a catalogue problem), never a 500. xlrd's warnings go nowhere (it prints
+them to stdout by default, into the portal's log stream).
 """
 
 from __future__ import annotations
@@ -24,6 +28,22 @@ from opendata.formats.headers import RowRecord, match_header
 from opendata.formats.limits import ReadLimits, shortened
 
 
+class _Discard:
+    """xlrd's log file."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _damaged(error: BaseException, file: str) -> FormatError:
+    detail = " ".join(str(error).split())[:200]
+    return FormatError("invalid_xls", f"the file is not a readable Excel 97-2003 workbook (damaged: "
+                                      f"{type(error).__name__}{': ' + detail if detail else ''})", file=file)
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -35,7 +55,7 @@ class XlsTable:
         self.file = os.fspath(path)
         self.limits = limits
         try:
-            self._book = xlrd.open_workbook(self.file, on_demand=True)
+            self._book = xlrd.open_workbook(self.file, on_demand=True, logfile=_Discard())
         except Exception as error:  # noqa: BLE001 - whatever breaks, the file is bad
             raise FormatError("invalid_xls", f"the file is not a readable Excel 97-2003 workbook ({error})",
                               file=self.file) from None
@@ -60,6 +80,12 @@ class XlsTable:
             self.header = ["" if c is None else str(c).strip() for c in cells]
             self._positions = (match_header(self.header, columns, file=self.file, line=self.header_line)
                                if columns is not None else None)
+        except FormatError:
+            self.close()
+            raise
+        except Exception as error:  # xlrd's parser on a damaged sheet
+            self.close()
+            raise _damaged(error, self.file) from None
         except BaseException:
             self.close()
             raise
@@ -92,10 +118,18 @@ class XlsTable:
                 return row + 1, cells
         return None
 
+    def _read_row(self) -> tuple[int, list[Any]] | None:
+        try:
+            return self._next_row()
+        except FormatError:
+            raise
+        except Exception as error:  # xlrd's parser on a damaged cell
+            raise _damaged(error, self.file) from None
+
     def __iter__(self) -> Iterator[RowRecord]:
         try:
             width = len(self.header)
-            while (record := self._next_row()) is not None:
+            while (record := self._read_row()) is not None:
                 line, cells = record
                 if any(not _blank(c) for c in cells[width:]):
                     raise FormatError("ragged_row", f"the row has values beyond the header's {width} columns",
