@@ -67,4 +67,4 @@ def live_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePortal
                         load_catalogues_on_startup=True, secure_cookies=False)
     with running_server(create_app(settings)) as url, httpx.Client(base_url=url) as http:
         licensed = licensed_enterprise(http, database_url, approval={"quotas": {"rows_per_day": 3}})  # type: ignore[arg-type]
-        yield LivePortal(url, licensed.client_id, licensed.client_secret, licensed.licence_id)
+        yield LivePortal(url, licensed.client_id, licensed.client_secret, licensed.licence_id, database_url)

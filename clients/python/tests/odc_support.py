@@ -77,6 +77,33 @@ class LivePortal:
     client_id: str
     client_secret: str
     licence_id: int
+    database_url: str = ""
+
+
+def feedback_on(portal: LivePortal, dataset_id: str, publisher_id: str) -> int:
+    """Two ratings (4 and 2 stars) and a problem report answered by the dataset's
+    department, made through the portal's API as people would; the comment's id."""
+    import httpx
+
+    from tests.access.helpers import PASSWORD, make_staff, sign_in
+
+    with httpx.Client(base_url=portal.url) as http:
+        for name, stars in (("reader-a", 4), ("reader-b", 2)):
+            registered = http.post("/api/v1/auth/register", json={
+                "role": "developer", "username": name, "email": f"{name}@example.com", "password": PASSWORD})
+            assert registered.status_code == 202, registered.text
+            person = sign_in(http, name)  # type: ignore[arg-type]
+            rated = http.put(f"/api/v1/datasets/{dataset_id}/rating", json={"stars": stars}, headers=person)
+            assert rated.status_code == 200, rated.text
+        comment = http.post(f"/api/v1/datasets/{dataset_id}/comments", headers=person, json={
+            "kind": "problem", "category": "outdated", "body": "年龄一列似乎没有更新。"})
+        assert comment.status_code == 201, comment.text
+        make_staff(portal.database_url, "hr-clerk", "publisher", publisher_id)
+        clerk = sign_in(http, "hr-clerk")  # type: ignore[arg-type]
+        replied = http.post(f"/api/v1/comments/{comment.json()['id']}/replies", headers=clerk,
+                            json={"body": "已核实，下月更新。"})
+        assert replied.status_code == 201, replied.text
+        return int(comment.json()["id"])
 
 
 HEADCOUNT_CSV = "credit_code,month,headcount\n" + "".join(

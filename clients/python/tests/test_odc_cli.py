@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from odc_support import LivePortal
+from odc_support import LivePortal, feedback_on
 from opendata_client.cli import main
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -82,6 +83,29 @@ def test_an_unreachable_portal_is_one_line_and_exit_3(tmp_path: Path) -> None:
             assert json.loads(done.stdout)["error"]["code"] == "unreachable"
         else:
             assert done.stdout == ""
+
+
+def test_versions_and_feedback_in_text_and_json(live_portal: LivePortal, capsys: pytest.CaptureFixture[str]) -> None:
+    portal = ["--portal", live_portal.url]
+    code, out, _ = run(capsys, *portal, "versions", "people")
+    [line] = out.splitlines()
+    assert code == 0 and re.fullmatch(r"1\t\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\S*\tlist\t\w+\t4 rows\t\+4 -0( ~0)?", line), line
+    code, out, _ = run(capsys, *portal, "versions", "people", "1", "--json")
+    assert code == 0 and json.loads(out)["number"] == 1 and "samples" in json.loads(out)
+    code, out, err = run(capsys, *portal, "versions", "people", "7")
+    assert code == 1 and "not_found" in err
+    code, out, _ = run(capsys, *portal, "feedback", "people")
+    assert code == 0 and out.splitlines() == ["not rated (0 ratings); 0 comments, page 1"]
+    comment_id = feedback_on(live_portal, "people", "gz-hrss")
+    code, out, _ = run(capsys, *portal, "feedback", "people")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "3.0 stars (2 ratings); 1 comments, page 1"
+    assert lines[1].startswith(f"#{comment_id}\t") and lines[1].endswith("\treader-b\t[problem outdated open] 年龄一列似乎没有更新。")
+    assert lines[2] == "\t↳ hr-clerk (publisher): 已核实，下月更新。"
+    code, out, _ = run(capsys, *portal, "--json", "feedback", "people")
+    body = json.loads(out)
+    assert code == 0 and body["rating"]["average"] == 3.0 and body["rating"]["distribution"]["4"] == 1
+    assert body["comments"]["items"][0]["replies"][0]["body"] == "已核实，下月更新。"
 
 
 def test_bad_usage_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -84,6 +84,16 @@ def test_the_python_example_runs_as_copied(path: Path, demo_portal: str, tmp_pat
 
 
 @pytest.mark.parametrize("path", [SDK_DOC, CLIENT_README], ids=["docs/sdk.md", "README.md"])
+def test_the_versions_and_feedback_example_runs_as_copied(path: Path, demo_portal: str,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    (example,) = blocks(path, "python", "### Versions, ratings and comments")
+    exec(compile(example.replace(EXAMPLE_PORTAL, demo_portal), str(path), "exec"), {"__name__": "example"})
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in printed[:3]] == ["3", "2", "1"]  # public-parking's three versions
+    assert printed[4].split()[:2] == ["None", "0"]  # the demo's bus stops are not rated yet
+
+
+@pytest.mark.parametrize("path", [SDK_DOC, CLIENT_README], ids=["docs/sdk.md", "README.md"])
 def test_the_command_line_examples_run_as_copied(path: Path, demo_portal: str, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:

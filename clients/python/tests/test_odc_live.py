@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from odc_support import LivePortal
-from opendata_client import AsyncClient, Client, Dataset, OpenDataError, QuotaExceeded, SearchResult
+from odc_support import LivePortal, feedback_on
+from opendata_client import (AsyncClient, Client, Comment, Dataset, OpenDataError, QuotaExceeded, Rating,
+                             SearchResult, Version)
 
 
 def test_search_and_metadata_are_typed(live_portal: LivePortal) -> None:
@@ -80,3 +81,35 @@ def test_async_client_against_the_portal(live_portal: LivePortal, tmp_path: Path
 
     found, ages, lines = asyncio.run(journey())
     assert found == ["bus-stops"] and ages == [24, 34, 39, 47] and lines == 4
+
+
+def test_versions_rating_and_comments_are_typed(live_portal: LivePortal) -> None:
+    with Client(live_portal.url) as od:
+        [first] = od.versions("people")
+        assert isinstance(first, Version) and first.number == 1 and first.resource == "list"
+        assert first.row_count == 4 and first.added == 4 and first.removed == 0
+        assert first.created_at is not None and first.created_at.tzinfo is not None
+        detail = od.version("people", 1)
+        assert detail.number == 1 and isinstance(detail.samples, dict) and detail.raw["number"] == 1
+        with pytest.raises(OpenDataError) as caught:
+            od.version("people", 99)
+        assert caught.value.status == 404
+        assert od.rating("people") == Rating(None, 0, {1: 0, 2: 0, 3: 0, 4: 0, 5: 0}, None)
+
+        comment_id = feedback_on(live_portal, "people", od.dataset("people").publisher.id)
+        rating = od.rating("people")
+        assert (rating.average, rating.count, rating.distribution[4], rating.distribution[2]) == (3.0, 2, 1, 1)
+        page = od.comments("people")
+        [problem] = page.items
+        assert isinstance(problem, Comment) and page.total == 1 and problem.id == comment_id
+        assert (problem.kind, problem.category, problem.body) == ("problem", "outdated", "年龄一列似乎没有更新。")
+        [reply] = problem.replies
+        assert (reply.body, reply.author_role) == ("已核实，下月更新。", "publisher")
+        assert od.comments("people", page=2).items == []
+
+    async def read() -> tuple[list[int], float | None, int]:
+        async with AsyncClient(live_portal.url) as aod:
+            numbers = [v.number for v in await aod.versions("people")]
+            return numbers, (await aod.rating("people")).average, (await aod.comments("people")).total
+
+    assert asyncio.run(read()) == ([1], 3.0, 1)

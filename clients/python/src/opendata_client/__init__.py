@@ -15,13 +15,13 @@ See README.md (and docs/sdk.md of the portal) for licensed data and the command 
 from opendata_client.aio import AsyncClient
 from opendata_client.client import Client
 from opendata_client.errors import MissingDependency, OpenDataError, PortalUnreachable, QuotaExceeded
-from opendata_client.models import (Dataset, DatasetSummary, Facet, Field, Label, Publisher, Resource, Rows,
-                                    RowsPage, SearchResult)
+from opendata_client.models import (Comment, CommentPage, Dataset, DatasetSummary, Facet, Field, Label, Publisher,
+                                    Rating, Reply, Resource, Rows, RowsPage, SearchResult, Version)
 from opendata_client.retry import NO_RETRY, RetryPolicy
 from opendata_client.version import __version__
 
 __all__ = [
-    "AsyncClient", "Client", "Dataset", "DatasetSummary", "Facet", "Field", "Label", "MissingDependency",
-    "NO_RETRY", "OpenDataError", "PortalUnreachable", "Publisher", "QuotaExceeded", "Resource", "RetryPolicy",
-    "Rows", "RowsPage", "SearchResult", "__version__",
+    "AsyncClient", "Client", "Comment", "CommentPage", "Dataset", "DatasetSummary", "Facet", "Field", "Label", "MissingDependency",
+    "NO_RETRY", "OpenDataError", "PortalUnreachable", "Publisher", "QuotaExceeded", "Rating", "Reply", "Resource",
+    "RetryPolicy", "Rows", "RowsPage", "SearchResult", "Version", "__version__",
 ]

@@ -20,7 +20,7 @@ from opendata_client import _core
 from opendata_client._core import RowWalk, TokenState, resource_path
 from opendata_client.client import CHUNK, DEFAULT_TIMEOUT
 from opendata_client.errors import QuotaExceeded
-from opendata_client.models import Dataset, Publisher, Rows, RowsPage, SearchResult
+from opendata_client.models import CommentPage, Dataset, Publisher, Rating, Rows, RowsPage, SearchResult, Version
 from opendata_client.progress import Progress, reporter
 from opendata_client.retry import Attempts, RetryPolicy, portal_error
 from opendata_client.version import USER_AGENT
@@ -107,6 +107,19 @@ class AsyncClient:
 
     async def publishers(self) -> list[Publisher]:
         return [Publisher.of(p) for p in await self._get("/api/v1/publishers")]
+
+    async def versions(self, dataset_id: str) -> list[Version]:
+        return [Version.of(v) for v in await self._get(f"/api/v1/datasets/{dataset_id}/versions")]
+
+    async def version(self, dataset_id: str, number: int) -> Version:
+        return Version.of(await self._get(f"/api/v1/datasets/{dataset_id}/versions/{int(number)}"))
+
+    async def rating(self, dataset_id: str) -> Rating:
+        return Rating.of(await self._get(f"/api/v1/datasets/{dataset_id}/rating"))
+
+    async def comments(self, dataset_id: str, *, page: int = 1, page_size: int = 20) -> CommentPage:
+        return CommentPage.of(await self._get(f"/api/v1/datasets/{dataset_id}/comments",
+                                              {"page": page, "page_size": page_size}))
 
     async def rows_page(self, dataset_id: str, resource_id: str, **params: Any) -> RowsPage:
         path = resource_path(dataset_id, resource_id, "rows")

@@ -1,7 +1,9 @@
-"""The ``opendata-client`` command: search, show, rows, download.
+"""The ``opendata-client`` command: search, show, versions, feedback, rows, download.
 
     opendata-client --portal http://127.0.0.1:8000 search 公交
     opendata-client show bus-stops --json
+    opendata-client versions public-parking
+    opendata-client feedback bus-stops --page 2
     opendata-client rows bus-stops stops --where district=天河区 --max-rows 100
     opendata-client download bus-stops stops --format csv --bom -o stops.csv
 
@@ -54,6 +56,15 @@ def _parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser("show", parents=[common], help="a dataset's metadata and fields")
     show.add_argument("dataset")
+    versions = commands.add_parser("versions", parents=[common],
+                                   help="a dataset's versions (newest first), or one with its diff")
+    versions.add_argument("dataset")
+    versions.add_argument("number", nargs="?", type=int, help="one version: its changes against the one before")
+    feedback = commands.add_parser("feedback", parents=[common],
+                                   help="a dataset's rating and comments with the publisher's replies")
+    feedback.add_argument("dataset")
+    feedback.add_argument("--page", type=int, default=1)
+    feedback.add_argument("--page-size", type=int, default=20)
 
     for name, text in (("rows", "read rows (CSV on stdout)"), ("download", "download a file")):
         sub = commands.add_parser(name, parents=[common], help=text)
@@ -112,6 +123,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, od: Client) 
             for f in resource.fields:
                 print(f"    {f.name}\t{f.type}\t{f.title_zh}")
         return 0
+    if args.command in ("versions", "feedback"):
+        return _versions(od, args, as_json) if args.command == "versions" else _feedback(od, args, as_json)
     filters = _filters(parser, args.where)
     if args.fields:
         filters["fields"] = args.fields
@@ -136,6 +149,45 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, od: Client) 
         print(f"opendata-client: stopped at the licence's daily quota after {len(rows)} rows; "
               f"resume tomorrow with --cursor {rows.next_cursor}", file=sys.stderr)
         return EXIT_QUOTA
+    return 0
+
+
+def _versions(od: Client, args: argparse.Namespace, as_json: bool) -> int:
+    if args.number is not None:
+        version = od.version(args.dataset, args.number)
+        if as_json:
+            _print_json(version.raw)
+            return 0
+        print(f"version {version.number} of {args.dataset}/{version.resource}: {version.created_at} "
+              f"({version.origin}), {version.row_count} rows")
+        for kind in ("added", "removed", "changed"):
+            keys = version.samples.get(kind) or []
+            print(f"  {kind} {getattr(version, kind)}" + (f": {', '.join(map(str, keys))}" if keys else ""))
+        return 0
+    listed = od.versions(args.dataset)
+    if as_json:
+        _print_json([v.raw for v in listed])
+        return 0
+    for v in listed:
+        changed = "" if v.changed is None else f" ~{v.changed}"
+        print(f"{v.number}\t{v.created_at}\t{v.resource}\t{v.origin}\t{v.row_count} rows\t+{v.added} -{v.removed}{changed}")
+    return 0
+
+
+def _feedback(od: Client, args: argparse.Namespace, as_json: bool) -> int:
+    rating = od.rating(args.dataset)
+    page = od.comments(args.dataset, page=args.page, page_size=args.page_size)
+    if as_json:
+        _print_json({"rating": asdict(rating), "comments": {"total": page.total, "page": page.page,
+                                                            "items": [c.raw for c in page.items]}})
+        return 0
+    average = "not rated" if rating.average is None else f"{rating.average} stars"
+    print(f"{average} ({rating.count} ratings); {page.total} comments, page {page.page}")
+    for c in page.items:
+        label = c.kind if c.kind == "comment" else f"{c.kind} {c.category or ''} {c.status or ''}".rstrip()
+        print(f"#{c.id}\t{c.created_at}\t{c.author}\t[{label}] {c.body}")
+        for r in c.replies:
+            print(f"\t↳ {r.author} ({r.author_role}): {r.body}")
     return 0
 
 

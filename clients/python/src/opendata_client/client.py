@@ -12,7 +12,7 @@ import httpx
 from opendata_client import _core
 from opendata_client._core import RowWalk, TokenState, resource_path
 from opendata_client.errors import OpenDataError, QuotaExceeded
-from opendata_client.models import Dataset, Publisher, Rows, RowsPage, SearchResult
+from opendata_client.models import CommentPage, Dataset, Publisher, Rating, Rows, RowsPage, SearchResult, Version
 from opendata_client.progress import Progress, reporter
 from opendata_client.retry import Attempts, RetryPolicy, portal_error
 from opendata_client.version import USER_AGENT
@@ -113,6 +113,22 @@ class Client:
 
     def publishers(self) -> list[Publisher]:
         return [Publisher.of(p) for p in self._get("/api/v1/publishers")]
+
+    def versions(self, dataset_id: str) -> list[Version]:
+        """The dataset's versions, newest first: when, how, rows added, removed, changed."""
+        return [Version.of(v) for v in self._get(f"/api/v1/datasets/{dataset_id}/versions")]
+
+    def version(self, dataset_id: str, number: int) -> Version:
+        """One version with its diff against the one before (sample keys, column changes)."""
+        return Version.of(self._get(f"/api/v1/datasets/{dataset_id}/versions/{int(number)}"))
+
+    def rating(self, dataset_id: str) -> Rating:
+        return Rating.of(self._get(f"/api/v1/datasets/{dataset_id}/rating"))
+
+    def comments(self, dataset_id: str, *, page: int = 1, page_size: int = 20) -> CommentPage:
+        """One page of the dataset's comments and problem reports with the publishers' replies."""
+        return CommentPage.of(self._get(f"/api/v1/datasets/{dataset_id}/comments",
+                                        {"page": page, "page_size": page_size}))
 
     # -- rows ------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ portal adds later is readable before this SDK names it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Iterator
 
 from opendata_client.frames import rows_to_arrow, rows_to_pandas
@@ -199,3 +200,109 @@ class Rows:
     def to_arrow(self) -> Any:
         """A pyarrow Table, columns typed from the data dictionary (needs pyarrow)."""
         return rows_to_arrow(self.fields, self.rows)
+
+
+def _time(value: Any) -> datetime | None:
+    """An ISO 8601 time of the API (UTC, "Z" or an offset) as an aware datetime."""
+    if not isinstance(value, str) or not value:
+        return None
+    return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+
+
+@dataclass(frozen=True)
+class Version:
+    """One release of a dataset's table and what changed against the one before.
+    ``samples`` (up to 10 keys added / removed / changed) and ``columns`` only come with
+    Client.version(); ``downloadable`` tells whether its rows are still kept."""
+
+    number: int
+    resource: str
+    created_at: datetime | None
+    origin: str
+    row_count: int
+    added: int
+    removed: int
+    changed: int | None
+    downloadable: bool
+    file_name: str | None = None
+    restored_from: int | None = None
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    samples: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> "Version":
+        return cls(int(data["number"]), data.get("resource", ""), _time(data.get("created_at")),
+                   data.get("origin", ""), int(data.get("row_count") or 0), int(data.get("added") or 0),
+                   int(data.get("removed") or 0), data.get("changed"), bool(data.get("downloadable")),
+                   data.get("file_name"), data.get("restored_from"), list(data.get("columns") or []),
+                   dict(data.get("samples") or {}), data)
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A dataset's stars: ``average`` to one decimal (None while nobody rated), how many
+    people gave each number of stars, and ``mine`` when the client is a signed-in person."""
+
+    average: float | None
+    count: int
+    distribution: dict[int, int]
+    mine: int | None = None
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> "Rating":
+        return cls(data.get("average"), int(data.get("count") or 0),
+                   {int(stars): int(n) for stars, n in (data.get("distribution") or {}).items()}, data.get("mine"))
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer under a comment; ``author_role`` "publisher" is the dataset's department."""
+
+    id: int
+    body: str
+    author: str
+    author_role: str
+    created_at: datetime | None
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> "Reply":
+        return cls(int(data["id"]), data.get("body", ""), data.get("author", ""), data.get("author_role", ""),
+                   _time(data.get("created_at")))
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment or a problem report (``kind``; a problem has a category and a status)."""
+
+    id: int
+    dataset_id: str
+    kind: str
+    body: str
+    author: str
+    created_at: datetime | None
+    category: str | None = None
+    status: str | None = None
+    replies: list[Reply] = field(default_factory=list)
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> "Comment":
+        return cls(int(data["id"]), data.get("dataset_id", ""), data.get("kind", "comment"), data.get("body", ""),
+                   data.get("author", ""), _time(data.get("created_at")), data.get("category"), data.get("status"),
+                   [Reply.of(r) for r in data.get("replies") or []], data)
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    """One page of a dataset's comments, newest first."""
+
+    items: list[Comment]
+    total: int
+    page: int
+    page_size: int
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> "CommentPage":
+        return cls([Comment.of(c) for c in data.get("items") or []], int(data.get("total") or 0),
+                   int(data.get("page") or 1), int(data.get("page_size") or 0))
