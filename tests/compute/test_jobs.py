@@ -281,7 +281,7 @@ def test_a_job_whose_process_died_is_failed_at_the_next_start(world: World, fini
         base = session.get(ComputeJob, finished["id"])
         ghost = ComputeJob(id="job_ghost" + finished["id"][-8:], kind="score", licence_id=base.licence_id,
                            organisation_id=base.organisation_id, created_by=base.created_by, state="running",
-                           summary={}, total_chunks=1, done_chunks=0, units=3, refunded=0,
+                           summary=base.summary, total_chunks=1, done_chunks=0, units=3, refunded=0,
                            charged_on=base.charged_on, engine="local", runner=f"{runner_host()}:999999999")
         session.add(ghost)
         session.flush()

@@ -43,6 +43,10 @@ def _jobs_page(page: PortalPage, template: str, who: service.Viewer, nav: str, *
     for job in jobs:  # the API's ISO times, as the pages' time filter takes them
         for name in ("created_at", "expires_at"):
             job[name] = datetime.fromisoformat(job[name]) if job[name] else None
+    served = {licence_id for licence_id in {job["licence_id"] for job in jobs}
+              if service.licence_serves_results(page.session, licence_id)}
+    for job in jobs:
+        job["result_served"] = job["licence_id"] in served
     running = any(job["state"] in ACTIVE_STATES for job in jobs)
     return page.render(template, nav=nav, jobs=jobs, running=running, states=JOB_STATES,
                        wanted=wanted if wanted in JOB_STATES else None, **extra)

@@ -92,6 +92,7 @@ COMPUTE_MESSAGES: dict[str, tuple[str, str]] = {
     "jobs.chunks": ("{done}/{total} 块", "{done}/{total} chunks"),
     "jobs.refunded": ("已退还 {n} 个计算额度", "{n} compute unit(s) refunded"),
     "jobs.download": ("下载密文结果", "Download the encrypted result"),
+    "jobs.licence_ended": ("许可已结束，结果不再提供", "The licence has ended: the result is no longer served"),
     "jobs.cancel": ("取消作业", "Cancel the job"),
     "jobs.none": ("还没有计算作业。", "No compute jobs yet."),
     "jobs.state.queued": ("排队中", "queued"),

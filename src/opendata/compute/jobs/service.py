@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from opendata import localtime
 from opendata.access import quotas
+from opendata.access.licences import licence_status
+from opendata.access.models import Licence
 from opendata.audit.service import Actor, RequestInfo, append
 from opendata.compute.callers import ComputeCaller, Refusals, audited, authenticate, charge
 from opendata.compute.jobs import state
@@ -27,7 +29,7 @@ from opendata.compute.jobs.models import (
 )
 from opendata.compute.schemas import members, parse_json
 from opendata.compute.service import Incoming
-from opendata.errors import AppError, bad_request
+from opendata.errors import bad_request
 
 SUBMIT = "compute.job.submit"
 LIST_LIMIT = 200
@@ -137,6 +139,12 @@ def result_header(session: Session, refusals: Refusals, who: Viewer, job: Comput
     """What the result starts with and which members it merges; refuses unless it is ready."""
     if not who.owner:
         refusals.deny(403, "forbidden_role", "a job's result goes to its organisation only")
+    if not licence_serves_results(session, job.licence_id):
+        # The licence's token is refused at authentication already; this is the
+        # organisation's users' door: a result computed under a licence that was revoked,
+        # closed or has run out is not handed over after its end, as its rows would not be.
+        refusals.deny(403, "licence_inactive", f"licence {job.licence_id} has ended: results computed under it "
+                      "are no longer served")
     if job.state == EXPIRED:
         refusals.deny(410, "job_expired", f"job {job.id}'s result was kept until {_iso(job.expires_at)} and is deleted")
     if job.state in (FAILED, CANCELLED):
@@ -151,6 +159,11 @@ def result_header(session: Session, refusals: Refusals, who: Viewer, job: Comput
     session.commit()
     header = {"job": job.id, "kind": job.kind, **{k: v for k, v in job.summary.items() if k != "reveal_not_found"}}
     return header, kind_of(job.kind).merged(job.summary)
+
+
+def licence_serves_results(session: Session, licence_id: int) -> bool:
+    licence = session.get(Licence, licence_id)
+    return licence is not None and licence_status(licence) == "active"
 
 
 def result_stream(database: Any, job_id: str, chunks: int, header: dict[str, Any],
