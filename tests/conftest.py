@@ -283,7 +283,7 @@ ACCESS_MODULES_ON_POSTGRES = {
 }
 COMPUTE_MODULES_ON_POSTGRES = {
     "test_api_access.py", "test_api_keys.py", "test_intersection.py", "test_jobs.py", "test_hidden_query_jobs.py",
-    "test_job_pages.py", "test_hidden_records.py", "test_side_doors.py", "test_shutdown.py",
+    "test_job_pages.py", "test_hidden_records.py", "test_side_doors.py", "test_shutdown.py", "test_job_cap.py",
 }
 
 

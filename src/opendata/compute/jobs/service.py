@@ -52,14 +52,14 @@ def submit(session: Session, database: Any, settings: Any, runtime: Any, incomin
         kind = kind_of(body.get("kind") if isinstance(body, dict) else None)
         members(body, f"a {kind.name} job", ("kind", *kind.members), kind.optional)
         refusals.details["kind"] = kind.name
-        active = session.scalar(select(func.count()).select_from(ComputeJob).where(
-            ComputeJob.licence_id == caller.licence_id, ComputeJob.state.in_(ACTIVE_STATES))) or 0
         limit = runtime.settings.max_active_jobs_per_licence
-        if active >= limit:
-            refusals.deny(429, "too_many_jobs", f"this licence has {active} unfinished job(s), at most {limit}: "
-                          "wait for one to finish or cancel one", headers={"Retry-After": "60"})
+        _refuse_past_the_cap(session, refusals, caller.licence_id, limit)  # before the plan's work
         engine = runtime.jobs.engine()
         plan = kind.plan(PlanRequest(session, database, settings, runtime, caller, refusals, body))
+        # Counted again under the licence's lock: two submissions racing past the first
+        # count would otherwise both be accepted (the second now waits for the first's commit).
+        state.lock_licence(session, caller.licence_id)
+        _refuse_past_the_cap(session, refusals, caller.licence_id, limit)
         own_quota = getattr(plan, "quota", None)
         if own_quota is None:
             charge(refusals, caller, plan.units)
@@ -81,6 +81,14 @@ def submit(session: Session, database: Any, settings: Any, runtime: Any, incomin
     out = job_out(job)
     runtime.jobs.start(database, job.id, kind, plan, caller, engine)
     return out
+
+
+def _refuse_past_the_cap(session: Session, refusals: Refusals, licence_id: int, limit: int) -> None:
+    active = session.scalar(select(func.count()).select_from(ComputeJob).where(
+        ComputeJob.licence_id == licence_id, ComputeJob.state.in_(ACTIVE_STATES))) or 0
+    if active >= limit:
+        refusals.deny(429, "too_many_jobs", f"this licence has {active} unfinished job(s), at most {limit}: "
+                      "wait for one to finish or cancel one", headers={"Retry-After": "60"})
 
 
 def viewer(request: Any, session: Session, settings: Any, raw_token: str | None, refusals: Refusals) -> Viewer:

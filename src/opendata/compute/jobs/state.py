@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from opendata.access import quotas
+from opendata.access.models import Licence
 from opendata.audit.service import NO_REQUEST, Actor, append
 from opendata.compute.callers import USAGE_KIND
 from opendata.compute.jobs.models import (
@@ -23,12 +24,26 @@ from opendata.compute.jobs.models import (
 from opendata.db import utcnow
 
 JOBS = ComputeJob.__table__
+LICENCES = Licence.__table__
 CHUNKS = ComputeJobChunk.__table__
 MONITOR = Actor("system:compute-jobs", "system")
 
 
 def runner_name() -> str:
     return f"{socket.gethostname()[:100]}:{os.getpid()}"
+
+
+def lock_licence(session: Session, licence_id: int) -> None:
+    """Hold off every other submission of ``licence_id`` until this transaction ends, so
+    that what it counts (its unfinished jobs) cannot change under it. PostgreSQL: a row lock
+    on the licence, FOR NO KEY UPDATE -- the submission's own inserts (probe counters, usage)
+    hold KEY SHARE locks on the licence through their foreign keys, and two submissions each
+    holding one and asking FOR UPDATE deadlock; SQLite: a write (of nothing) takes the
+    database's single write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(LICENCES.c.id).where(LICENCES.c.id == licence_id).with_for_update(key_share=True))
+    else:
+        session.execute(update(LICENCES).where(LICENCES.c.id == licence_id).values(state=LICENCES.c.state))
 
 
 def mark_running(session: Session, job_id: str) -> bool:
