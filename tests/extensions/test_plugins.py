@@ -19,15 +19,16 @@ from opendata.extensions import (
     DATASET_UPDATED, DOWNLOAD_SERVED, LICENCE_APPROVED, PluginError, Registry, load_plugins,
 )
 from opendata.extensions.events import EventHook
-from opendata.extensions.formats import Exporter
+from opendata.extensions.formats import Exporter, ImportedTable, Importer
 from opendata.extensions.harvest import Harvester
 from opendata.extensions.loader import Plugin
 from opendata.extensions.metadata import MetadataExtension
+from opendata.formats.limits import ReadLimits
 from opendata.settings import Settings
 from tests.access.helpers import bearer, licensed_enterprise
 from tests.extensions.fake_dist import installed_plugins
 from tests.portal.helpers import sign_in
-from tests.factories import manifest, write_catalogue
+from tests.factories import DATA, manifest, write_catalogue
 
 ENTRY_POINTS = {
     "example": "opendata_example:register",
@@ -70,6 +71,7 @@ def test_each_interface_has_its_test_double(plugin_folder: Path) -> None:
     import opendata_example as example
 
     assert isinstance(example.TSV, Exporter)
+    assert isinstance(example.PsvImporter(), Importer)
     assert isinstance(example.JsonListHarvester(), Harvester)
     assert isinstance(example.ExampleMetadata(), MetadataExtension)
     assert isinstance(example.EVENTS.append, EventHook)
@@ -244,3 +246,23 @@ def test_a_cli_load_fires_the_hooks(plugin_folder: Path, tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     assert sorted(e.data["dataset"] for e in EVENTS if e.name == DATASET_UPDATED) == [
         "bus-stops", "personal-si-base", "si-headcount"]
+
+
+def test_a_plugin_data_file_format_is_loaded_and_served(plugin_folder: Path, tmp_path: Path) -> None:
+    """The example's PSV importer: a catalogue resource of format psv goes through the
+    core's type checks into the row store; a bad file is the catalogue's problem."""
+    raw = manifest()
+    raw["datasets"][0]["resources"][0].update(format="psv", path="data/stops.psv")
+    data = {**DATA, "data/stops.psv": "站点编号|站点名称|所属区|线路数\nP1|江南西|海珠区|7\n"}
+    folder = write_catalogue(tmp_path / "psv", raw, data)
+    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                        catalogues=(folder,), plugins=("example",))
+    with TestClient(create_app(settings)) as client:
+        rows = client.get("/api/v1/datasets/bus-stops/resources/stops/rows").json()["items"]
+        assert rows == [{"stop_id": "P1", "name": "江南西", "district": "海珠区", "lines": 7}]
+        from opendata_example import PsvTable
+
+        assert isinstance(PsvTable(folder / "data/stops.psv", None, ReadLimits()), ImportedTable)
+    (folder / "data/stops.psv").write_text("站点编号|站点名称|所属区|线路数\nP2|x|y|many\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["catalogue", "validate", str(folder)], env={"OPENDATA_PLUGINS": "example"})
+    assert result.exit_code == 1 and "many" in result.output, result.output

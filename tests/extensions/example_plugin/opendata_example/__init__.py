@@ -2,9 +2,11 @@
 every extension point (tests/extensions/test_plugins.py installs it as a distribution
 with an ``opendata.plugins`` entry point named ``example``).
 
-It adds: a TSV download format, a harvester kind reading a JSON list, an API route and a
-portal page, a CLI group ``opendata example``, a dataset metadata extension
-``example``, and hooks on every event (remembered in ``EVENTS``).
+It adds: a TSV download format, a PSV (pipe-separated) data-file format for catalogue
+resources and uploads, a harvester kind reading a JSON list, an API route and a portal
+page, a CLI group ``opendata example``, a dataset metadata extension ``example``, and
+hooks on every event (remembered in ``EVENTS``). Crypto suites have no double here: the
+core's own suite (opendata.crypto_default) and plugins/gmcrypto implement that interface.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from opendata.deps import DbSession
 from opendata.extensions import EVENTS as EVENT_NAMES, Event, Registry, registry_of
 from opendata.extensions.harvest import RemoteDataset
 from opendata.formats import Column, Exporter, FormatError
+from opendata.formats.headers import RowRecord, match_header
+from opendata.formats.limits import ReadLimits
 from opendata.portal.page import Page
 
 EVENTS: list[Event] = []  # what the hooks saw, in order
@@ -57,6 +61,47 @@ def tsv_options(params: Mapping[str, str], settings: Any) -> dict[str, Any]:
 TSV = Exporter("tsv", "text/tab-separated-values; charset=utf-8", "tsv", export_tsv, tsv_options,
                reproducible=True, label_zh="TSV（制表符分隔）", label_en="TSV (tab-separated)",
                file_type=("TSV", "TSV"))
+
+
+class PsvTable:
+    """A ``|``-separated UTF-8 file: the first line is the header, one row per line."""
+
+    def __init__(self, path: Path, columns: Sequence[Column] | None, limits: ReadLimits) -> None:
+        self.file, self.limits = str(path), limits
+        try:
+            self._lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise FormatError("invalid_encoding", "a PSV file is UTF-8", file=self.file) from None
+        if not self._lines:
+            raise FormatError("empty_file", "the file has no header line", file=self.file)
+        self.header = [cell.strip() for cell in self._lines[0].split("|")]
+        if len(self.header) > limits.max_columns:
+            raise FormatError("too_many_columns", f"more than {limits.max_columns} columns", file=self.file)
+        if len(self._lines) - 1 > limits.max_rows:
+            raise FormatError("too_many_rows", f"more than {limits.max_rows:,} rows", file=self.file)
+        self._positions = match_header(self.header, columns, file=self.file, line=1) if columns is not None else None
+
+    def __iter__(self) -> Iterator[RowRecord]:
+        for line, text in enumerate(self._lines[1:], start=2):
+            if not text.strip():
+                continue
+            cells = text.split("|")
+            if len(cells) != len(self.header):
+                raise FormatError("ragged_row", f"{len(cells)} values for {len(self.header)} columns",
+                                  file=self.file, line=line)
+            if any(len(c) > self.limits.max_cell_chars for c in cells):
+                raise FormatError("cell_too_long", "a value is too long", file=self.file, line=line)
+            yield RowRecord(line, cells if self._positions is None else [cells[i] for i in self._positions])
+
+
+class PsvImporter:
+    """Resource format ``psv`` (catalogue.toml) and uploads named ``*.psv``."""
+
+    name = "psv"
+    extensions = ("psv",)
+
+    def open(self, path: Path, columns: Sequence[Column] | None, limits: ReadLimits) -> PsvTable:
+        return PsvTable(path, columns, limits)
 
 
 class JsonListHarvester:
@@ -125,6 +170,7 @@ def hello(name: str) -> None:
 
 def register(registry: Registry) -> None:
     registry.add_exporter(TSV)
+    registry.add_importer(PsvImporter())
     registry.add_harvester(JsonListHarvester())
     registry.add_metadata_extension(ExampleMetadata())
     registry.add_api_routes(formats_route)
