@@ -14,7 +14,7 @@ from opendata.db import Database
 from opendata.settings import Settings
 
 from opendata_harvest import service, sources
-from opendata_harvest.addresses import PRIVATE_HOSTS_ENV, AddressRefused, checked_addresses, is_public
+from opendata_harvest.addresses import PRIVATE_HOSTS_ENV, PROXY_ENV, AddressRefused, checked_addresses, is_public
 from opendata_harvest.fetch import new_client
 from opendata_harvest.models import ensure_tables
 from harvest_support import FixtureServer, RecordedCkan
@@ -96,3 +96,25 @@ def test_a_data_host_rebound_into_our_network_is_never_read(local_db: Database, 
     refused = [e for e in log if e["kind"] == "error" and "not a public address" in e["message"]]
     assert refused and all("files.example" in e["message"] and "127.0.0.1" in e["message"] for e in refused), log
     assert run.created == len(ckan_server.packages)  # the metadata is harvested; the files stay links
+
+
+def test_through_the_operators_proxy_the_proxy_decides(local_db: Database, local_settings: Settings,
+                                                      ckan_server: RecordedCkan,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """OPENDATA_HARVEST_PROXY: every request goes to the proxy (here the recorded CKAN
+    itself answers the proxied requests), even for a name no resolver here knows; the hosts
+    a source may name are still checked (a resource on another host stays a link)."""
+    monkeypatch.setenv(PROXY_ENV, ckan_server.url)
+    monkeypatch.delenv(PRIVATE_HOSTS_ENV, raising=False)
+    remote = "http://catalog.gz.gov.invalid"
+    for package in ckan_server.packages:
+        for resource in package["resources"]:
+            resource["url"] = resource["url"].replace(ckan_server.url, remote)
+    _add(local_db, "proxied", remote, with_data=True)
+    run = service.run_source(local_db, local_settings, "proxied")
+    assert run.created == len(ckan_server.packages), run.summary()
+    proxied = [r for r in ckan_server.requests if r.startswith(remote)]
+    assert proxied and len(proxied) == len(ckan_server.requests)  # absolute URLs: a proxy's requests
+    with local_db.session() as session:
+        log = [e.as_dict() for e in service.run_log(session, run.id)]
+    assert any("not on an allowed host" in e["message"] for e in log if e["kind"] == "error")

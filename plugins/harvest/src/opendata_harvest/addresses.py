@@ -16,7 +16,10 @@ only to an address it checked (no second lookup a rebinding DNS could answer dif
   provincial platform on the government network, say).
 
 Connections are direct: environment proxies (HTTP_PROXY…) are not used, since behind a
-proxy the address could not be checked.
+proxy the address could not be checked. A deployment whose harvester must go through a
+proxy names it in ``OPENDATA_HARVEST_PROXY`` (``http://proxy.internal:3128``): every
+request then goes to that proxy, and the proxy (its egress rules) decides which addresses
+may be reached; the hosts a source may name are still checked by fetch.py.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import httpcore
 import httpx
 
 PRIVATE_HOSTS_ENV = "OPENDATA_HARVEST_PRIVATE_HOSTS"
+PROXY_ENV = "OPENDATA_HARVEST_PROXY"
 
 
 class AddressRefused(Exception):
@@ -94,7 +98,11 @@ class _CheckedBackend(httpcore.SyncBackend):
 
 def checked_client(timeout: httpx.Timeout, headers: dict[str, str], *, resolve: Any = socket.getaddrinfo,
                    vouched: frozenset[str] | None = None) -> httpx.Client:
-    """An httpx.Client whose every connection goes through ``checked_addresses``."""
+    """An httpx.Client whose every connection goes through ``checked_addresses`` (or,
+    with ``OPENDATA_HARVEST_PROXY`` set, through that proxy)."""
+    proxy = os.environ.get(PROXY_ENV, "").strip()
+    if proxy:
+        return httpx.Client(proxy=proxy, trust_env=False, timeout=timeout, headers=headers)
     transport = httpx.HTTPTransport()
     pool = transport._pool  # httpx takes no network backend; its pool (httpcore's) does
     if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):
