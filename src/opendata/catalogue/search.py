@@ -281,9 +281,11 @@ def search_datasets(session: Session, query: SearchQuery, *, facets: bool = True
     return search_page(session, query, facets=facets)[0]
 
 
-def search_page(session: Session, query: SearchQuery, *, facets: bool = True) -> tuple[SearchResponse, list[Dataset]]:
+def search_page(session: Session, query: SearchQuery, *, facets: bool = True,
+                highlights: bool = True) -> tuple[SearchResponse, list[Dataset]]:
     """The search response and the page's datasets as loaded for it (publisher, tags and
-    resources), for callers that render more of each dataset than its summary."""
+    resources), for callers that render more of each dataset than its summary
+    (``highlights=False``: for callers that show none, as CKAN's package_search)."""
     where = filter_conditions(query)
     terms = query.terms()
     start = query.offset if query.offset is not None else (query.page - 1) * query.page_size
@@ -331,7 +333,7 @@ def search_page(session: Session, query: SearchQuery, *, facets: bool = True) ->
         page=query.page,
         page_size=query.page_size,
         facets=facet_values(session, counts) if facets and total else {k: [] for k in FACETS},
-        highlights=highlights_for(items, terms, words) if terms else {},
+        highlights=highlights_for(items, terms, words) if terms and highlights else {},
         did_you_mean=did_you_mean,
     ), items
 

@@ -4,6 +4,7 @@ and licences, with the field names and value shapes CKAN 2.10's actions return."
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date, datetime
 from typing import Any
 
@@ -11,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from opendata.quality.service import quality_extras
 from opendata.catalogue import vocabulary as vocab
-from opendata.catalogue.distribution import distribution_info
+from opendata.catalogue.distribution import DistributionInfo, distribution_info
 from opendata.catalogue.licences import Licence, licence_for, licence_url
 from opendata.catalogue.metadata import contact_point
 from opendata.catalogue.models import Dataset, Publisher, Resource
 from opendata.catalogue.schemas import effective_modified
+from opendata.extensions import registry_of
 from opendata.feedback.ratings import RatingSummary
+from opendata.feedback.schemas import RatingSummaryOut
 from opendata.interop.links import Links
 from opendata.stats.popularity import UsageTotals
 
@@ -78,8 +81,9 @@ def license_dict(licence: Licence, links: Links) -> dict[str, Any]:
     }
 
 
-def resource_dict(session: Session, links: Links, dataset: Dataset, resource: Resource) -> dict[str, Any]:
-    info = distribution_info(session, links.api, dataset, resource)
+def resource_dict(session: Session, links: Links, dataset: Dataset, resource: Resource,
+                  info: DistributionInfo | None = None) -> dict[str, Any]:
+    info = info or distribution_info(session, links.api, dataset, resource)
     return {
         "id": resource_ckan_id(dataset.id, resource.id), "package_id": dataset.id,
         "name": resource.title_zh, "name_en": resource.title_en,
@@ -101,8 +105,8 @@ def resource_dict(session: Session, links: Links, dataset: Dataset, resource: Re
 def resource_dicts(session: Session, links: Links, dataset: Dataset, resource: Resource) -> list[dict[str, Any]]:
     """The resource, then one more CKAN resource per other format it is offered in (the
     same rows; id ``<resource id>.<format>``, no datastore of its own)."""
-    first = resource_dict(session, links, dataset, resource)
     info = distribution_info(session, links.api, dataset, resource)
+    first = resource_dict(session, links, dataset, resource, info)
     more = [{**first, "id": f"{first['id']}.{alt.format}", "name": f"{resource.title_zh}（{alt.format.upper()}）",
              "name_en": f"{resource.title_en} ({alt.format.upper()})" if resource.title_en else None,
              "format": alt.format.upper(), "url": alt.download_url, "mimetype": alt.media_type,
@@ -111,14 +115,59 @@ def resource_dicts(session: Session, links: Links, dataset: Dataset, resource: R
     return [first, *more]
 
 
+class _ResourceCache:
+    """CKAN resources of a search page, per process, keyed by the catalogue's epoch (which
+    moves with any change of a dataset, its resources and fields, or its rows), the links
+    and the registry (the formats offered come from the application's plugins). A hit needs
+    neither the resource's fields nor its digest: package_search of 20 datasets no longer
+    lists ~80 resources' formats anew each time. Bounded by count (cleared when full)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[Any, ...], tuple[Any, list[dict[str, Any]]]] = {}
+        self._size = size
+
+    def get(self, key: tuple[Any, ...], registry: Any) -> list[dict[str, Any]] | None:
+        with self._lock:
+            found = self._entries.get(key)
+        # The registry is keyed by id(); an entry of a registry since freed is not its namesake's.
+        return found[1] if found is not None and found[0] is registry else None
+
+    def put(self, key: tuple[Any, ...], registry: Any, value: list[dict[str, Any]]) -> None:
+        with self._lock:
+            if len(self._entries) >= self._size:
+                self._entries.clear()
+            self._entries[key] = (registry, value)
+
+
+_resources = _ResourceCache()
+
+
+def cached_resource_dicts(session: Session, links: Links, dataset: Dataset, resource: Resource,
+                          epoch: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """resource_dicts, kept while ``epoch`` (opendata.interop.epoch) is unchanged; the dicts
+    are shared between requests and must not be changed."""
+    registry = registry_of(session)
+    key = (epoch, links, id(registry), dataset.id, dataset.open_level, resource.pk)
+    found = _resources.get(key, registry)
+    if found is None:
+        found = resource_dicts(session, links, dataset, resource)
+        _resources.put(key, registry, found)
+    return found
+
+
 def package_dict(session: Session, links: Links, dataset: Dataset, usage: UsageTotals | None = None,
-                 rating: RatingSummary | None = None) -> dict[str, Any]:
+                 rating: RatingSummary | RatingSummaryOut | None = None,
+                 epoch: tuple[Any, ...] | None = None) -> dict[str, Any]:
+    """``epoch``: resources may come from the per-process cache (package_search)."""
     licence = licence_for(dataset.licence)
     domain = vocab.DOMAIN_BY_CODE.get(dataset.domain)
     contact = contact_point(dataset)
     usage = usage or UsageTotals()
     rating = rating or RatingSummary()
-    resources = [item for r in dataset.resources for item in resource_dicts(session, links, dataset, r)]
+    resources = [item for r in dataset.resources for item in (
+        resource_dicts(session, links, dataset, r) if epoch is None
+        else cached_resource_dicts(session, links, dataset, r, epoch))]
     extras = {
         "open_level": dataset.open_level, "update_frequency": dataset.update_frequency,
         "industry_code": dataset.industry_code, "spatial": dataset.spatial_coverage,

@@ -12,9 +12,9 @@ import re
 from typing import Any
 
 from opendata.catalogue import search
-from opendata.feedback import ratings
 from opendata.interop.ckan import CkanCall, validation_error
 from opendata.interop.ckan_package import package_dict
+from opendata.interop.epoch import catalogue_epoch
 from opendata.stats.popularity import usage_totals
 
 # CKAN filter / facet name -> our search facet.
@@ -101,13 +101,16 @@ def package_search(call: CkanCall) -> dict[str, Any]:
     else:
         rows_wanted = True
     search.validate(query, call.settings.search_page_size_max)
-    found, loaded = search.search_page(call.session, query, facets=bool(facet_fields))
-    # Data dictionaries are not part of a CKAN package (CKAN keeps them in the datastore):
-    # the datasets as the search loaded them (publisher, tags, resources) are all it needs.
+    # Data dictionaries are not part of a CKAN package (CKAN keeps them in the datastore);
+    # the formats a resource is offered in depend on its fields, read only when its CKAN
+    # resources are not kept yet (ckan_package.cached_resource_dicts). No highlights.
+    found, loaded = search.search_page(call.session, query, facets=bool(facet_fields), highlights=False)
+    epoch = catalogue_epoch(call.session)
     datasets = loaded if rows_wanted else []
     ids = [d.id for d in datasets]
     usage = usage_totals(call.session, ids)
-    rated = ratings.summaries(call.session, ids)
+    # The search already read the page's ratings (its items are the loaded datasets, in order).
+    rated = {item.id: item.rating for item in found.items} if rows_wanted else {}
     facet_limit = call.integer("facet.limit", FACET_LIMIT, minimum=-1)
     search_facets: dict[str, Any] = {}
     for name in facet_fields:
@@ -117,7 +120,8 @@ def package_search(call: CkanCall) -> dict[str, Any]:
             {"name": v.value, "display_name": v.label_zh or v.value, "count": v.count} for v in values]}
     return {
         "count": found.total, "sort": call.text("sort") or "score desc, metadata_modified desc",
-        "results": [package_dict(call.session, call.links, d, usage.get(d.id), rated.get(d.id)) for d in datasets],
+        "results": [package_dict(call.session, call.links, d, usage.get(d.id), rated.get(d.id), epoch)
+                    for d in datasets],
         "facets": {name: {item["name"]: item["count"] for item in f["items"]} for name, f in search_facets.items()},
         "search_facets": search_facets,
     }

@@ -22,10 +22,9 @@ from opendata.errors import bad_request
 from opendata.interop import dcat_vocab as v, rdf_writer
 from opendata.interop.dcat import DcatContext, add_catalogue, add_concept, add_data_service, add_dataset
 from opendata.interop.dcat_ns import vocabulary_graph
+from opendata.interop.epoch import catalogue_epoch
 from opendata.interop.links import Links, request_links
-from opendata.search.index import generation
 from opendata.stats.popularity import usage_totals
-from opendata.versions.models import DatasetVersion
 from opendata.httpconv.conditional import link_header
 from opendata.httpconv.middleware import CORS_OPT
 
@@ -121,7 +120,7 @@ def _catalogue(request: Request, session: Session, settings, extension: str, pag
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise bad_request("invalid_page_size", f"page_size must be between 1 and {MAX_PAGE_SIZE}")
     links = request_links(request)
-    key = (*generation(session), _newest_version(session), extension, page, page_size, links.api,
+    key = (*catalogue_epoch(session), extension, page, page_size, links.api,
            links.dcat(None, extension), settings.catalogue_operator)
     cached = _pages.get(key)
     if cached is None:
@@ -134,13 +133,6 @@ def _catalogue(request: Request, session: Session, settings, extension: str, pag
     if following is not None:  # the Hydra paging, also as an RFC 8288 header
         response.headers["Link"] = link_header([(following, "next", None)])
     return response
-
-
-def _newest_version(session: Session) -> int | None:
-    """The newest dataset version's id (the primary key's maximum): every new table of rows
-    (an upload, a load with a changed file, a roll-back) makes one, and moves a page's row
-    counts, checksums and modification times without touching the search index."""
-    return session.scalar(select(func.max(DatasetVersion.id)))
 
 
 class _PageCache:
