@@ -165,3 +165,48 @@ def test_a_failed_send_is_retried_later_and_never_blocks_the_upload(
         assert outbox(database_url)[-1].status == "failed" and outbox(database_url)[-1].last_error
     finally:
         database.dispose()
+
+
+def test_a_title_with_line_breaks_injects_no_header_and_one_bad_message_blocks_no_other(
+        mail_settings: Settings, smtp_port: int, database_url: str) -> None:
+    """Attack: a publisher puts CR/LF and a Bcc line into a dataset's title, then uploads.
+    The follower's subject stays one line (no header added, no extra recipient), and a
+    message that cannot be sent at all (a To with a line break) fails alone: the messages
+    after it in the outbox still go out, in the same round."""
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    database = Database(database_url)
+    try:
+        with TestClient(create_app(mail_settings)) as client:
+            make_staff(database_url, "dev", "developer")
+            me = api_sign_in(client, "dev")
+            client.put("/api/v1/datasets/bus-stops/subscription", headers=me)
+            make_staff(database_url, "clerk", "publisher", "gz-transport")
+            clerk = api_sign_in(client, "clerk")
+            edited = client.patch("/api/v1/datasets/bus-stops", headers=clerk,
+                                  json={"title_zh": "公交站点\r\nBcc: attacker@evil.example\r\nX-Evil: 1"})
+            assert edited.status_code == 200, edited.text
+            sign_in(client, "clerk")
+            assert upload(client, CHANGED_STOPS.encode()).status_code == 303
+            wait_for(lambda: len(sink.messages) == 1)  # the portal's own mailer sends it
+        [(_, recipients, content)] = sink.messages
+        assert recipients == ["dev@gz.gov.cn"]
+        mail = email.message_from_string(content, policy=email.policy.default)
+        assert mail["Bcc"] is None and mail["X-Evil"] is None
+        assert mail["Subject"] == "数据集已更新 / Dataset updated: 公交站点 Bcc: attacker@evil.example X-Evil: 1 v2"
+
+        with database.transaction() as session:  # rows as an older portal may have written them
+            session.add(OutboxMail(to_address="victim@example.com\r\nBcc: attacker@evil.example", subject="s",
+                                   body="b"))
+            session.add(OutboxMail(to_address="old@example.com", subject="旧\r\nBcc: attacker@evil.example", body="b"))
+        done = deliver_pending(database, mail_settings, now=utcnow() + timedelta(seconds=1))
+        assert (done.sent, done.retried) == (1, 1)
+        _, recipients, content = sink.messages[1]
+        mail = email.message_from_string(content, policy=email.policy.default)
+        assert recipients == ["old@example.com"] and mail["Bcc"] is None and mail["Subject"] == "旧 Bcc: attacker@evil.example"
+        bad = next(m for m in outbox(database_url) if m.to_address.startswith("victim"))
+        assert bad.status == "pending" and bad.attempts == 1 and "ValueError" in bad.last_error
+    finally:
+        controller.stop()
+        database.dispose()

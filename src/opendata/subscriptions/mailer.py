@@ -40,7 +40,9 @@ def _send(settings: Settings, mail: OutboxMail) -> None:
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = mail.to_address
-    message["Subject"] = mail.subject
+    # One line: a header with a line break would be refused by EmailMessage (and, written
+    # raw, would add headers); titles are the publisher's text, and older rows may have one.
+    message["Subject"] = " ".join(mail.subject.split())
     message.set_content(mail.body.replace("{base_url}", settings.base_url.rstrip("/")))
     with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=settings.smtp_timeout_seconds) as smtp:
         if settings.smtp_starttls:
@@ -98,7 +100,8 @@ def deliver_pending(database: Database, settings: Settings, *, now: datetime | N
         try:
             _send(settings, mail)
             error = None
-        except (smtplib.SMTPException, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a message that cannot be built or sent fails alone,
+            # never the batch (an exception here used to stop every later message, round after round)
             error = f"{type(exc).__name__}: {exc}"
             logger.warning("mail %d to %s not sent: %s", mail.id, mail.to_address, error)
         status = _settle(database, mail, settings, now, error)

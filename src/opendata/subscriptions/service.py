@@ -67,7 +67,8 @@ def _mail_text(dataset: Dataset, version: object, link: str) -> tuple[str, str]:
     v = version  # a DatasetVersion (typed loosely: versions imports this module)
     changed = "—" if v.changed is None else v.changed  # type: ignore[attr-defined]
     counts = f"+{v.added} −{v.removed} ~{changed}"  # type: ignore[attr-defined]
-    subject = f"数据集已更新 / Dataset updated: {dataset.title_zh} v{v.number}"  # type: ignore[attr-defined]
+    title = " ".join(dataset.title_zh.split())  # a subject is one line, whatever the title holds
+    subject = f"数据集已更新 / Dataset updated: {title} v{v.number}"  # type: ignore[attr-defined]
     body = (
         f"您关注的数据集「{dataset.title_zh}」发布了新版本 v{v.number}（{v.row_count} 行；"  # type: ignore[attr-defined]
         f"新增 {v.added}，删除 {v.removed}，修改 {changed}）。\n"  # type: ignore[attr-defined]
