@@ -7,7 +7,8 @@ clients on /healthz (the framework's floor, no database) in the same run.
     python benchmarks/load.py                                  # SQLite, one process
     python benchmarks/load.py --database-url postgresql+psycopg://postgres@127.0.0.1/test --workers 2
 
-The portal runs in its own `opendata serve` process on the demo catalogue.
+The portal runs in its own `opendata serve` process on the demo catalogue. A PostgreSQL URL
+gets a fresh schema for the run (dropped at the end), never the shared ``public`` one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ import time
 from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks._server import postgres_schema  # noqa: E402
 
 MIX = ("/api/v1/datasets?q=公交", "/api/v1/datasets?q=credit", "/api/v1/datasets/bus-stops/resources/stops/rows?limit=100",
        "/api/v1/datasets/bus-stops", "/api/v1/datasets")
@@ -52,7 +56,6 @@ def start(database_url: str, data_dir: Path, workers: int) -> tuple[subprocess.P
 
 def licensed_token(base: str, database_url: str) -> str:
     """An enterprise licensed (without a row quota) to read si headcounts, as the tests make one."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.access.helpers import licensed_enterprise
 
     with httpx.Client(base_url=base, timeout=120) as http:
@@ -103,8 +106,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'load.db'}"
+    with tempfile.TemporaryDirectory() as tmp, \
+            postgres_schema(args.database_url or f"sqlite:///{Path(tmp) / 'load.db'}") as url:
         server, base = start(url, Path(tmp) / "data", args.workers)
         try:
             asyncio.run(run(base, MIX, 4, 2))  # warm caches
