@@ -117,10 +117,19 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+class Busy(Exception):
+    """The process is saturated by something other than the pool (the request bodies it
+    holds, opendata.input_guard.BodyBudget): answered like a pool timeout."""
+
+
+def saturation(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, Busy) else "no database connection"
+
+
 def busy_handler(request: Request, exc: Exception) -> Response:
     """No database connection within the pool timeout: the process is saturated. A quick,
     honest 503 the client can retry, rather than a 500 after a long stall."""
-    logger.warning("saturated: no database connection for %s %s", request.method, request.url.path)
+    logger.warning("saturated: %s for %s %s", saturation(exc), request.method, request.url.path)
     return Response(error_body("busy", "the portal is busy; retry shortly"), status_code=503,
                     headers={"Retry-After": "1"})
 
@@ -128,6 +137,7 @@ def busy_handler(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     AppError: app_error_handler,
     PoolTimeoutError: busy_handler,
+    Busy: busy_handler,
     HTTPException: http_exception_handler,
     Exception: internal_error_handler,
 }

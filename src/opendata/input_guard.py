@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -33,7 +34,7 @@ from litestar import Request, Response
 from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import ValidationException
 
-from opendata.errors import AppError, app_error_handler, http_exception_handler
+from opendata.errors import AppError, Busy, app_error_handler, http_exception_handler
 from opendata.formats.limits import INT32_MAX, INT32_MIN
 from opendata.httpconv.middleware import scope_method
 
@@ -66,6 +67,55 @@ def _refusal(status: int, code: str, message: str) -> AppError:
     return AppError(status, code, message)
 
 
+class BodyBudget:
+    """The bytes of request bodies a process holds in memory at once, over all its requests.
+
+    A JSON or form body is read whole before it is checked (JSON depth, NUL), so each one in
+    flight costs its size (about twice while it is joined and parsed) until its request
+    ends. Bounded one by one (``request_body_max_bytes``) that was still concurrency x 8 MiB
+    in all, from anyone, before any sign-in. A request whose body would take the total past
+    ``bodies_in_flight_max_bytes`` is answered 503 ``busy`` with Retry-After at once, like
+    a saturated connection pool (not audited: nothing about it was refused)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+        self._lock = threading.Lock()  # one event loop per process, but an embedding host may run more
+
+    def take(self, size: int, own: int = 0) -> None:
+        """Take ``size`` more bytes for a request already holding ``own``; Busy if too many."""
+        with self._lock:
+            # A body alone is always let in (it has its own limit): a budget below
+            # request_body_max_bytes slows a busy process down, it never locks a request out.
+            if self.held > own and self.held + size > self.limit:
+                raise Busy(f"request bodies in flight would pass {self.limit:,} bytes")
+            self.held += size
+
+    def give(self, size: int) -> None:
+        with self._lock:
+            self.held -= size
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "BodyBudget":
+        # Litestar deep-copies a router, with its middleware's arguments, when it registers
+        # it: the API's and the portal's guards must still count into the process's one budget.
+        return self
+
+
+class _Holding:
+    """What one request has taken from the budget, given back when the request ends."""
+
+    def __init__(self, budget: BodyBudget) -> None:
+        self.budget, self.size = budget, 0
+
+    def take(self, size: int) -> None:
+        self.budget.take(size, self.size)
+        self.size += size
+
+    def release(self) -> None:
+        self.budget.give(self.size)
+        self.size = 0
+
+
 class InputGuardMiddleware:
     """ASGI middleware of the API and portal routers; ``plugin`` is the OpenDataPlugin."""
 
@@ -77,15 +127,19 @@ class InputGuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        holding = _Holding(self.plugin.body_budget)
         try:
-            self._check_target(scope)
-            if scope["method"] in BODY_METHODS:
-                receive = await self._checked_body(scope, receive)
-        except AppError as error:
-            await audit_refusal(self.plugin.database, scope, error)
-            error.audited = True
-            raise
-        await self.app(scope, receive, send)
+            try:
+                self._check_target(scope)
+                if scope["method"] in BODY_METHODS:
+                    receive = await self._checked_body(scope, receive, holding)
+            except AppError as error:
+                await audit_refusal(self.plugin.database, scope, error)
+                error.audited = True
+                raise
+            await self.app(scope, receive, send)
+        finally:
+            holding.release()
 
     def _check_target(self, scope: Any) -> None:
         path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
@@ -95,7 +149,7 @@ class InputGuardMiddleware:
             if isinstance(value, int) and not isinstance(value, bool) and not INT32_MIN <= value <= INT32_MAX:
                 raise _refusal(400, "value_out_of_range", f"{name} {value} is not an id that can exist")
 
-    async def _checked_body(self, scope: Any, receive: Any) -> Any:
+    async def _checked_body(self, scope: Any, receive: Any, holding: _Holding) -> Any:
         settings = self.plugin.settings
         handler = scope.get("route_handler")
         upload = bool(handler is not None and handler.opt.get("upload"))
@@ -111,7 +165,7 @@ class InputGuardMiddleware:
             # joined) before anyone knew who sent it: an anonymous body reaches the CSRF check
             # only through the parser, so N clients sending 64 MiB each took N x 128 MiB.
             return _counted(receive, limit, settings.serve_body_timeout_seconds)
-        body = await _read_body(receive, limit, settings.serve_body_timeout_seconds)
+        body = await _read_body(receive, limit, settings.serve_body_timeout_seconds, holding)
         if content_type == b"multipart/form-data":
             pass  # file contents are the importers' business (they refuse NUL in cells)
         elif content_type == b"application/x-www-form-urlencoded":
@@ -164,7 +218,7 @@ def _counted(receive: Any, limit: int, timeout: float) -> Any:
     return counted
 
 
-async def _read_body(receive: Any, limit: int, timeout: float) -> bytes:
+async def _read_body(receive: Any, limit: int, timeout: float, holding: _Holding) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -173,6 +227,7 @@ async def _read_body(receive: Any, limit: int, timeout: float) -> bytes:
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
+        holding.take(len(chunk))  # Busy (503) when the process holds too much already
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)

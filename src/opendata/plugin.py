@@ -35,7 +35,7 @@ from opendata.extensions.crypto import suites_for
 from opendata.feedback.api import FeedbackController
 from opendata import httpconv, openapi_doc
 from opendata.interop.routes import INTEROP_HANDLERS
-from opendata.input_guard import API_EXCEPTION_HANDLERS, InputGuardMiddleware
+from opendata.input_guard import API_EXCEPTION_HANDLERS, BodyBudget, InputGuardMiddleware
 from opendata.sdk_api import SDK_HANDLERS
 from opendata.settings import Settings
 from opendata.showcase.api import ShowcaseController
@@ -84,6 +84,8 @@ class OpenDataPlugin(InitPluginProtocol):
         crypto = suites_for(self.settings, self.extensions.crypto_suites)  # UnknownSuite: one line
         self.audit_keys = audit_keyfiles.configure(self.database.url, KeyMaterial.from_settings(self.settings, crypto))
         self.checkpointer: Checkpointer | None = None
+        # Request bodies held in memory by this process at once (opendata.input_guard).
+        self.body_budget = BodyBudget(self.settings.bodies_in_flight_max_bytes)
         # Sends the outbox (followers' e-mails) while the application runs.
         self.mailer = Mailer(self.database, self.settings)
         # Lazy: no worker process or obfuscator pool exists until the first computation.

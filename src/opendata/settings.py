@@ -107,6 +107,9 @@ class Settings:
     # Resource bounds (docs/security.md, "Bounds"): every input a client controls is capped.
     upload_max_bytes: int = 64 * 1024 * 1024
     request_body_max_bytes: int = 8 * 1024 * 1024
+    # All JSON and form bodies a process holds at once (uploads stream to disk, not counted);
+    # past it a request is 503 busy with Retry-After (opendata.input_guard.BodyBudget).
+    bodies_in_flight_max_bytes: int = 128 * 1024 * 1024
     json_max_depth: int = 32
     xlsx_max_uncompressed_bytes: int = 512 * 1024 * 1024
     xlsx_max_shared_strings_bytes: int = 16 * 1024 * 1024
@@ -212,7 +215,7 @@ class Settings:
         "session_lifetime_seconds": int,
         "signing_key_passphrase": str,
         **{name: int for name in (
-            "upload_max_bytes", "request_body_max_bytes", "json_max_depth", "xlsx_max_uncompressed_bytes",
+            "upload_max_bytes", "request_body_max_bytes", "bodies_in_flight_max_bytes", "json_max_depth", "xlsx_max_uncompressed_bytes",
             "xlsx_max_shared_strings_bytes", "xlsx_max_sheets", "ingest_max_rows", "ingest_max_columns",
             "ingest_max_cell_chars", "preview_max_cell_chars", "rows_page_max_chars", "query_max_sort_keys",
             "query_max_filters", "query_max_in_values", "serve_limit_concurrency", "serve_keep_alive_seconds",

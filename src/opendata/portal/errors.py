@@ -14,7 +14,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Redirect
 
-from opendata.errors import AppError, error_body
+from opendata.errors import AppError, Busy, error_body, saturation
 from opendata import input_guard
 from opendata.portal.i18n import Translator, language_of
 from opendata.portal.page import page_for, url_with
@@ -113,7 +113,7 @@ def unrouted_not_found(request: Request, exc: NotFoundException) -> Response:
 
 def busy(request: Request, exc: Exception) -> Response:
     """Saturated (no database connection in time): a page that needs no database."""
-    logger.warning("saturated: no database connection for %s %s", request.method, request.url.path)
+    logger.warning("saturated: %s for %s %s", saturation(exc), request.method, request.url.path)
     html = ('<!doctype html><html lang="zh"><meta charset="utf-8"><title>503</title>'
             "<p>服务繁忙，请稍后重试。 The portal is busy; please retry shortly.</p></html>")
     return Response(html, status_code=503, media_type="text/html",
@@ -123,6 +123,7 @@ def busy(request: Request, exc: Exception) -> Response:
 PORTAL_EXCEPTION_HANDLERS = {
     SignInRequired: sign_in_redirect,
     PoolTimeoutError: busy,
+    Busy: busy,
     CsrfRefused: csrf_refused,
     AppError: app_error,
     ValidationException: invalid_parameter,
