@@ -113,6 +113,11 @@ def test_a_licence_holder_is_shown_how_to_use_it_and_every_snippet_runs(
     assert f'href="/workspace/licences/{licensed.licence_id}"' in live.get("/workspace").text
     workspace = live.get(f"/workspace/licences/{licensed.licence_id}").text
     assert _snippets(workspace, "use-curl") == [curl] and _snippets(workspace, "use-sdk") == [sdk]
+    # Its h1 names the licence once; each section is headed by its dataset, not by the licence again.
+    heading = re.search(r'data-testid="licence-use">\s*<h2>(.*?)</h2>', workspace, re.S)
+    assert heading and text_of(heading.group(1)).strip() == "企业社保参保人数 si-headcount"
+    assert "该许可的全部数据集" not in text_of(workspace)  # no link to the page itself
+    assert "该许可的全部数据集" in shown  # the dataset page links to it
     english_page = live.get(f"{DATASET}?lang=en").text
     english = text_of(english_page)
     assert "Use your licence" in english and "Left today" in english and "使用授权" not in english
