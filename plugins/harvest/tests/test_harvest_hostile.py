@@ -197,3 +197,26 @@ def test_a_remote_stating_several_open_levels_gets_the_strictest(local_db: Datab
     with local_db.session() as session:
         levels = dict(session.execute(select(Dataset.id, Dataset.open_level)).all())
     assert levels == {"d1": "closed", "d2": "conditional", "d3": "conditional", "gold-prices": "closed"}
+
+
+def test_a_remote_that_trickles_is_cut_off(local_db: Database, local_settings: Settings, server: FixtureServer,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each read waits at most the read timeout, so a remote sending a little at a time
+    would hold the run for ever; after the grace period the body must keep up a rate
+    (shortened here: 0.3 s, then 10,000 bytes/s, against 100 bytes/s sent)."""
+    import time
+
+    from opendata_harvest import fetch
+
+    monkeypatch.setattr(fetch, "GRACE_SECONDS", 0.3)
+    monkeypatch.setattr(fetch, "MIN_BYTES_PER_SECOND", 10_000)
+
+    def trickle():  # noqa: ANN202
+        yield b'{"success": true, "result": {"count": 1, "results": ['
+        for _ in range(600):  # a minute of it, were it not cut off
+            time.sleep(0.1)
+            yield b" " * 10
+
+    server.routes["/api/3/action/package_search"] = lambda q: (200, {"Content-Type": "application/json"}, trickle())
+    run, _ = _run(local_db, local_settings, server)
+    assert run.status == "failed" and run.message.startswith("too_slow"), run.message

@@ -11,6 +11,7 @@ names) are fetched from, over http or https, and only at addresses addresses.py 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -24,6 +25,11 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # one metadata page
 MAX_REDIRECTS = 5
 USER_AGENT = "opendata-harvest/0.1 (+https://github.com/opendata)"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# The read timeout bounds each wait, not the whole body: a remote sending a byte every 29 s
+# would hold a run (and the scheduler's next sources) for ever. After a grace period a body
+# must keep up this average rate.
+GRACE_SECONDS = 60.0
+MIN_BYTES_PER_SECOND = 10_000
 
 
 class FetchError(Exception):
@@ -51,6 +57,12 @@ class Fetched:
 def new_client(**checks: Any) -> httpx.Client:
     """The harvester's HTTP client (``checks``: addresses.checked_client's resolve, vouched)."""
     return checked_client(TIMEOUT, {"User-Agent": USER_AGENT}, **checks)
+
+
+def _keeps_up(url: str, size: int, elapsed: float) -> None:
+    if elapsed > GRACE_SECONDS and size < (elapsed - GRACE_SECONDS) * MIN_BYTES_PER_SECOND:
+        raise FetchError("too_slow", f"{url} sent {size:,} bytes in {elapsed:.0f} s: slower than "
+                                     f"{MIN_BYTES_PER_SECOND:,} bytes/s after the first {GRACE_SECONDS:.0f} s")
 
 
 class Fetcher:
@@ -93,11 +105,12 @@ class Fetcher:
                     if declared.isdigit() and int(declared) > max_bytes:
                         raise FetchError("too_large", f"{response.url} is {int(declared):,} bytes, over the limit "
                                                       f"of {max_bytes:,}")
-                    chunks, size = [], 0
+                    chunks, size, started = [], 0, time.monotonic()
                     for chunk in response.iter_bytes():
                         size += len(chunk)
                         if size > max_bytes:
                             raise FetchError("too_large", f"{response.url} sent more than {max_bytes:,} bytes")
+                        _keeps_up(str(response.url), size, time.monotonic() - started)
                         if sink is None:
                             chunks.append(chunk)
                         else:
