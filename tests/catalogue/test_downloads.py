@@ -125,3 +125,18 @@ def test_conditional_and_closed_data_are_never_downloaded_without_a_licence(data
         assert conditional.status_code == 403 and conditional.json()["error"]["code"] == "licence_required"
         closed = data_client.get("/api/v1/datasets/personal-si-base/resources/bases/download", params={"format": fmt})
         assert closed.status_code == 403 and closed.json()["error"]["code"] == "closed_dataset"
+
+
+def test_csv_cells_are_the_rows_apis_values_and_its_length_is_its_size(data_client: TestClient) -> None:
+    """The CSV download reads dates as SQLite's stored text (Exporter.iso_dates) and the
+    rows API as dates: both must give the same text, masks included, and the canonical
+    CSV's Content-Length (computed from its own generation) must be its size."""
+    rows_url = "/api/v1/datasets/people/resources/list/rows"
+    items = data_client.get(rows_url, params={"sort": "age"}).json()["items"]
+    plain = download(data_client, format="csv", sort="age").content
+    table = list(csv.DictReader(io.StringIO(plain.decode("utf-8"))))
+    assert [r["joined"] for r in table] == [i["joined"] or "" for i in items]
+    assert [r["person_id"] for r in table] == [i["person_id"] for i in items]  # the HMAC of the same text
+    assert [float(r["income"]) if r["income"] else None for r in table] == [i["income"] for i in items]
+    canonical = data_client.get(PEOPLE, params={"format": "csv"}, headers={"accept-encoding": "identity"})
+    assert int(canonical.headers["content-length"]) == len(canonical.content)

@@ -110,7 +110,7 @@ EDGE_VALUES = [
     None, "", "plain", "中文，带逗号", "=1+1", "+86", "-5", "@sum", "\tx", "\rx", "'quoted", _Text("=cmd"), _Text("ok"),
     0, 1, -1, 10**30, True, False, 0.1, -0.0, 1e-7, 1e300, float("inf"), float("nan"),
     Decimal("1E+3"), Decimal("-0.10"), Decimal("12345678901234567890.123456789"),
-    date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), datetime(2024, 1, 2, 3, 4, 5, 6), b"bytes", [1, 2],
+    date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), datetime(2024, 1, 2, 3, 4, 5, 6), "2024-01-02", b"bytes", [1, 2],
 ]
 
 

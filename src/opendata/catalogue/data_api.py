@@ -294,7 +294,8 @@ def serve_download(request: Request, db_session: Session, database: Any, setting
         return Stream(iter(()), media_type=media_type, headers=headers,
                       status_code=206 if wanted else 200)
     row_limit = query.limit if "limit" in request.query_params else None
-    rows = CountedRows(stream_rows(database.engine, resource, query, _in_order(served, query.fields), row_limit))
+    rows = CountedRows(stream_rows(database.engine, resource, query, _in_order(served, query.fields), row_limit,
+                                   iso_dates=exporter.iso_dates))
     chunks = exporter(_columns(served, query.fields), rows, **options)
     chunks = settled_download(chunks, rows, database, grant, dataset.id, exporter.name,
                               served=lambda count: extensions.fire(DOWNLOAD_SERVED, dataset=dataset.id,
@@ -332,7 +333,7 @@ def export_options(fmt: str, request: Request, settings: Settings) -> dict[str, 
 
 def stream_rows(
     engine: Engine, resource: Resource, query: rowquery.RowQuery, ordered: list[ServedField],
-    limit: int | None = None,
+    limit: int | None = None, *, iso_dates: bool = False,
 ) -> Iterator[Sequence[Any]]:
     """Every matching row (the first ``limit`` of them), masked, read in batches on a
     connection of its own that lives exactly as long as the download (a server-side
@@ -343,7 +344,7 @@ def stream_rows(
         stmt = stmt.limit(limit)
     mask = row_masker(ordered)
     with engine.connect() as connection:
-        rows = fetch_rows_fast(connection, stmt, [s.field for s in ordered], STREAM_BATCH)
+        rows = fetch_rows_fast(connection, stmt, [s.field for s in ordered], STREAM_BATCH, iso_dates=iso_dates)
         if mask is None:
             yield from rows
         else:

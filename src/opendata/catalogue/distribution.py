@@ -87,10 +87,11 @@ def anonymous_csv(session: Session, resource: Resource) -> Iterator[bytes]:
     served = served_fields(resource.fields, instance_secret(session, MASKING_SECRET))
     table = resource_table(resource)
     stmt = select(*[table.c[s.name] for s in served]).order_by(table.c[ROW_ID])
-    rows = fetch_rows_fast(session.connection(), stmt, [s.field for s in served])
+    exporter = get_exporter(DOWNLOAD_FORMAT)
+    rows = fetch_rows_fast(session.connection(), stmt, [s.field for s in served], iso_dates=exporter.iso_dates)
     mask = row_masker(served)
     columns = [Column(s.name, s.field.title_zh, s.field.title_en, s.served_type) for s in served]
-    yield from get_exporter(DOWNLOAD_FORMAT)(columns, map(mask, rows) if mask else rows)
+    yield from exporter(columns, map(mask, rows) if mask else rows)
 
 
 def csv_digest(session: Session, resource: Resource) -> FileDigest | None:

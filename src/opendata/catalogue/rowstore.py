@@ -364,11 +364,13 @@ def _sqlite_converters(fields: list[Field]) -> list[tuple[int, Callable[[Any], A
     return [(i, by_type[f.type]) for i, f in enumerate(fields) if f.type in by_type]
 
 
-def _row_converter(fields: list[Field]) -> Callable[[Sequence[Any]], tuple[Any, ...]] | None:
+def _row_converter(fields: list[Field], iso_dates: bool = False) -> Callable[[Sequence[Any]], tuple[Any, ...]] | None:
     """One generated function converting a whole SQLite row (``_sqlite_converters`` applied
     in place), None when no column needs converting. One call per row instead of a list
-    copy and a loop step per converted cell; the source holds column positions only."""
-    converters = dict(_sqlite_converters(fields))
+    copy and a loop step per converted cell; the source holds column positions only.
+    ``iso_dates``: date columns stay the ISO text SQLite stores (Exporter.iso_dates)."""
+    converters = {i: convert for i, convert in _sqlite_converters(fields)
+                  if not (iso_dates and fields[i].type == "date")}
     if not converters:
         return None
     cells = ", ".join(f"convert[{i}](r[{i}])" if i in converters else f"r[{i}]" for i in range(len(fields)))
@@ -389,9 +391,11 @@ def _compiled_for_driver(connection: Connection, stmt: Select) -> tuple[str, Any
 
 
 def fetch_rows_fast(
-    connection: Connection, stmt: Select, fields: list[Field], batch: int = 5000
+    connection: Connection, stmt: Select, fields: list[Field], batch: int = 5000, *, iso_dates: bool = False,
 ) -> Iterator[Sequence[Any]]:
     """Execute ``stmt`` (whose columns are ``fields``) and yield plain row tuples.
+    ``iso_dates``: a consumer that takes dates as ISO text (Exporter.iso_dates) gets SQLite's
+    stored text for date columns, unparsed (str(date) of the parsed value is that text).
 
     For bulk downloads the per-row cost of SQLAlchemy Row objects and result processors
     outweighs reading the rows, so the statement (compiled and bound by SQLAlchemy) runs
@@ -404,7 +408,7 @@ def fetch_rows_fast(
         convert = None
     else:
         cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
-        convert = _row_converter(fields)
+        convert = _row_converter(fields, iso_dates)
     try:
         cursor.execute(sql, params)
         while True:

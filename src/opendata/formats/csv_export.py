@@ -95,6 +95,11 @@ def _cell_expression(index: int, column_type: str) -> str:
     if column_type == "string":
         # The common case inline: text that no spreadsheet would run as a formula.
         return f"(v if (v := {cell}).__class__ is str and not v.startswith(TRIGGERS) else text(v))"
+    if column_type == "date":
+        # A date, or its ISO text as a SQLite row store holds it (Exporter.iso_dates): text
+        # passes as _fallback would pass it (defended like any text).
+        return (f"(v if (c := (v := {cell}).__class__) in NATIVE or (c is str and not v.startswith(TRIGGERS))"
+                f" else fallback(v))")
     if column_type in _NATIVE_TYPES:
         return f"(v if (v := {cell}).__class__ in NATIVE else fallback(v))"
     return f"formatters[{index}]({cell})"

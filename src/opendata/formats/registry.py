@@ -55,6 +55,9 @@ class Exporter:
     label_en: str = ""
     file_type: tuple[str, str] = ("BIN", "Binary Data")
     parameters: tuple[str, ...] = ()
+    # Takes a date cell as its ISO 8601 text as well as a date (CSV writes both the same):
+    # a SQLite row store then passes its stored text instead of parsing it for nothing.
+    iso_dates: bool = False
 
     def __call__(
         self, columns: Sequence[Column], rows: Iterable[Sequence[Any]], **options: Any
@@ -87,7 +90,7 @@ CORE_EXPORTERS: dict[str, Exporter] = {
     exporter.name: exporter
     for exporter in (
         Exporter("csv", csv_export.MEDIA_TYPE, csv_export.EXTENSION, csv_export.export_csv, csv_options,
-                 reproducible=True, label_zh="CSV", label_en="CSV", file_type=("CSV", "CSV")),
+                 reproducible=True, label_zh="CSV", label_en="CSV", file_type=("CSV", "CSV"), iso_dates=True),
         Exporter("xlsx", xlsx_export.MEDIA_TYPE, xlsx_export.EXTENSION, xlsx_export.export_xlsx, xlsx_options,
                  label_zh="Excel (XLSX)", label_en="Excel (XLSX)", file_type=("XLSX", "XLSX")),
         Exporter("json", JSON_MEDIA_TYPE, "json", export_json, reproducible=True,
