@@ -221,3 +221,15 @@ def test_package_show_carries_the_measured_quality(ckan: RemoteCKAN, portal: Por
     assert extras["quality_completeness"] == f"{quality['components']['completeness']:.1f}"
     assert extras["quality_timeliness_status"] == quality["timeliness"]["status"]
     assert "quality_consistency" not in extras  # nothing declared to measure: left out, not "100"
+
+
+def test_package_search_states_each_package_s_own_quality(ckan: RemoteCKAN) -> None:
+    """package_search reads the page's measurements in one query: each package still gets
+    its own, the same extras package_show gives."""
+    found = ckan.action.package_search(rows=100)["results"]
+    quality = {p["name"]: {e["key"]: e["value"] for e in p["extras"] if e["key"].startswith("quality_")}
+               for p in found}
+    assert len({q.get("quality_score") for q in quality.values()} - {None}) > 1  # not one score for all
+    for name, extras in quality.items():
+        shown = ckan.action.package_show(id=name)["extras"]
+        assert extras == {e["key"]: e["value"] for e in shown if e["key"].startswith("quality_")}, name

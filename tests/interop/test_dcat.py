@@ -143,3 +143,18 @@ def _same_pages(graph: Graph, extension: str) -> Graph:
     for triple in graph:
         out.add(tuple(page(node) for node in triple))  # type: ignore[arg-type]
     return out
+
+
+def test_a_catalogue_page_states_each_dataset_s_own_quality(demo: httpx.Client) -> None:
+    """A page reads its datasets' measurements in one query: each dataset's score is the
+    one its own document and /api/v1 state."""
+    dqv = Namespace("http://www.w3.org/ns/dqv#")
+    graph = _graph(demo, "/catalog.ttl", "turtle", page_size=98)
+    scores = {}
+    for dataset in graph.subjects(RDF.type, DCAT.Dataset):
+        for node in graph.objects(dataset, dqv.hasQualityMeasurement):
+            if str(graph.value(node, dqv.isMeasurementOf)).endswith("#qualityScore"):
+                scores[str(graph.value(dataset, DCT.identifier))] = float(graph.value(node, dqv.value))
+    assert len(set(scores.values())) > 1
+    for dataset_id, score in scores.items():
+        assert demo.get(f"/api/v1/datasets/{dataset_id}").json()["quality"]["score"] == score, dataset_id

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from opendata.quality.models import QualityMeasurement
 from opendata.quality.service import quality_extras
 from opendata.catalogue import vocabulary as vocab
 from opendata.catalogue.distribution import DistributionInfo, distribution_info
@@ -158,8 +159,10 @@ def cached_resource_dicts(session: Session, links: Links, dataset: Dataset, reso
 
 def package_dict(session: Session, links: Links, dataset: Dataset, usage: UsageTotals | None = None,
                  rating: RatingSummary | RatingSummaryOut | None = None,
-                 epoch: tuple[Any, ...] | None = None) -> dict[str, Any]:
-    """``epoch``: resources may come from the per-process cache (package_search)."""
+                 epoch: tuple[Any, ...] | None = None,
+                 measurements: dict[int, QualityMeasurement] | None = None) -> dict[str, Any]:
+    """``epoch``: resources may come from the per-process cache; ``measurements``: the
+    page's newest quality measurements, read in one query (both from package_search)."""
     licence = licence_for(dataset.licence)
     domain = vocab.DOMAIN_BY_CODE.get(dataset.domain)
     contact = contact_point(dataset)
@@ -181,7 +184,7 @@ def package_dict(session: Session, links: Links, dataset: Dataset, usage: UsageT
         # Plugins' metadata extensions: "<extension>.<key>" (docs/plugins.md).
         **{f"{name}.{key}": value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
            for name, values in (dataset.extensions or {}).items() for key, value in values.items()},
-        **quality_extras(session, dataset),
+        **quality_extras(session, dataset, measurements),
     }
     return {
         "id": dataset.id, "name": dataset.id, "title": dataset.title_zh, "title_en": dataset.title_en,

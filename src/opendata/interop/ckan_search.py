@@ -15,6 +15,7 @@ from opendata.catalogue import search
 from opendata.interop.ckan import CkanCall, validation_error
 from opendata.interop.ckan_package import package_dict
 from opendata.interop.epoch import catalogue_epoch
+from opendata.quality.service import latest_measurements_of
 from opendata.stats.popularity import usage_totals
 
 # CKAN filter / facet name -> our search facet.
@@ -106,6 +107,7 @@ def package_search(call: CkanCall) -> dict[str, Any]:
     # resources are not kept yet (ckan_package.cached_resource_dicts). No highlights.
     found, loaded = search.search_page(call.session, query, facets=bool(facet_fields), highlights=False)
     epoch = catalogue_epoch(call.session)
+    measured = latest_measurements_of(call.session, loaded) if rows_wanted else {}
     datasets = loaded if rows_wanted else []
     ids = [d.id for d in datasets]
     usage = usage_totals(call.session, ids)
@@ -120,7 +122,7 @@ def package_search(call: CkanCall) -> dict[str, Any]:
             {"name": v.value, "display_name": v.label_zh or v.value, "count": v.count} for v in values]}
     return {
         "count": found.total, "sort": call.text("sort") or "score desc, metadata_modified desc",
-        "results": [package_dict(call.session, call.links, d, usage.get(d.id), rated.get(d.id), epoch)
+        "results": [package_dict(call.session, call.links, d, usage.get(d.id), rated.get(d.id), epoch, measured)
                     for d in datasets],
         "facets": {name: {item["name"]: item["count"] for item in f["items"]} for name, f in search_facets.items()},
         "search_facets": search_facets,

@@ -28,6 +28,7 @@ from opendata.interop import dcat_vocab as v
 from opendata.interop.dcat_vocab import (
     ADMS, DCAT, DCATAP, DCT, DQV, FOAF, HYDRA, LOCN, PROV, SKOS, SPDX, VCARD, authority,
 )
+from opendata.quality.models import QualityMeasurement
 from opendata.quality.service import measure_dataset
 from opendata.quality.score import percent
 from opendata.interop.links import Links
@@ -48,6 +49,8 @@ class DcatContext:
     # Shared nodes (concepts, languages, agents, licences) described once per document.
     described: set[URIRef] = field(default_factory=set)
     _blank_nodes: Iterator[int] = field(default_factory=count)
+    # The page's newest quality measurements, read in one query (quality.service).
+    measurements: dict[int, QualityMeasurement] | None = None
 
     def blank_node(self) -> BNode:
         """A blank node numbered within this document: rdflib's default id costs a uuid4
@@ -282,7 +285,7 @@ def add_extensions(ctx: DcatContext, iri: URIRef, dataset: Dataset, usage: Usage
 def add_quality(ctx: DcatContext, iri: URIRef, dataset: Dataset) -> None:
     """The measured score and its components as dqv:QualityMeasurements of the dataset,
     each of a metric of our vocabulary (``{api}/ns#qualityScore`` …, docs/quality.md)."""
-    quality = measure_dataset(ctx.session, dataset)
+    quality = measure_dataset(ctx.session, dataset, latest=ctx.measurements)
     if quality.score is None:
         return
     values = {"qualityScore": quality.score,

@@ -24,6 +24,7 @@ from opendata.interop.dcat import DcatContext, add_catalogue, add_concept, add_d
 from opendata.interop.dcat_ns import vocabulary_graph
 from opendata.interop.epoch import catalogue_epoch
 from opendata.interop.links import Links, request_links
+from opendata.quality.service import latest_measurements_of
 from opendata.stats.popularity import usage_totals
 from opendata.httpconv.conditional import link_header
 from opendata.httpconv.middleware import CORS_OPT
@@ -78,7 +79,7 @@ def catalogue_page(session: Session, links: Links, operator: str, page: int, pag
     total = session.scalar(select(func.count()).select_from(Dataset)) or 0
     datasets = _loaded(session, select(Dataset).order_by(Dataset.id).limit(page_size).offset((page - 1) * page_size))
     usage = usage_totals(session, [d.id for d in datasets])
-    ctx = DcatContext(session, links, operator)
+    ctx = DcatContext(session, links, operator, measurements=latest_measurements_of(session, datasets))
     service_iri = URIRef(f"{links.api}/service/rest")
     dataset_iris = [add_dataset(ctx, d, usage.get(d.id), service_iri) for d in datasets]
     services = data_services(ctx, dataset_iris, _themes(ctx, datasets))

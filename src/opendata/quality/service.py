@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from opendata.catalogue.models import Dataset
@@ -62,8 +62,26 @@ def last_update(dataset: Dataset, measurements: list[QualityMeasurement]) -> dat
     return max((m.measured_at.date() for m in measurements), default=None)
 
 
-def measure_dataset(session: Session, dataset: Dataset, today: date | None = None) -> DatasetQuality:
-    measurements = latest_measurements(session, dataset)
+def latest_measurements_of(session: Session, datasets: Iterable[Dataset]) -> dict[int, QualityMeasurement]:
+    """The newest measurement of every resource of ``datasets`` that has rows, by resource
+    pk, in one query (latest_measurements runs one per resource: a catalogue page of 50
+    datasets made ~50 more queries)."""
+    pks = [r.pk for d in datasets for r in d.resources if r.table_name]
+    if not pks:
+        return {}
+    newest = (select(func.max(QualityMeasurement.id).label("id")).where(QualityMeasurement.resource_pk.in_(pks))
+              .group_by(QualityMeasurement.resource_pk).subquery())
+    found = session.scalars(select(QualityMeasurement).join(newest, QualityMeasurement.id == newest.c.id))
+    return {m.resource_pk: m for m in found}
+
+
+def measure_dataset(session: Session, dataset: Dataset, today: date | None = None,
+                    latest: dict[int, QualityMeasurement] | None = None) -> DatasetQuality:
+    """``latest``: from latest_measurements_of, for callers measuring many datasets."""
+    if latest is None:
+        measurements = latest_measurements(session, dataset)
+    else:
+        measurements = [latest[r.pk] for r in dataset.resources if r.table_name and r.pk in latest]
     timely = rules.timeliness(dataset.update_frequency, last_update(dataset, measurements),
                               today or utcnow().date())
     return DatasetQuality(dataset, measurements, timely)
@@ -128,9 +146,10 @@ def quality_report(session: Session, dataset: Dataset) -> QualityReportOut:
     )
 
 
-def quality_extras(session: Session, dataset: Dataset) -> dict[str, str | None]:
+def quality_extras(session: Session, dataset: Dataset,
+                   latest: dict[int, QualityMeasurement] | None = None) -> dict[str, str | None]:
     """The score, components and timeliness as CKAN extras (text values; None: left out)."""
-    quality = measure_dataset(session, dataset)
+    quality = measure_dataset(session, dataset, latest=latest)
     shares = quality.shares
     extras: dict[str, str | None] = {"quality_score": _text(quality.score)}
     for name in rules.WEIGHTS:
