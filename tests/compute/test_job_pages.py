@@ -91,3 +91,30 @@ def test_the_administrator_sees_every_job_but_no_result(browser: World, finished
     assert page.status_code == 200 and finished["id"] in page.text and 'href="/admin/compute/jobs"' in page.text
     assert "job-result" not in page.text
     assert browser.client.get(f"{JOBS}/{finished['id']}/result").status_code == 403  # the workspace is not theirs
+
+
+def test_the_job_lists_page(browser: World, finished: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One job a page (made small): the newest first, the next on page 2, for the
+    administrator and for the organisation alike."""
+    import re
+
+    from opendata.portal import paging
+
+    database = Database(browser.database_url)
+    with database.session() as session:  # a later job of the same organisation, already ended
+        base = session.get(ComputeJob, finished["id"])
+        session.add(ComputeJob(id="job_paged" + finished["id"][-10:], kind="score", licence_id=base.licence_id,
+                               organisation_id=base.organisation_id, created_by=base.created_by, state="cancelled",
+                               summary=base.summary, total_chunks=1, done_chunks=0, units=5, refunded=5,
+                               charged_on=base.charged_on, engine="local", runner=base.runner))
+        session.commit()
+    database.dispose()
+    monkeypatch.setattr(paging, "ADMIN_PAGE_SIZE", 1)
+    rows = re.compile(r'<tr data-job="([\w-]+)">')
+    for who, path in (("admin", "/admin/compute/jobs"), ("bank", JOBS)):
+        sign_in(browser.client, who)
+        first = browser.client.get(path).text
+        assert rows.findall(first) == ["job_paged" + finished["id"][-10:]] and 'data-testid="jobs-pager"' in first
+        second = browser.client.get(f"{path}?page=2").text
+        assert len(rows.findall(second)) == 1 and rows.findall(second) != rows.findall(first)
+        browser.client.cookies.clear()

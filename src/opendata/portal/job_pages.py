@@ -26,6 +26,7 @@ from opendata.compute.jobs import service, state
 from opendata.compute.jobs.models import ACTIVE_STATES, JOB_STATES
 from opendata.deps import AppDatabase, DbSession
 from opendata.portal.page import Page, PortalPage
+from opendata.portal.paging import paged
 
 
 def _owner(page: PortalPage, action: str, target: str | None = None) -> tuple[Refusals, service.Viewer]:
@@ -39,7 +40,8 @@ def _jobs_page(page: PortalPage, template: str, who: service.Viewer, nav: str, *
     state.purge_expired(page.session)
     page.session.commit()
     wanted = page.request.query_params.get("state")
-    jobs = service.list_jobs(page.session, who, wanted if wanted in JOB_STATES else None)
+    listed = paged(page, page.session, service.jobs_query(who, wanted if wanted in JOB_STATES else None))
+    jobs = [service.job_out(job) for job in listed.items]
     for job in jobs:  # the API's ISO times, as the pages' time filter takes them
         for name in ("created_at", "expires_at"):
             job[name] = datetime.fromisoformat(job[name]) if job[name] else None
@@ -48,7 +50,7 @@ def _jobs_page(page: PortalPage, template: str, who: service.Viewer, nav: str, *
     for job in jobs:
         job["result_served"] = job["licence_id"] in served
     running = any(job["state"] in ACTIVE_STATES for job in jobs)
-    return page.render(template, nav=nav, jobs=jobs, running=running, states=JOB_STATES,
+    return page.render(template, nav=nav, jobs=jobs, listed=listed, running=running, states=JOB_STATES,
                        wanted=wanted if wanted in JOB_STATES else None, **extra)
 
 

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from opendata import localtime
@@ -114,16 +114,21 @@ def visible_job(session: Session, refusals: Refusals, who: Viewer, job_id: str) 
 
 
 def list_jobs(session: Session, who: Viewer, wanted_state: str | None) -> list[dict[str, Any]]:
+    return [job_out(job) for job in session.scalars(jobs_query(who, wanted_state).limit(LIST_LIMIT))]
+
+
+def jobs_query(who: Viewer, wanted_state: str | None) -> Select[tuple[ComputeJob]]:
+    """The jobs ``who`` may list (its organisation's, or all for an administrator), newest first."""
     if wanted_state is not None and wanted_state not in JOB_STATES:
         raise bad_request("invalid_state", f"state is one of {', '.join(JOB_STATES)}")
-    query = select(ComputeJob).order_by(ComputeJob.created_at.desc(), ComputeJob.id).limit(LIST_LIMIT)
+    query = select(ComputeJob).order_by(ComputeJob.created_at.desc(), ComputeJob.id)
     if who.organisation_id is not None:
         query = query.where(ComputeJob.organisation_id == who.organisation_id)
     if who.licence_id is not None:
         query = query.where(ComputeJob.licence_id == who.licence_id)
     if wanted_state is not None:
         query = query.where(ComputeJob.state == wanted_state)
-    return [job_out(job) for job in session.scalars(query)]
+    return query
 
 
 def cancel(session: Session, refusals: Refusals, who: Viewer, job: ComputeJob, *, discard: bool) -> dict[str, Any]:
