@@ -33,6 +33,7 @@ import anyio.to_thread
 from litestar import Request, Response
 from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import ValidationException
+from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 
 from opendata.errors import AppError, Busy, app_error_handler, http_exception_handler
 from opendata.formats.limits import INT32_MAX, INT32_MIN
@@ -164,7 +165,8 @@ class InputGuardMiddleware:
             # comes. Held here, every upload in flight cost its size in memory (twice while
             # joined) before anyone knew who sent it: an anonymous body reaches the CSRF check
             # only through the parser, so N clients sending 64 MiB each took N x 128 MiB.
-            return _counted(receive, limit, settings.serve_body_timeout_seconds)
+            fields = _FormFields(headers.get(b"content-type", b""), settings.request_body_max_bytes, holding)
+            return _counted(receive, limit, settings.serve_body_timeout_seconds, fields)
         body = await _read_body(receive, limit, settings.serve_body_timeout_seconds, holding)
         if content_type == b"multipart/form-data":
             pass  # file contents are the importers' business (they refuse NUL in cells)
@@ -197,10 +199,44 @@ async def _next_part(receive: Any, timeout: float) -> dict[str, Any]:
     return message
 
 
-def _counted(receive: Any, limit: int, timeout: float) -> Any:
+class _FormFields:
+    """The form fields (parts without a filename) of a multipart upload, counted as they pass.
+
+    The form parser writes a file part to disk but keeps every other part in memory, whole,
+    and decodes it: without this a 60 MiB "title" beside (or instead of) the file was held
+    twice over, from anyone, outside the body budget. Together they are bounded like any
+    form body (``request_body_max_bytes``, 413) and taken from the process's budget (503).
+    The same parser as the form parser's (python-multipart), with its defaults, so both
+    see the same parts; a body it cannot parse is left to the form parser's own 400."""
+
+    def __init__(self, content_type: bytes, limit: int, holding: _Holding) -> None:
+        boundary = parse_options_header(content_type.decode("latin-1"))[1].get("boundary")
+        self._parser = PushMultipartParser(boundary) if boundary else None
+        self._limit, self._holding = limit, holding
+        self._in_field, self._size = False, 0
+
+    def feed(self, chunk: bytes) -> None:
+        if self._parser is None or not chunk:
+            return
+        try:
+            for event in self._parser.parse(chunk):
+                if isinstance(event, MultipartSegment):
+                    self._in_field = not event.filename
+                elif event and self._in_field:
+                    self._size += len(event)
+                    if self._size > self._limit:
+                        raise _refusal(413, "body_too_large",
+                                       f"the form fields of the upload are larger than {self._limit:,} bytes")
+                    self._holding.take(len(event))  # Busy (503) when the process holds too much
+        except MultipartError:
+            self._parser = None  # malformed: the form parser refuses it (400)
+
+
+def _counted(receive: Any, limit: int, timeout: float, fields: _FormFields) -> Any:
     """``receive`` passing the body on part by part, refusing it (413, 408, 400) as soon as
-    it is too large, too slow or broken off; the handler's exception handlers answer and
-    audit the refusal. After the body, messages (a disconnect) pass through untouched."""
+    it is too large, too slow or broken off, or its form fields are (``_FormFields``); the
+    handler's exception handlers answer and audit the refusal. After the body, messages (a
+    disconnect) pass through untouched."""
     size = 0
     done = False
 
@@ -209,9 +245,11 @@ def _counted(receive: Any, limit: int, timeout: float) -> Any:
         if done:
             return await receive()
         message = await _next_part(receive, timeout)
-        size += len(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
         if size > limit:
             raise _too_large(limit)
+        fields.feed(chunk)
         done = not message.get("more_body", False)
         return message
 
