@@ -102,15 +102,28 @@ def first_renderings(http: httpx.Client, pid: int, suffix: str, pages: list[int]
     return row(f"/catalog.{suffix}", mine, theirs, ratios) + f" {cpu * 1000 / len(pages):.0f} |"
 
 
-def compare(http: httpx.Client, a: str, b: str, repeat: int) -> tuple[list[float], list[float], list[float]]:
+def compare(http: httpx.Client, a: str, b: str, repeat: int,
+            pid: int | None = None) -> tuple[list[float], list[float], list[float]]:
+    """Wall ms of A and B interleaved, and their ratios; with ``pid``, the server's CPU per
+    call of each is added up in ``cpu_totals`` (seconds) as a more robust ratio on a
+    loaded machine."""
     timed(http, a), timed(http, b)  # warm both
     mine, theirs, ratios = [], [], []
     for _ in range(repeat):
-        x, y = timed(http, a), timed(http, b)
+        before = server_cpu_seconds(pid) if pid else 0.0
+        x = timed(http, a)
+        middle = server_cpu_seconds(pid) if pid else 0.0
+        y = timed(http, b)
+        if pid:
+            cpu_totals[0] += middle - before
+            cpu_totals[1] += server_cpu_seconds(pid) - middle
         mine.append(x)
         theirs.append(y)
         ratios.append(x / y)
     return mine, theirs, ratios
+
+
+cpu_totals = [0.0, 0.0]
 
 
 def row(label: str, a: list[float], b: list[float], ratios: list[float]) -> str:
@@ -138,10 +151,14 @@ def main() -> None:
             print(f"# interop doors vs /api/v1; {total:,} datasets ({args.datasets:,} synthetic loaded in "
                   f"{seconds:.1f} s); load average {os.getloadavg()[0]:.2f}")
             print("\n## CKAN Action API vs /api/v1 (one keep-alive client, interleaved)")
-            print("| call | CKAN p50 ms | CKAN p95 ms | v1 p50 ms | v1 p95 ms | CKAN/v1 median (IQR) |")
-            print("|---|---:|---:|---:|---:|---:|")
+            print("| call | CKAN p50 ms | CKAN p95 ms | v1 p50 ms | v1 p95 ms | CKAN/v1 median (IQR) | "
+                  "server CPU ms a call, CKAN / v1 (mean) |")
+            print("|---|---:|---:|---:|---:|---:|---:|")
             for label, ckan, v1 in PAIRS:
-                print(row(label, *compare(http, ckan, v1, args.repeat)))
+                cpu_totals[:] = [0.0, 0.0]
+                measured = compare(http, ckan, v1, args.repeat, pid)
+                print(row(label, *measured) + f" {cpu_totals[0] * 1000 / args.repeat:.1f} / "
+                      f"{cpu_totals[1] * 1000 / args.repeat:.1f} = {cpu_totals[0] / max(cpu_totals[1], 1e-9):.2f}× |")
             pages = max(1, -(-total // 50))
             chosen = sorted({1 + i * (pages - 1) // max(1, args.repeat - 1) for i in range(args.repeat)})
             print(f"\n## DCAT-AP catalogue pages of 50, first rendering ({pages:,} pages; {len(chosen)} of them, "
