@@ -61,3 +61,37 @@ def test_only_used_prefixes_are_declared_and_blank_nodes_are_relabelled() -> Non
     document = json.loads(jsonld(g))
     assert set(document["@context"]) == {"dcat", "dct", "xsd"}
     assert turtle(g) == turtle(g) and jsonld(g) == jsonld(g)  # the same graph, the same bytes
+
+
+def test_hostile_websites_state_the_same_graph_in_turtle_and_json_ld(tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    """Through the DCAT door: a catalogue's publisher websites are free text (and a harvested
+    source's are the remote's). JSON-LD stated them as they were, so a reader dropped the
+    one with a space (and the contact's URL with it), merged "_:b0" into a blank node and
+    expanded "dct:x" as a compact IRI; Turtle and JSON-LD now read back as one graph."""
+    from litestar.testing import TestClient
+
+    from opendata import create_app
+    from tests.factories import manifest, write_catalogue
+
+    raw = manifest()
+    websites = {"gz-transport": 'https://x.example/a b>"c', "gz-hrss": "_:b0"}
+    for publisher in raw["publishers"]:
+        publisher["website"] = websites[publisher["id"]]
+    raw["publishers"].append({"id": "odd", "name_zh": "怪", "name_en": "Odd", "website": "dct:x"})
+    raw["datasets"][-1]["publisher"] = "odd"  # personal-si-base; si-headcount stays gz-hrss's
+    folder = write_catalogue(tmp_path / "hostile", raw)
+    base = "http://base.example/"
+    app = create_app(settings.replace(catalogues=(folder,), load_catalogues_on_startup=True))
+    with TestClient(app) as client:
+        graphs = {}
+        for extension, fmt in (("ttl", "turtle"), ("jsonld", "json-ld")):
+            response = client.get("/catalog." + extension, params={"page_size": 99})
+            assert response.status_code == 200, response.text
+            read = Graph().parse(data=response.content, format=fmt, publicID=base)
+            graphs[fmt] = Graph()  # a page's Hydra links name its own serialisation
+            for triple in read:
+                graphs[fmt].add(tuple(URIRef(str(n).replace(f"/catalog.{extension}?", "/catalog.PAGE?"))
+                                      if isinstance(n, URIRef) else n for n in triple))  # type: ignore[arg-type]
+    homepages = {str(o) for o in graphs["turtle"].objects(None, URIRef("http://xmlns.com/foaf/0.1/homepage"))}
+    assert {"https://x.example/a%20b%3E%22c", base + "_:b0", "dct:x"} <= homepages
+    assert len(graphs["json-ld"]) == len(graphs["turtle"]) and isomorphic(graphs["json-ld"], graphs["turtle"])

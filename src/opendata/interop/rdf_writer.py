@@ -29,6 +29,7 @@ _LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _TO_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 
 class _Names:
@@ -99,7 +100,7 @@ def turtle(graph: Graph) -> bytes:
                 return f"{text}^^{term(URIRef(node.datatype))}"
             return text
         found = names.split(str(node))
-        return f"{found[0]}:{found[1]}" if found else f"<{safe_iri(str(node))}>"
+        return f"{found[0]}:{found[1]}" if found else f"<{node_iri(str(node))}>"
 
     blocks = []
     for subject, pairs in _subjects(graph):
@@ -115,13 +116,28 @@ def turtle(graph: Graph) -> bytes:
     return (header + "\n" + "\n".join(blocks)).encode("utf-8")
 
 
+def node_iri(iri: str) -> str:
+    """A node IRI as both writers state it: unsafe characters percent-encoded (Turtle
+    cannot hold them; a JSON-LD reader drops such an IRI, and the node's triples with it),
+    and a relative reference that would read as a blank node or a keyword in JSON-LD (a
+    publisher's website "_:b0" was merged into the graph's first blank node) written in
+    the "./" form RFC 3986 gives a first segment with a colon, which readers resolve alike."""
+    iri = safe_iri(iri)
+    return "./" + iri if iri.startswith(("_:", "@")) else iri
+
+
 def jsonld(graph: Graph) -> bytes:
     """Flattened JSON-LD: ``@context`` of the prefixes used, ``@graph`` of node objects.
-    Properties, types and datatypes are compact IRIs; node identifiers are written in full."""
-    names, blanks = _Names(graph.namespaces()), _BlankLabels()
+    Properties, types and datatypes are compact IRIs; node identifiers are written in full.
+    A prefix that is also the scheme of a node IRI is not used: a reader would expand that
+    IRI as a compact one (a website "dct:x" read as http://purl.org/dc/terms/x)."""
+    schemes = {match.group(1) for node in graph.all_nodes()
+               if isinstance(node, URIRef) and (match := _SCHEME.match(node))}
+    names = _Names((prefix, ns) for prefix, ns in graph.namespaces() if prefix not in schemes)
+    blanks = _BlankLabels()
 
     def identifier(node: object) -> str:
-        return "_:" + blanks[node] if isinstance(node, BNode) else str(node)
+        return "_:" + blanks[node] if isinstance(node, BNode) else node_iri(str(node))
 
     def value(node: object) -> dict[str, str] | str:
         if not isinstance(node, Literal):
