@@ -102,19 +102,30 @@ class BodyBudget:
         return self
 
 
+# The first bytes of each body are not taken from the budget. Slow large bodies can hold
+# the whole budget for as long as each keeps up the per-part deadline; charged from the
+# first byte, a sign-in form or any small JSON body was then 503 with them, so a few
+# connections trickling 8 MiB each locked everyone out. Small bodies are bounded anyway,
+# by serve_limit_concurrency x this (1,000 x 64 KiB).
+SMALL_BODY_BYTES = 64 * 1024
+
+
 class _Holding:
     """What one request has taken from the budget, given back when the request ends."""
 
     def __init__(self, budget: BodyBudget) -> None:
-        self.budget, self.size = budget, 0
+        self.budget, self.size, self.charged = budget, 0, 0
 
     def take(self, size: int) -> None:
-        self.budget.take(size, self.size)
         self.size += size
+        charge = max(0, self.size - SMALL_BODY_BYTES) - self.charged
+        if charge:
+            self.budget.take(charge, self.charged)
+            self.charged += charge
 
     def release(self) -> None:
-        self.budget.give(self.size)
-        self.size = 0
+        self.budget.give(self.charged)
+        self.size = self.charged = 0
 
 
 class InputGuardMiddleware:
