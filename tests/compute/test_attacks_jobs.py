@@ -175,11 +175,17 @@ def test_malformed_job_specs_are_refused_and_charge_nothing(world: World, local:
     assert (jobs_of(world, licence.id), used_today(world, licence.id)) == (0, 0)
 
 
-def test_an_oversized_job_spec_is_refused_before_it_is_read(world: World) -> None:
+def test_an_oversized_job_spec_is_refused(world: World) -> None:
+    """The door takes a job's body up to upload_max_bytes (an intersection's reply is ~2.5 KB
+    per offered subject); every other kind stays under request_body_max_bytes, refused
+    (audited, nothing planned) once the caller is known."""
     headers = world.main.headers(world.client)
     limit = world.settings.request_body_max_bytes
     body = b'{"kind": "score", "model_id": 1, "subjects": ["' + b"9" * limit + b'"]}'
     response = world.client.post(JOBS, content=body, headers={**headers, "Content-Type": "application/json"})
+    assert_refused_and_audited(response, 413, "body_too_large", world.database_url, "compute.job.submit")
+    over = b'{"kind": "intersection", "session": "x", "reply": "' + b"9" * world.settings.upload_max_bytes + b'"}'
+    response = world.client.post(JOBS, content=over, headers={**headers, "Content-Type": "application/json"})
     assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_large", response.text
 
 

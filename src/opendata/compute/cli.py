@@ -185,6 +185,11 @@ def intersection(dataset: str, resource: str | None, field: str, filters: tuple[
                                            where=_pairs(filters, "--where") or None, workers=workers)
         except ValueError as error:
             fail(str(error), "invalid_ids")
+    print_stats(stats, as_json)
+
+
+def print_stats(stats: Any, as_json: bool) -> None:
+    """An IntersectionStats as the intersection commands print it."""
     if as_json:
         click.echo(json.dumps(stats.to_json(), ensure_ascii=False))
         return

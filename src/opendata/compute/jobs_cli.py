@@ -2,6 +2,7 @@
 
     opendata compute job score --model 3 --subjects-file book.txt     # waits, a progress bar
     opendata compute job score --model 3 --subjects-file book.txt --no-wait   # prints the id
+    opendata compute job intersection --dataset D --field F --ids mine.txt   # 联合统计's answer as a job
     opendata compute job status|wait|cancel JOB_ID;  opendata compute job list [--state S]
 """
 
@@ -13,12 +14,13 @@ from typing import Any
 import click
 
 from opendata.cli_output import report, report_list, wants_json
-from opendata.compute.cli import _Client, _portal_options, _subjects, compute
+from opendata.cli_output import fail
+from opendata.compute.cli import _Client, _pairs, _portal_options, _subjects, compute, print_stats
 
 
 @compute.group("job")
 def job_group() -> None:
-    """Scorings of whole subject lists as jobs: submit, follow, cancel, read."""
+    """Scorings, and intersection answers, as jobs: submit, follow, cancel, read."""
 
 
 def _line(status: dict[str, Any]) -> str:
@@ -45,6 +47,9 @@ def _wait_and_print(sdk: Any, job: Any, wanted: list[str] | None) -> None:
         scores = job.wait(progress=progress)
     except JobFailed as error:
         raise click.ClickException(str(error)) from None
+    if not isinstance(scores, dict):  # an intersection job's statistics
+        print_stats(scores, wants_json())
+        return
     if wants_json():
         click.echo(json.dumps({s: v if isinstance(v, bool | int) else str(v) for s, v in scores.items()},
                               ensure_ascii=False))
@@ -74,6 +79,37 @@ def score_job(model_id: int, subjects_file: Any, wait: bool, as_json: bool, subj
             return
         click.echo(f"job {job.id}", err=True)
         _wait_and_print(sdk, job, wanted)
+
+
+@job_group.command("intersection")
+@_portal_options
+@click.option("--dataset", required=True)
+@click.option("--resource", help="Default: the dataset's resource with a subject key.")
+@click.option("--field", required=True, help="The numeric field to count and sum (granted with its bounds).")
+@click.option("--where", "filters", multiple=True, metavar="FIELD=VALUE", help="As for `compute intersection`.")
+@click.option("--ids", "ids_file", type=click.File("r", encoding="utf-8"), required=True,
+              help="Your ids, one a line ('-' reads standard input); they never leave this machine in the clear.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes for the reply on long lists.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the job and print the statistics.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def intersection_job(dataset: str, resource: str | None, field: str, filters: tuple[str, ...], ids_file: Any,
+                     workers: int, wait: bool, as_json: bool, **options: Any) -> None:
+    """`compute intersection` with the portal's answer run as a job: the epsilon is spent
+    when the job succeeds (not if it is cancelled before)."""
+    ids = [line.strip() for line in ids_file if line.strip()]
+    with _Client(options) as sdk:
+        try:
+            job = sdk.intersection_job(dataset, field, ids, resource_id=resource,
+                                       where=_pairs(filters, "--where") or None, workers=workers)
+        except ValueError as error:
+            fail(str(error), "invalid_ids")
+        if not wait:
+            report(f"✓ job {job.id} submitted (session {job.last['summary']['session']}, "
+                   f"{job.last['progress']['total']} chunks)", **job.last)
+            return
+        click.echo(f"job {job.id}", err=True)
+        _wait_and_print(sdk, job, None)
 
 
 @job_group.command("status")

@@ -30,7 +30,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from opendata import localtime
-from opendata.audit.service import append
+from opendata.audit.service import Actor, RequestInfo, append
 from opendata.compute import parameters, psi
 from opendata.compute.callers import ComputeCaller, Refusals, audited, authenticate, require_grant
 from opendata.compute.models import IntersectionSession
@@ -52,6 +52,7 @@ ACTION = "compute.intersection"
 TRANSPORT = "psi_transport"
 TRANSPORT_BITS = 2048
 SESSION_MINUTES = 15
+IN_JOB = "job"  # a session an intersection job is answering (compute/jobs/intersection.py)
 # A reply carries ~2.5 KB per offered subject (a point and two 4096-bit ciphertexts): 25,000
 # subjects fit the 64 MB an upload may have.
 MAX_OFFER = 25_000
@@ -212,32 +213,44 @@ def prepare_answer(database: Database, settings: Settings, runtime: Any, incomin
         refusals = Refusals(session, incoming.info, ACTION)
         caller = authenticate(session, settings, incoming.raw_token, refusals)
         with audited(refusals):
-            row = session.get(IntersectionSession, session_id) if len(session_id) == 32 else None
-            if row is None or row.licence_id != caller.licence_id:
-                raise AppError(404, "not_found", "no such intersection session of this licence")
-            refusals.target = f"dataset:{row.dataset_id}"
-            if row.state != "open":
-                raise AppError(409, "session_used", "this session was answered already: start a new one")
-            if row.expires_at <= utcnow():
-                raise AppError(410, "session_expired", f"sessions last {SESSION_MINUTES} minutes: start a new one")
-            _source, grant, field, _where = _licensed(session, refusals, caller, row.dataset_id, row.resource_id,
-                                                      row.field, row.filters or None)
-            if grant.updated_at > row.created_at:  # the offer was clamped to the old bounds
-                raise AppError(409, "grant_changed", "the licence's grant changed since this session's offer: "
-                               "start a new session")
-            _budget_refusal(refusals, grant)
-            key_row = own_key(session, caller.organisation_id, row.key_id)
-            enterprise = runtime.public_key(key_row.kid, key_row.n)
-            private, _h = transport_key(session)
-            ids, points, w, z, mask_total = psi.parse_reply(parse_json(incoming.body), private.public_key, enterprise,
-                                                            row.subjects, grant.max_ids)
-            scalar = session_scalar(session, session_id)
-        details = {"licence": caller.licence_id, "dataset": row.dataset_id, "resource": row.resource_id,
-                   "field": field, "where": row.filters, "key": key_row.kid, "session": session_id,
-                   "ids": len(ids), "subjects_offered": row.subjects,
-                   "inputs": digest({"ids": sorted(p.hex() for p in ids), "points": [p.hex() for p in points]})}
-        return AnswerJob(caller, session_id, grant, field, scalar, private, enterprise, int(row.value_total), ids,
-                         points, w, z, mask_total, details)
+            return checked_answer(session, refusals, caller, runtime, session_id, parse_json(incoming.body))
+
+
+def checked_answer(session: Session, refusals: Refusals, caller: ComputeCaller, runtime: Any, session_id: Any,
+                   body: Any) -> AnswerJob:
+    """Every check of an answer before its arithmetic (the synchronous answer's and an
+    ``intersection`` job's): the session is this licence's, open and in time, the grant is
+    unchanged and has a query left, the reply is well formed."""
+    row = session.get(IntersectionSession, session_id) \
+        if isinstance(session_id, str) and len(session_id) == 32 else None
+    if row is None or row.licence_id != caller.licence_id:
+        raise AppError(404, "not_found", "no such intersection session of this licence")
+    refusals.target = f"dataset:{row.dataset_id}"
+    if row.state == IN_JOB:
+        raise AppError(409, "session_used", "a job is answering this session: follow the job, or cancel it and "
+                       "start a new session")
+    if row.state != "open":
+        raise AppError(409, "session_used", "this session was answered already: start a new one")
+    if row.expires_at <= utcnow():
+        raise AppError(410, "session_expired", f"sessions last {SESSION_MINUTES} minutes: start a new one")
+    _source, grant, field, _where = _licensed(session, refusals, caller, row.dataset_id, row.resource_id,
+                                              row.field, row.filters or None)
+    if grant.updated_at > row.created_at:  # the offer was clamped to the old bounds
+        raise AppError(409, "grant_changed", "the licence's grant changed since this session's offer: "
+                       "start a new session")
+    _budget_refusal(refusals, grant)
+    key_row = own_key(session, caller.organisation_id, row.key_id)
+    enterprise = runtime.public_key(key_row.kid, key_row.n)
+    private, _h = transport_key(session)
+    ids, points, w, z, mask_total = psi.parse_reply(body, private.public_key, enterprise, row.subjects,
+                                                    grant.max_ids)
+    scalar = session_scalar(session, row.id)
+    details = {"licence": caller.licence_id, "dataset": row.dataset_id, "resource": row.resource_id,
+               "field": field, "where": row.filters, "key": key_row.kid, "session": row.id,
+               "ids": len(ids), "subjects_offered": row.subjects,
+               "inputs": digest({"ids": sorted(p.hex() for p in ids), "points": [p.hex() for p in points]})}
+    return AnswerJob(caller, row.id, grant, field, scalar, private, enterprise, int(row.value_total), ids,
+                     points, w, z, mask_total, details)
 
 
 def check_reply(database: Database, job: AnswerJob) -> None:
@@ -251,23 +264,38 @@ def check_reply(database: Database, job: AnswerJob) -> None:
         return
     except psi.ReplyError as failed:
         error = AppError(400, failed.code, f"{failed}; this session is closed and its epsilon spent")
-    epsilon = job.grant.epsilon_per_query
     with database.session() as session:
-        spent = spend(session, job.grant.id, epsilon)
-        closed = session.execute(update(IntersectionSession).where(
-            IntersectionSession.id == job.row_id, IntersectionSession.state == "open").values(
-            state="refused", epsilon=epsilon if spent else None, answered_at=utcnow()))
-        if closed.rowcount != 1:  # type: ignore[attr-defined]  # answered meanwhile: spend nothing more
-            session.rollback()
+        if not spend_for_refused_reply(session, job.caller.actor, job.caller.request, job.grant, job.row_id, "open",
+                                       error, job.details):
             error = AppError(409, "session_used", "this session was answered already: start a new one")
-        append(session, actor=job.caller.actor, action=ACTION, target=f"dataset:{job.grant.dataset}",
-               outcome="refused", code=error.code, details={**job.details, "status": error.status,
-                                                            "message": error.message,
-                                                            "epsilon": epsilon if spent and closed.rowcount else 0.0},
-               request=job.caller.request)
+            append(session, actor=job.caller.actor, action=ACTION, target=f"dataset:{job.grant.dataset}",
+                   outcome="refused", code=error.code, details={**job.details, "status": error.status,
+                                                                "message": error.message, "epsilon": 0.0},
+                   request=job.caller.request)
         session.commit()
     error.audited = True  # type: ignore[attr-defined]
     raise error
+
+
+def spend_for_refused_reply(session: Session, actor: Actor, request: RequestInfo, grant: Grant, row_id: str,
+                            from_state: str, error: AppError, details: dict[str, Any]) -> bool:
+    """A reply that failed check_total: the session (still ``from_state``) is closed as
+    refused and the grant's epsilon spent, audited. False (nothing written) if the session
+    had left ``from_state`` meanwhile. Never rolls back (an intersection job's end calls it
+    inside the transaction that ends the job). The caller commits."""
+    epsilon = grant.epsilon_per_query
+    closed = session.execute(update(IntersectionSession).where(
+        IntersectionSession.id == row_id, IntersectionSession.state == from_state).values(
+        state="refused", answered_at=utcnow()))
+    if closed.rowcount != 1:  # type: ignore[attr-defined]  # answered meanwhile: spend nothing more
+        return False
+    spent = spend(session, grant.id, epsilon)
+    if spent:
+        session.execute(update(IntersectionSession).where(IntersectionSession.id == row_id).values(epsilon=epsilon))
+    append(session, actor=actor, action=ACTION, target=f"dataset:{grant.dataset}", outcome="refused",
+           code=error.code, details={**details, "status": error.status, "message": error.message,
+                                     "epsilon": epsilon if spent else 0.0}, request=request)
+    return True
 
 
 def compute(job: AnswerJob, double_ids: list[bytes]) -> dict[str, Any]:
@@ -285,28 +313,39 @@ def compute(job: AnswerJob, double_ids: list[bytes]) -> dict[str, Any]:
 
 def finish(database: Database, job: AnswerJob, result: dict[str, Any], seconds: float) -> dict[str, Any]:
     """Close the session and spend the epsilon in one transaction; audit; answer."""
-    epsilon = job.grant.epsilon_per_query
     with database.session() as session:
-        refusals = Refusals(session, job.caller.request, ACTION, f"dataset:{job.grant.dataset}", job.caller.actor,
-                            {"licence": job.caller.licence_id, "session": job.row_id})
-        closed = session.execute(update(IntersectionSession).where(
-            IntersectionSession.id == job.row_id, IntersectionSession.state == "open").values(
-            state="answered", epsilon=epsilon, answered_at=utcnow()))
-        if closed.rowcount != 1:  # type: ignore[attr-defined]
-            refusals.fail(AppError(409, "session_used", "this session was answered already: start a new one"))
-        if not spend(session, job.grant.id, epsilon):
-            fresh = grant_for(session, job.caller.licence_id, job.grant.dataset, job.grant.resource) or job.grant
-            session.rollback()
-            _budget_refusal(refusals, fresh)
-            refusals.deny(429, "privacy_budget_exhausted", "the licence's privacy budget is spent")
-        left = grant_for(session, job.caller.licence_id, job.grant.dataset, job.grant.resource)
-        reference = append(session, actor=job.caller.actor, action=ACTION, target=refusals.target, details={
-            **job.details, "epsilon": epsilon, "epsilon_left": left.epsilon_left if left else 0.0,
-            "suppressed": result["suppressed"], "count": result["count"], "outputs": digest(result),
-            "duration_ms": round(seconds * 1e3, 1)}, request=job.caller.request)
+        answer = close_answered(session, job, result, seconds, "open")
         session.commit()
-    return {"session": job.row_id, "dataset": job.grant.dataset, "resource": job.grant.resource, "field": job.field,
-            "key_id": job.enterprise.key_id, "ids": len(job.ids), **result, "scale": job.grant.scale,
-            "min_cohort": job.grant.min_cohort, "epsilon_spent": epsilon,
+    return answer
+
+
+def close_answered(session: Session, answered: AnswerJob, result: dict[str, Any], seconds: float, from_state: str,
+                   **extra: Any) -> dict[str, Any]:
+    """In the caller's transaction: the session (still ``from_state``) closed as answered and
+    the grant's epsilon spent, audited with ``extra`` details; the answer. An audited
+    refusal (rolled back, nothing spent) if the session left ``from_state`` or the budget is
+    spent. The caller commits."""
+    grant, caller = answered.grant, answered.caller
+    epsilon = grant.epsilon_per_query
+    refusals = Refusals(session, caller.request, ACTION, f"dataset:{grant.dataset}", caller.actor,
+                        {"licence": caller.licence_id, "session": answered.row_id, **extra})
+    closed = session.execute(update(IntersectionSession).where(
+        IntersectionSession.id == answered.row_id, IntersectionSession.state == from_state).values(
+        state="answered", epsilon=epsilon, answered_at=utcnow()))
+    if closed.rowcount != 1:  # type: ignore[attr-defined]
+        refusals.fail(AppError(409, "session_used", "this session was answered already: start a new one"))
+    if not spend(session, grant.id, epsilon):
+        fresh = grant_for(session, caller.licence_id, grant.dataset, grant.resource) or grant
+        session.rollback()
+        _budget_refusal(refusals, fresh)
+        refusals.deny(429, "privacy_budget_exhausted", "the licence's privacy budget is spent")
+    left = grant_for(session, caller.licence_id, grant.dataset, grant.resource)
+    reference = append(session, actor=caller.actor, action=ACTION, target=refusals.target, details={
+        **answered.details, **extra, "epsilon": epsilon, "epsilon_left": left.epsilon_left if left else 0.0,
+        "suppressed": result["suppressed"], "count": result["count"], "outputs": digest(result),
+        "duration_ms": round(seconds * 1e3, 1)}, request=caller.request)
+    return {"session": answered.row_id, "dataset": grant.dataset, "resource": grant.resource,
+            "field": answered.field, "key_id": answered.enterprise.key_id, "ids": len(answered.ids), **result,
+            "scale": grant.scale, "min_cohort": grant.min_cohort, "epsilon_spent": epsilon,
             "epsilon_left": left.epsilon_left if left else 0.0, "queries_left": left.queries_left if left else 0,
             "audit": reference}

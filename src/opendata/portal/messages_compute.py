@@ -86,6 +86,8 @@ COMPUTE_MESSAGES: dict[str, tuple[str, str]] = {
     "jobs.kept_until": ("结果保留至", "Result kept until"),
     "jobs.kind.score": ("模型评分", "Model scoring"),
     "jobs.kind.hidden_query": ("匿踪查询", "Hidden queries"),
+    "jobs.kind.intersection": ("联合统计", "Intersection statistics"),
+    "jobs.ids": ("{n} 个盲化标识（不显示是否命中）", "{n} blinded ids (which matched, never shown)"),
     "jobs.queries": ("{n} 次查询（不显示查询对象）", "{n} queries (whose records, never shown)"),
     "jobs.model": ("模型 #{id}", "model #{id}"),
     "jobs.subjects": ("{n} 个主体", "{n} subject(s)"),

@@ -41,7 +41,7 @@ class JobsController(Controller):
     tags = ["compute"]
 
     @post("/", summary="Submit a long computation as a job (202 and its id; progress at Location)",
-          status_code=202)
+          status_code=202, opt={"upload": True})  # an intersection's reply; other kinds: service.submit's limit
     async def submit(self, request: Request, database: AppDatabase, settings: AppSettings) -> Response[dict[str, Any]]:
         incoming = Incoming(bearer_token(request), request_info(request), await request.body())
         runtime = runtime_of(request)

@@ -48,6 +48,11 @@ class JobPlan(Protocol):
 
     def output(self, task: ChunkTask, result: Any, seconds: float) -> ChunkOutput: ...
 
+    # Optional, for a kind whose result is computed from every chunk's output (an
+    # intersection): ``conclude()`` (the coordinator's thread, outside any transaction) and
+    # then ``record(session, job_id, concluded)`` in the transaction that marks the job
+    # succeeded -- it stores the result and may refuse (an audited AppError: the job fails).
+
 
 @dataclass
 class PlanRequest:
@@ -69,6 +74,14 @@ class JobKind:
     merged: Callable[[dict[str, Any]], list[tuple[str, str]]]
     members: tuple[str, ...] = field(default=())  # the request body's members besides "kind"
     optional: tuple[str, ...] = field(default=())
+    # Called by state.settle in the transaction that ends an unfinished job (failed or
+    # cancelled), with the job's licence, summary, new state, error code and who ended it
+    # (actor, request): what the kind must close outside the job's own rows (an
+    # intersection's session).
+    ended: Callable[[Session, int, dict[str, Any], str, str | None, Any, Any], None] | None = None
+    # A body up to upload_max_bytes rather than request_body_max_bytes (an intersection's
+    # reply: ~2.5 KB per offered subject).
+    large_body: bool = False
 
 
 KINDS: dict[str, JobKind] = {}
@@ -89,7 +102,7 @@ def kind_of(name: Any) -> JobKind:
 
 
 def _load_builtin_kinds() -> None:
-    from opendata.compute.jobs import hidden, scoring  # noqa: F401  (register "hidden_query", "score")
+    from opendata.compute.jobs import hidden, intersection, scoring  # noqa: F401  (register the kinds)
 
 
 def split(values: list[Any], size: int) -> list[list[Any]]:

@@ -191,8 +191,15 @@ class JobRunner:
         finally:
             for future in in_flight:
                 future.cancel()
+        conclude = getattr(plan, "conclude", None)
+        concluded = conclude() if conclude is not None else None
         with database.session() as session:
             if state.mark_succeeded(session, job_id, self.runtime.settings.job_result_seconds):
+                if conclude is not None:
+                    try:  # in the transaction that marks it succeeded: a cancel either wins before or fails after
+                        plan.record(session, job_id, concluded)  # type: ignore[attr-defined]
+                    except AppError as error:  # audited (and rolled back) by the kind
+                        raise Stop(error.code, error.message) from None
                 append(session, actor=caller.actor, action="compute.job.succeeded", target=f"job:{job_id}",
                        details={"licence": caller.licence_id, "job": job_id, "kind": kind.name,
                                 "chunks": len(plan.chunks), "engine": engine.name}, request=caller.request)

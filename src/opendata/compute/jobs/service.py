@@ -50,6 +50,10 @@ def submit(session: Session, database: Any, settings: Any, runtime: Any, incomin
     with audited(refusals):
         body = parse_json(incoming.body)
         kind = kind_of(body.get("kind") if isinstance(body, dict) else None)
+        if len(incoming.body) > settings.request_body_max_bytes and not kind.large_body:
+            # The door lets a job's body reach upload_max_bytes for the kinds that need it.
+            refusals.deny(413, "body_too_large", f"a {kind.name} job's body is larger than "
+                          f"{settings.request_body_max_bytes:,} bytes")
         members(body, f"a {kind.name} job", ("kind", *kind.members), kind.optional)
         refusals.details["kind"] = kind.name
         limit = runtime.settings.max_active_jobs_per_licence

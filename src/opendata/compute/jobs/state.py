@@ -18,6 +18,7 @@ from opendata.access import quotas
 from opendata.access.models import Licence
 from opendata.audit.service import NO_REQUEST, Actor, append
 from opendata.compute.callers import USAGE_KIND
+from opendata.compute.jobs.kinds import kind_of
 from opendata.compute.jobs.models import (
     ACTIVE_STATES, CANCELLED, EXPIRED, FAILED, QUEUED, RUNNING, SUCCEEDED, ComputeJob, ComputeJobChunk,
 )
@@ -90,6 +91,9 @@ def settle(session: Session, job_id: str, state: str, code: str | None, message:
         usage_kind = (job.summary or {}).get("quota_kind") or USAGE_KIND  # a kind with a quota of its own
         quotas.refund(session, job.licence_id, usage_kind, int(left), job.charged_on)
     session.execute(update(JOBS).where(JOBS.c.id == job_id).values(refunded=int(left)))
+    ended_hook = kind_of(job.kind).ended
+    if ended_hook is not None:
+        ended_hook(session, job.licence_id, job.summary or {}, state, code, actor, request or NO_REQUEST)
     session.execute(update(CHUNKS).where(CHUNKS.c.job_id == job_id).values(output=None, input=None))
     append(session, actor=actor, action=f"compute.job.{state}", target=f"job:{job_id}",
            outcome="success" if state == CANCELLED else "refused", code=code,
