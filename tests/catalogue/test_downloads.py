@@ -138,5 +138,36 @@ def test_csv_cells_are_the_rows_apis_values_and_its_length_is_its_size(data_clie
     assert [r["joined"] for r in table] == [i["joined"] or "" for i in items]
     assert [r["person_id"] for r in table] == [i["person_id"] for i in items]  # the HMAC of the same text
     assert [float(r["income"]) if r["income"] else None for r in table] == [i["income"] for i in items]
+    data_client.get(PEOPLE, params={"format": "csv"})  # a cold process learns the size from a first one
     canonical = data_client.get(PEOPLE, params={"format": "csv"}, headers={"accept-encoding": "identity"})
     assert int(canonical.headers["content-length"]) == len(canonical.content)
+
+
+def test_a_cold_process_sends_the_canonical_csv_at_once_and_learns_its_size_from_it(data_client: TestClient) -> None:
+    """The first canonical CSV of a generation goes out without a Content-Length (it is not
+    generated twice before its first byte); its own bytes give the next one its length, and
+    the size and digest the metadata states are those a fresh generation computes."""
+    from opendata.catalogue import distribution
+
+    identity = {"accept-encoding": "identity"}
+    distribution._digests.clear()  # as in a process that has not seen this generation
+    first = data_client.get(PEOPLE, params={"format": "csv"}, headers=identity)
+    assert first.status_code == 200 and "content-length" not in first.headers
+    second = data_client.get(PEOPLE, params={"format": "csv"}, headers=identity)
+    assert second.headers["content-length"] == str(len(first.content)) and second.content == first.content
+    assert second.headers["accept-ranges"] == "bytes"
+    learned = data_client.get("/api/v1/datasets/people").json()["resources"][0]
+    distribution._digests.clear()
+    computed = data_client.get("/api/v1/datasets/people").json()["resources"][0]
+    assert (learned["byte_size"], learned["checksum"]) == (computed["byte_size"], computed["checksum"])
+    assert computed["byte_size"] == len(first.content)
+    # A range on a cold process still needs the size first, and gets it; a HEAD answers as
+    # the GET would, cold or warm.
+    distribution._digests.clear()
+    part = data_client.get(PEOPLE, params={"format": "csv"}, headers={**identity, "range": "bytes=0-9"})
+    assert part.status_code == 206 and part.content == first.content[:10]
+    assert data_client.head(PEOPLE, params={"format": "csv"}, headers=identity).headers["content-length"] == \
+        str(len(first.content))
+    distribution._digests.clear()
+    assert "content-length" not in data_client.head(PEOPLE, params={"format": "csv"}, headers=identity).headers
+

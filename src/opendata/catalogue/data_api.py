@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from opendata.access.guard import Grant, authorize_data, record_rows_served
 from opendata.catalogue.download_accounting import CountedRows, settled_download
 from opendata.catalogue.download_http import (
-    PRIVATE, canonical_size, download_validators, is_open, rows_validators,
+    PRIVATE, canonical_size, download_validators, is_canonical, is_open, rows_validators,
 )
+from opendata.catalogue.distribution import remembering_digest
 from opendata.catalogue.metadata import request_api_root
 from opendata.audit.service import RequestInfo, refuse
 from opendata.catalogue import rowquery, service
@@ -297,6 +298,8 @@ def serve_download(request: Request, db_session: Session, database: Any, setting
     rows = CountedRows(stream_rows(database.engine, resource, query, _in_order(served, query.fields), row_limit,
                                    iso_dates=exporter.iso_dates))
     chunks = exporter(_columns(served, query.fields), rows, **options)
+    if is_open(dataset) and version is None and "Content-Length" not in headers and is_canonical(request, exporter.name):
+        chunks = remembering_digest(db_session, resource, chunks)
     chunks = settled_download(chunks, rows, database, grant, dataset.id, exporter.name,
                               served=lambda count: extensions.fire(DOWNLOAD_SERVED, dataset=dataset.id,
                                                                    resource=resource.id, format=exporter.name,

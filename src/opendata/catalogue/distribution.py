@@ -94,11 +94,39 @@ def anonymous_csv(session: Session, resource: Resource) -> Iterator[bytes]:
     yield from exporter(columns, map(mask, rows) if mask else rows)
 
 
+def _digest_key(session: Session, resource: Resource) -> tuple[str, str, str | None]:
+    return (str(session.get_bind().url), resource.table_name or "", resource.data_digest)
+
+
+def known_csv_digest(session: Session, resource: Resource) -> FileDigest | None:
+    """The digest if this process already has it (computed, or seen whole by a download)."""
+    if not resource.table_name or not resource.is_tabular:
+        return None
+    return _digests.get(_digest_key(session, resource))
+
+
+def remembering_digest(session: Session, resource: Resource, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Pass the anonymous CSV's ``chunks`` on, and keep their size and SHA-256 once the last
+    one has gone (a download broken off keeps nothing): the next download of the same
+    generation has its Content-Length without generating the file twice."""
+    return _remembering(_digest_key(session, resource), chunks)  # the key now: the session ends first
+
+
+def _remembering(key: tuple[str, str, str | None], chunks: Iterator[bytes]) -> Iterator[bytes]:
+    digest, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+        yield chunk
+    with _digests_lock:
+        _digests.setdefault(key, FileDigest(size, digest.hexdigest()))
+
+
 def csv_digest(session: Session, resource: Resource) -> FileDigest | None:
     """Size and SHA-256 of the resource's anonymous CSV download; None if it has no rows."""
     if not resource.table_name or not resource.is_tabular:
         return None
-    key = (str(session.get_bind().url), resource.table_name, resource.data_digest)
+    key = _digest_key(session, resource)
     cached = _digests.get(key)
     if cached is not None:
         return cached

@@ -26,7 +26,7 @@ from typing import Any
 from litestar import Request
 
 from opendata import __version__
-from opendata.catalogue.distribution import csv_digest
+from opendata.catalogue.distribution import csv_digest, known_csv_digest
 from opendata.catalogue.http_meta import last_modified
 from opendata.catalogue.models import Dataset, Resource
 from opendata.httpconv.conditional import Validators, strong_etag, weak_etag
@@ -51,12 +51,25 @@ def download_validators(request: Request, dataset: Dataset, resource: Resource, 
     return Validators(etag, last_modified(dataset))
 
 
+def is_canonical(request: Request, fmt: str) -> bool:
+    """``download?format=csv`` with no other parameter: the metadata's ``download_url``."""
+    return fmt == "csv" and all(key == "format" for key, _ in request.query_params.multi_items())
+
+
 def canonical_size(request: Request, session: Any, resource: Resource, fmt: str) -> int | None:
-    """The byte length of the canonical CSV download, None for any other download."""
-    params = list(request.query_params.multi_items())
-    if fmt != "csv" or any(key != "format" for key, _ in params):
+    """The byte length of the canonical CSV download, None for any other download.
+
+    Generated first, if this process does not know it, only when the answer needs it (a
+    Range); otherwise the download goes out without a Content-Length (and a HEAD answers as
+    that GET would) and its own bytes give the size to the next one
+    (distribution.remembering_digest): a cold process no longer generates the whole file
+    before its first byte (a 10M-row table ~100 s, past a proxy's 60 s read timeout)."""
+    if not is_canonical(request, fmt):
         return None
-    digest = csv_digest(session, resource)
+    if "range" in request.headers:
+        digest = csv_digest(session, resource)
+    else:
+        digest = known_csv_digest(session, resource)
     return digest.byte_size if digest else None
 
 
