@@ -19,6 +19,7 @@ is imported here, on our httpx.
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import importlib.util
 import os
@@ -75,6 +76,13 @@ def generator_command() -> tuple[str, dict[str, str]]:
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "opendata-tests"
     overlay = cache / ("overlay-" + "-".join(OVERLAY).replace("==", "-"))
     env = {**os.environ, "PYTHONPATH": str(overlay)}
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / "overlay.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two test runs on one machine (CI beside a developer) install once
+        return _overlay_or_venv(cache, overlay, env)
+
+
+def _overlay_or_venv(cache: Path, overlay: Path, env: dict[str, str]) -> tuple[str, dict[str, str]]:
     if not (overlay / "ready").exists():
         installed = subprocess.run(
             [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
