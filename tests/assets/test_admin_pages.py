@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from litestar.testing import TestClient
 
 from opendata.assets.models import AssetCertificate, DataAsset
+from opendata.portal import admin_assets, paging
 from tests.assets.test_register import _records
 from tests.portal.helpers import count_rows, make_staff, post_form, sign_in
 
@@ -122,3 +124,21 @@ def test_the_page_reads_in_english(client: TestClient, database_url: str) -> Non
     page = client.get("/admin/assets?lang=en").text
     assert "Asset register" in page and "Register as an asset" in page and "Amend the registration" in page
     assert "Revoke the registration" in page and code in page
+
+
+def test_the_registrations_are_paged_and_suggestions_bounded(client: TestClient, database_url: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(paging, "ADMIN_PAGE_SIZE", 1)
+    monkeypatch.setattr(admin_assets, "SUGGESTED_DATASETS", 1)
+    _admin(client, database_url)
+    first = _register(client)
+    suggested = client.get("/admin/assets").text.split('<datalist id="unregistered-datasets">')[1]
+    assert suggested.split("</datalist>")[0].count("<option") == 1
+    response = post_form(client, "/admin/assets", {**FORM, "dataset": "si-headcount"})  # typed, not suggested
+    assert response.status_code == 303, response.text
+    second = response.headers["location"].split("/assets/")[1].split("?")[0]
+    page_one = client.get("/admin/assets").text
+    assert f'data-testid="admin-asset-{first}"' in page_one and f'data-testid="admin-asset-{second}"' not in page_one
+    assert 'data-testid="assets-pager"' in page_one and 'href="/admin/assets?page=2"' in page_one
+    page_two = client.get("/admin/assets?page=2").text
+    assert f'data-testid="admin-asset-{second}"' in page_two and f'data-testid="admin-asset-{first}"' not in page_two

@@ -22,11 +22,15 @@ from opendata.errors import AppError
 from opendata.portal import forms
 from opendata.portal.forms import FormData
 from opendata.portal.page import Page, PortalPage
+from opendata.portal.paging import paged
 
 ADMINS = ("admin",)
 TEXT_FIELDS = ("holder_department", "source_system", "responsible_department", "update_mechanism",
                "quality_standard", "compliance_reviewer")
 LONG_FIELDS = ("value_assessment", "compliance_notes")
+# The registration form suggests this many unregistered datasets (any id may be typed): a
+# portal of many thousands of datasets must not render them all into the page.
+SUGGESTED_DATASETS = 200
 
 
 def _asset_input(data: Mapping[str, Any]) -> AssetInput:
@@ -48,14 +52,16 @@ def _asset_input(data: Mapping[str, Any]) -> AssetInput:
 
 def _unregistered(session: Session) -> list[Dataset]:
     registered = select(DataAsset.dataset_id)
-    return list(session.scalars(select(Dataset).where(Dataset.id.not_in(registered)).order_by(Dataset.id)))
+    return list(session.scalars(select(Dataset).where(Dataset.id.not_in(registered)).order_by(Dataset.id)
+                                .limit(SUGGESTED_DATASETS)))
 
 
 def _assets_page(page: PortalPage, *, error: str | None = None, failed: str | None = None,
                  form: Mapping[str, Any] | None = None, status: int = 200) -> Response:
     session = page.session
     return page.render("admin/assets.html", status=status, nav="admin", error=error, failed=failed,
-                       assets=service.list_assets(session, include_revoked=True), datasets=_unregistered(session),
+                       listed=paged(page, session, select(DataAsset).order_by(DataAsset.id), path="/admin/assets"),
+                       datasets=_unregistered(session),
                        statuses=COMPLIANCE_STATUSES, form={k: forms.echo(form or {}, k, 4000) for k in (
                            "dataset", *TEXT_FIELDS, *LONG_FIELDS, "permitted_uses", "compliance_status",
                            "compliance_date")})
