@@ -8,12 +8,14 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from opendata.access.principals import require_user
 from opendata.deps import DbSession
 from opendata.errors import AppError, bad_request
 from opendata.portal.page import Page
+from opendata.portal.paging import paged
 
 from opendata_harvest import service, sources
 from opendata_harvest.models import HarvestRun, ensure_tables
@@ -68,10 +70,12 @@ def admin_page(page: Page, db_session: DbSession, run: FromQuery[int | None] = N
     _tables(db_session)
     shown = db_session.get(HarvestRun, run) if run and 0 < run < 2**31 else None
     listed = sources.list_sources(db_session)
-    recent = service.runs(db_session, None, 30)
-    if shown is None and recent:
-        shown = recent[0]
+    # Every run is reachable, newest first, a page at a time (a scheduled source adds one per interval).
+    recent = paged(page, db_session, select(HarvestRun).order_by(HarvestRun.id.desc()), path="/admin/harvest")
+    if shown is None and recent.items:
+        shown = recent.items[0]
     return page.render(
         "harvest/admin.html", nav="admin",
         sources=[{**s.as_dict(), "next_due": sources.next_due(s)} for s in listed],
-        runs=recent, shown=shown, log=service.run_log(db_session, shown.id) if shown else [])
+        runs=recent.items, runs_paged=recent, shown=shown,
+        log=service.run_log(db_session, shown.id) if shown else [])
