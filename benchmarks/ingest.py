@@ -32,7 +32,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -40,6 +39,7 @@ from typing import Iterator
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from benchmarks._server import postgres_schema  # noqa: E402
 from tests.catalogue.test_field_rules import flights_csv  # noqa: E402
 from versions_diff import second_generation  # noqa: E402
 
@@ -109,18 +109,8 @@ def database_url(folder: Path, name: str, postgres: str | None) -> Iterator[str]
         yield f"sqlite:///{path}"
         path.unlink()
         return
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{postgres}?options=-csearch_path%3D{schema},public"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(postgres) as url:
+        yield url
 
 
 def measure(first: Path, second: Path, mode: str, folder: Path, run: str,

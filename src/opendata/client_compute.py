@@ -234,7 +234,17 @@ class ComputeMethods:
         this process seeing which matched. Spends the grant's epsilon per query. Returns
         an ``IntersectionStats`` (``suppressed`` when the noised count is below the
         minimum cohort). ``workers``: processes for the reply on long lists."""
-        from opendata.compute.psi_client import build_reply, clean_ids, read_answer
+        from opendata.compute.psi_client import read_answer
+
+        key, session, reply = self._intersection_reply(dataset_id, field, ids, resource_id, where, workers)
+        answer = self._post(f"/api/v1/compute/intersection/sessions/{session}", reply)
+        return read_answer(answer, key.private_key)
+
+    def _intersection_reply(self, dataset_id: str, field: str, ids: Sequence[Any], resource_id: str | None,
+                            where: Mapping[str, Any] | None, workers: int) -> tuple[Any, str, dict[str, Any]]:
+        """Open a session (the portal's offer) and build this side's reply to it: the key,
+        the session id and the reply's body, for the synchronous answer or a job."""
+        from opendata.compute.psi_client import build_reply, clean_ids
 
         key = self._key()
         listed = clean_ids(ids)
@@ -244,9 +254,7 @@ class ComputeMethods:
         if where:
             body["where"] = {name: str(value) for name, value in where.items()}
         offer = self._post("/api/v1/compute/intersection/sessions", body)
-        reply = build_reply(offer, listed, key.private_key, workers=workers)
-        answer = self._post(f"/api/v1/compute/intersection/sessions/{offer['session']}", reply.body())
-        return read_answer(answer, key.private_key)
+        return key, offer["session"], build_reply(offer, listed, key.private_key, workers=workers).body()
 
 
 def _position(subjects: Sequence[str], subject: str) -> int:

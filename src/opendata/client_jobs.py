@@ -160,19 +160,10 @@ class JobMethods:
         the reply built here (the ids never leave this process in the clear), the reply is
         submitted as an ``intersection`` job; ``.wait()`` returns the ``IntersectionStats``.
         The grant's epsilon is spent when the job succeeds, not if it is cancelled first."""
-        from opendata.compute.psi_client import build_reply, clean_ids
-
-        key = self._key()  # type: ignore[attr-defined]
-        listed = clean_ids(ids)
-        body: dict[str, Any] = {"dataset": dataset_id, "field": field, "key_id": key.public_key.key_id}
-        if resource_id is not None:
-            body["resource"] = resource_id
-        if where:
-            body["where"] = {name: str(value) for name, value in where.items()}
-        offer = self._post("/api/v1/compute/intersection/sessions", body)  # type: ignore[attr-defined]
-        reply = build_reply(offer, listed, key.private_key, workers=workers)
-        status = self._post("/api/v1/compute/jobs", {"kind": "intersection", "session": offer["session"],  # type: ignore[attr-defined]
-                                                     "reply": reply.body()})
+        _, session, reply = self._intersection_reply(  # type: ignore[attr-defined]
+            dataset_id, field, ids, resource_id, where, workers)
+        status = self._post("/api/v1/compute/jobs",  # type: ignore[attr-defined]
+                            {"kind": "intersection", "session": session, "reply": reply})
         return Job(self, status)
 
     def job(self, job_id: str) -> Job:

@@ -135,6 +135,24 @@ def test_a_failed_write_keeps_the_counts_for_the_next_flush(
     assert flaky.calls == 2
 
 
+def test_a_full_batch_the_database_refuses_never_fails_the_page(
+    client: TestClient, database_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = batch.write_counts
+
+    def refused(engine, counts):  # noqa: ANN001, ANN202
+        raise RuntimeError("database refuses writes")
+
+    monkeypatch.setattr(batch, "MAX_PENDING_KEYS", 0)  # every count fills the batch: flushed in the request
+    monkeypatch.setattr(batch, "write_counts", refused)
+    for _ in range(3):
+        assert client.get(STOPS, params={"limit": 1}).status_code == 200  # served, not a 500
+    assert written(database_url, "bus-stops") == 0
+    monkeypatch.setattr(batch, "write_counts", real)
+    assert client.get("/api/v1/stats").json()["totals"]["rows_queries"] == 3  # kept, then written
+    assert written(database_url, "bus-stops") == 3
+
+
 @pytest.mark.parametrize("value", ["-1", "nan", "inf", "3601", "soon"])
 def test_a_bad_flush_interval_names_the_variable(value: str) -> None:
     with pytest.raises(ValueError, match="OPENDATA_USAGE_FLUSH_SECONDS"):

@@ -106,7 +106,12 @@ class UsageBatch:
             if not full:
                 self._schedule()
         if full:
-            self.flush()
+            # The request calling this has been served (and a licensed one charged): a counter
+            # the database refuses now must not turn it into a 500. The counts stay pending.
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001
+                logger.exception("use counts could not be written; they stay pending and are retried")
 
     def pending(self) -> int:
         with self._lock:
