@@ -84,15 +84,25 @@ async def _load(base: str, token: str) -> collections.Counter:
     async def run(index: int, http: httpx.AsyncClient) -> None:
         turn = index
         while True:
-            try:
-                if index % LICENSED_EVERY == 0 and turn % 2 == 0:
-                    response = await http.get(LICENSED_ROWS, headers=licensed)
-                    outcomes[f"licensed {response.status_code}"] += 1
-                else:
-                    response = await http.get(PATHS[turn % len(PATHS)])
-                    outcomes[response.status_code] += 1
-            except httpx.HTTPError as error:  # a stall shows up as a 60 s read timeout
-                outcomes[type(error).__name__] += 1
+            for attempt in (1, 2):
+                try:
+                    if index % LICENSED_EVERY == 0 and turn % 2 == 0:
+                        response = await http.get(LICENSED_ROWS, headers=licensed)
+                        outcomes[f"licensed {response.status_code}"] += 1
+                    else:
+                        response = await http.get(PATHS[turn % len(PATHS)])
+                        outcomes[response.status_code] += 1
+                except httpx.RemoteProtocolError:
+                    # A reused keep-alive connection closed before any byte of the answer: a
+                    # client may retry an idempotent GET once (RFC 9110 §9.2.2), as browsers
+                    # do. Counted, bounded below, and the retry itself must be answered.
+                    if attempt == 1:
+                        outcomes["retried"] += 1
+                        continue
+                    outcomes["RemoteProtocolError"] += 1
+                except httpx.HTTPError as error:  # a stall shows up as a 60 s read timeout
+                    outcomes[type(error).__name__] += 1
+                break
             turn += 1
             if time.monotonic() >= deadline:
                 return
@@ -110,7 +120,9 @@ def _survives_load(tmp_path: Path, database_url: str, workers: int) -> None:
     try:
         outcomes = asyncio.run(_load(base, _licensed_token(base, database_url)))
         # No 5xx, no timeouts, no refusals; the licensed reads were served, not refused.
+        retried = outcomes.pop("retried", 0)
         assert set(outcomes) == {200, "licensed 200"}, dict(outcomes)
+        assert retried <= sum(outcomes.values()) / 100, (retried, dict(outcomes))  # rare, never the rule
         assert sum(outcomes.values()) >= CLIENTS  # every client got answers, not one
         after = httpx.get(f"{base}/api/v1/datasets?q=公交", timeout=10)  # and it still answers at once
         assert after.status_code == 200
